@@ -1,0 +1,189 @@
+"""Strategies for layer configurations.
+
+Each configuration is drawn in one ``@composite`` so it shrinks as one object, towards the
+simplest case: 1 unit, 1 input feature, 1 step, bias on, default activations, forward, no
+sequences, no states. Bounds are keyword-only and checked when the strategy is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from verify.config import (
+    ACTIVATIONS,
+    MERGE_MODES,
+    BidirectionalConfig,
+    DenseConfig,
+    LSTMConfig,
+    SequentialConfig,
+)
+
+#: Activations drawn by default for ``activation``: every name both Keras 2 and 3 accept.
+#: ``tanh`` (Keras's default) comes first so that it is what examples shrink to.
+DEFAULT_ACTIVATIONS: tuple[str, ...] = ("tanh", *sorted(ACTIVATIONS - {"tanh"}))
+#: The same for ``recurrent_activation``, with ``sigmoid`` (Keras's default) first.
+DEFAULT_RECURRENT_ACTIVATIONS: tuple[str, ...] = ("sigmoid", *sorted(ACTIVATIONS - {"sigmoid"}))
+
+
+def check_bounds(name: str, low: Any, high: Any, *, at_least: int = 1) -> None:
+    """Raise ``InvalidArgument`` unless ``at_least <= low <= high`` are ints."""
+    for label, value in ((f"min_{name}", low), (f"max_{name}", high)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidArgument(f"{label} must be an int, got {value!r} "
+                                  f"({type(value).__name__})")
+        if value < at_least:
+            raise InvalidArgument(f"{label} must be >= {at_least}, got {value!r}")
+    if low > high:
+        raise InvalidArgument(f"min_{name}={low!r} must not exceed max_{name}={high!r}")
+
+
+def _check_flag(name: str, value: Any) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise InvalidArgument(f"{name} must be True, False or None (draw both), got {value!r}")
+
+
+def _check_choices(name: str, values: Any, allowed: Sequence[Any]) -> tuple[Any, ...]:
+    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+        raise InvalidArgument(f"{name} must be a non-empty sequence, got {values!r}")
+    unknown = [value for value in values if value not in allowed]
+    if unknown:
+        raise InvalidArgument(f"{name} contains {unknown!r}; allowed: {list(allowed)!r}")
+    return tuple(values)
+
+
+def _flag(value: bool | None) -> st.SearchStrategy[bool]:
+    """A fixed flag, or both values drawn, shrinking to False."""
+    return st.booleans() if value is None else st.just(value)
+
+
+def lstm_configs(
+    *,
+    min_units: int = 1,
+    max_units: int = 8,
+    min_input_dim: int = 1,
+    max_input_dim: int = 8,
+    min_timesteps: int = 1,
+    max_timesteps: int = 8,
+    use_bias: bool | None = None,
+    activations: Sequence[str] = DEFAULT_ACTIVATIONS,
+    recurrent_activations: Sequence[str] = DEFAULT_RECURRENT_ACTIVATIONS,
+    return_sequences: bool | None = None,
+    return_state: bool | None = None,
+    go_backwards: bool | None = None,
+    zero_output_for_mask: bool | None = False,
+) -> st.SearchStrategy[LSTMConfig]:
+    """Strategy for :class:`~verify.config.LSTMConfig`.
+
+    A flag given as ``True``/``False`` is fixed; ``None`` draws both. The first name in
+    ``activations`` / ``recurrent_activations`` is the one examples shrink to.
+    """
+    check_bounds("units", min_units, max_units)
+    check_bounds("input_dim", min_input_dim, max_input_dim)
+    check_bounds("timesteps", min_timesteps, max_timesteps)
+    for name, value in (("use_bias", use_bias), ("return_sequences", return_sequences),
+                        ("return_state", return_state), ("go_backwards", go_backwards),
+                        ("zero_output_for_mask", zero_output_for_mask)):
+        _check_flag(name, value)
+    activations = _check_choices("activations", activations, sorted(ACTIVATIONS))
+    recurrent_activations = _check_choices(
+        "recurrent_activations", recurrent_activations, sorted(ACTIVATIONS)
+    )
+
+    @st.composite
+    def draw_config(draw: st.DrawFn) -> LSTMConfig:
+        return LSTMConfig(
+            units=draw(st.integers(min_units, max_units), label="units"),
+            input_dim=draw(st.integers(min_input_dim, max_input_dim), label="input_dim"),
+            timesteps=draw(st.integers(min_timesteps, max_timesteps), label="timesteps"),
+            # Shrinks to True (Keras's default), the simpler layer to read.
+            use_bias=draw(st.sampled_from([True, False]) if use_bias is None
+                          else st.just(use_bias), label="use_bias"),
+            activation=draw(st.sampled_from(activations), label="activation"),
+            recurrent_activation=draw(st.sampled_from(recurrent_activations),
+                                      label="recurrent_activation"),
+            return_sequences=draw(_flag(return_sequences), label="return_sequences"),
+            return_state=draw(_flag(return_state), label="return_state"),
+            go_backwards=draw(_flag(go_backwards), label="go_backwards"),
+            zero_output_for_mask=draw(_flag(zero_output_for_mask), label="zero_output_for_mask"),
+        )
+
+    return draw_config()
+
+
+def bidirectional_configs(
+    *,
+    merge_modes: Sequence[str | None] = MERGE_MODES,
+    **lstm_options: Any,
+) -> st.SearchStrategy[BidirectionalConfig]:
+    """Strategy for :class:`~verify.config.BidirectionalConfig`.
+
+    ``merge_modes`` lists the modes to draw from (the first is the shrink target);
+    ``lstm_options`` are :func:`lstm_configs`'s arguments, for the wrapped layer.
+    ``go_backwards`` of the wrapped layer defaults to ``False`` here: Keras 3 builds the
+    backward copy with ``go_backwards=True`` whatever the wrapped layer says, so it refuses a
+    wrapped ``go_backwards=True`` layer that Keras 2 accepts (``tests/test_versions.py``).
+    """
+    merge_modes = _check_choices("merge_modes", merge_modes, MERGE_MODES)
+    lstm_options.setdefault("go_backwards", False)
+    layers = lstm_configs(**lstm_options)
+    return st.builds(BidirectionalConfig, layers, st.sampled_from(merge_modes))
+
+
+def sequential_configs(
+    *,
+    max_recurrent_layers: int = 2,
+    max_dense_layers: int = 2,
+    min_units: int = 1,
+    max_units: int = 8,
+    min_input_dim: int = 1,
+    max_input_dim: int = 8,
+    min_timesteps: int = 1,
+    max_timesteps: int = 8,
+    bidirectional: bool | None = None,
+) -> st.SearchStrategy[SequentialConfig]:
+    """Strategy for stacked models: 1..``max_recurrent_layers`` LSTM or Bidirectional layers,
+    then 0..``max_dense_layers`` Dense layers (a Dense head), chained so every shape fits."""
+    check_bounds("recurrent_layers", 1, max_recurrent_layers)
+    check_bounds("dense_layers", 0, max_dense_layers, at_least=0)
+    check_bounds("units", min_units, max_units)
+    check_bounds("input_dim", min_input_dim, max_input_dim)
+    check_bounds("timesteps", min_timesteps, max_timesteps)
+    _check_flag("bidirectional", bidirectional)
+
+    @st.composite
+    def draw_model(draw: st.DrawFn) -> SequentialConfig:
+        recurrent = draw(st.integers(1, max_recurrent_layers), label="recurrent_layers")
+        dense = draw(st.integers(0, max_dense_layers), label="dense_layers")
+        timesteps = draw(st.integers(min_timesteps, max_timesteps), label="timesteps")
+        features = draw(st.integers(min_input_dim, max_input_dim), label="input_dim")
+        layers: list[Any] = []
+        for index in range(recurrent):
+            wrap = draw(_flag(bidirectional), label=f"layers[{index}] bidirectional")
+            lstm = draw(lstm_configs(
+                min_units=min_units, max_units=max_units,
+                min_input_dim=features, max_input_dim=features,
+                min_timesteps=timesteps, max_timesteps=timesteps,
+                return_sequences=True if index < recurrent - 1 else None,
+                return_state=False,
+                go_backwards=False if wrap else None,  # see bidirectional_configs
+            ), label=f"layers[{index}]")
+            layer = (BidirectionalConfig(lstm, draw(st.sampled_from(MERGE_MODES[:-1]),
+                                                    label=f"layers[{index}] merge_mode"))
+                     if wrap else lstm)
+            layers.append(layer)
+            features = layer.output_features
+        for index in range(recurrent, recurrent + dense):
+            head = DenseConfig(units=draw(st.integers(min_units, max_units),
+                                          label=f"layers[{index}] units"),
+                               input_dim=features,
+                               activation=draw(st.sampled_from(DEFAULT_ACTIVATIONS),
+                                               label=f"layers[{index}] activation"))
+            layers.append(head)
+            features = head.units
+        return SequentialConfig(tuple(layers))
+
+    return draw_model()

@@ -1,0 +1,72 @@
+"""Argument checks shared by every public function.
+
+Each helper names the argument, shows the value it got and says what was expected, so a
+user's mistake reads as one clear line instead of a traceback from deep inside NumPy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+import numpy as np
+
+
+def describe(value: Any) -> str:
+    """A short description of ``value`` for error messages (arrays by shape and dtype)."""
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def positive_int(name: str, value: Any) -> int:
+    """Return ``value`` as an ``int`` if it is an integer >= 1 (``bool`` is refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be a positive int, got {describe(value)}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int (>= 1), got {value!r}")
+    return int(value)
+
+
+def optional_positive_int(name: str, value: Any) -> int | None:
+    """Like :func:`positive_int` but ``None`` is allowed (an unknown size)."""
+    return None if value is None else positive_int(name, value)
+
+
+def boolean(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a real ``bool`` (not 0/1, not a string)."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool, got {describe(value)}")
+    return bool(value)
+
+
+def one_of(name: str, value: Any, options: Collection[Any]) -> Any:
+    """Return ``value`` if it is one of ``options`` (compared by equality, types checked)."""
+    allowed = [option for option in options if type(option) is type(value) and option == value]
+    if not allowed:
+        shown = ", ".join(repr(option) for option in options)
+        raise ValueError(f"{name} must be one of {shown}; got {describe(value)}")
+    return value
+
+
+def numeric_array(name: str, value: Any, *, min_ndim: int = 0) -> np.ndarray:
+    """Return ``value`` as a NumPy array of a real numeric dtype with at least ``min_ndim`` axes."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be an array of numbers, got {describe(value)}") from error
+    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(
+        array
+    ):
+        raise TypeError(
+            f"{name} must be an array of real numbers, got dtype {array.dtype} "
+            f"from {describe(value)}"
+        )
+    if array.ndim < min_ndim:
+        raise ValueError(
+            f"{name} must have at least {min_ndim} axis/axes, got shape {array.shape}"
+        )
+    return array

@@ -1,0 +1,113 @@
+"""Tolerances and mismatch messages: how Keras's float32 results are compared, in one place.
+
+Every comparison goes through :func:`assert_close` or :func:`assert_equal`, which raise
+:class:`Mismatch` with a message that explains itself: what was compared, the configuration,
+the Keras/backend versions, the worst element with both values, the error against the
+tolerance, and a snippet that reproduces the case.
+
+Errors are absolute: LSTM outputs cross zero, where relative errors and ULP counts explode
+while the absolute error stays at float32 rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+#: float32 machine epsilon, 2**-23: the unit of every tolerance below.
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+def teacher_forced_tolerance(*, input_dim: int, units: int, timesteps: int) -> float:
+    """Tolerance for a float64 one-step prediction fed Keras's own float32 ``h_{t-1}``.
+
+    Why this number: each pre-activation ``z = x_t K + h_{t-1} R + b`` sums ``d + u + 1``
+    products of magnitude <= 1 (the strategies bound inputs, states and weights to [-1, 1]),
+    so Keras's float32 ``z`` is off by at most ~``(d + u + 1) * eps32`` per term; sigmoid and
+    tanh are 1-Lipschitz, so each gate carries that error; the cell ``c_t = f c_{t-1} + i g``
+    accumulates it over the ``timesteps`` steps (``|f| <= 1`` so it does not grow
+    geometrically). A factor 16 covers the few terms that round the same way; a real gate-order
+    or equation error is of the order of the gate values themselves (~0.1), 1000x larger.
+    """
+    return 16 * EPS32 * (input_dim + units + 1) * timesteps
+
+
+class Mismatch(AssertionError):
+    """Keras disagreed with the documented formula or the reference equations."""
+
+
+def format_array(array: np.ndarray) -> str:
+    """A Python literal that rebuilds ``array`` exactly (float32 values round-trip)."""
+    array = np.asarray(array)
+    return f"np.array({array.tolist()!r}, dtype=np.{array.dtype})"
+
+
+def reproducer(config: Any, *, weights: Sequence[np.ndarray] | None = None,
+               call: dict[str, Any] | None = None) -> str:
+    """A runnable snippet that builds ``config`` in Keras, installs ``weights`` and calls it."""
+    lines = [
+        "import numpy as np",
+        "from verify import keras_adapter",
+        "from verify.config import *",
+        f"layer = keras_adapter.built({config!r})",
+    ]
+    if weights is not None:
+        lines.append("layer.set_weights([" + ", ".join(format_array(w) for w in weights) + "])")
+    if call is not None:
+        arguments = []
+        for name, value in call.items():
+            if value is None:
+                continue
+            if isinstance(value, list | tuple):
+                text = "[" + ", ".join(format_array(item) for item in value) + "]"
+            else:
+                text = format_array(value)
+            arguments.append(text if name == "x" else f"{name}={text}")
+        lines.append(f"outputs = layer({', '.join(arguments)})")
+    return "\n".join(lines)
+
+
+def _report(what: str, detail: str, *, config: Any, versions: str, snippet: str) -> str:
+    indented = "\n".join("    " + line for line in snippet.splitlines())
+    return (f"{what}\n  configuration: {config!r}\n  running: {versions}\n  {detail}\n"
+            f"  reproduce:\n{indented}")
+
+
+def assert_equal(actual: Any, expected: Any, *, what: str, config: Any, versions: str,
+                 snippet: str) -> None:
+    """Raise :class:`Mismatch` unless ``actual == expected`` (shapes, counts, names)."""
+    __tracebackhide__ = True
+    if actual != expected:
+        detail = f"Keras gives {actual!r}\n  formula gives {expected!r}"
+        raise Mismatch(_report(what, detail, config=config, versions=versions, snippet=snippet))
+
+
+def assert_close(actual: np.ndarray, expected: np.ndarray, *, atol: float, what: str,
+                 config: Any, versions: str, snippet: str) -> float:
+    """Raise :class:`Mismatch` unless ``|actual - expected| <= atol`` everywhere.
+
+    Returns the worst error divided by the tolerance (<= 1 when the check passes), which
+    reports use to show how close to the limit a property runs.
+    """
+    __tracebackhide__ = True
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        raise Mismatch(_report(what, f"Keras shape {actual.shape} != expected {expected.shape}",
+                               config=config, versions=versions, snippet=snippet))
+    if actual.size == 0:
+        return 0.0
+    error = np.abs(actual - expected)
+    error = np.where(np.isnan(error), np.inf, error)
+    worst = np.unravel_index(int(np.argmax(error)), error.shape)
+    ratio = float(error[worst] / atol)
+    if not ratio <= 1.0:
+        detail = (f"worst element at index {tuple(int(i) for i in worst)}: Keras "
+                  f"{actual[worst]!r}, expected {expected[worst]!r}, |error| "
+                  f"{error[worst]:.3g} > tolerance {atol:.3g} ({ratio:.3g}x); "
+                  f"{int(np.count_nonzero(error > atol))} of {error.size} elements out of "
+                  f"tolerance")
+        raise Mismatch(_report(what, detail, config=config, versions=versions, snippet=snippet))
+    return ratio

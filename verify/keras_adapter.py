@@ -1,0 +1,378 @@
+"""The one module that imports Keras: build, set weights, call, report versions.
+
+Works on Keras 3 (``tensorflow>=2.16``, or ``keras`` 3 on the jax/torch backends) and on
+Keras 2 (``tensorflow<=2.15``, or the ``tf-keras`` package with ``TF_USE_LEGACY_KERAS=1``).
+
+Built for speed, because a property suite is as strong as the examples it can afford:
+
+* :func:`built` builds a layer once per configuration and keeps it in a bounded LRU cache;
+  between examples only the weights change (``set_weights``). The number of timesteps is not
+  part of the cache key (except with ``unroll=True``), so configurations that differ only in
+  sequence length share one layer.
+* On the TensorFlow backend a layer is called through a ``tf.function`` whose input signature
+  leaves batch and time open, traced once per layer and call form, not ``model.predict``.
+* TensorFlow is kept to one intra-op and one inter-op thread (unless the environment already
+  says otherwise) so that pytest-xdist workers do not fight over the cores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# Must happen before TensorFlow starts: thread pools are sized once, at the first op.
+for _variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from verify import _validate, shapes  # noqa: E402
+from verify.config import (  # noqa: E402
+    BidirectionalConfig,
+    DenseConfig,
+    LayerConfig,
+    LSTMConfig,
+    SequentialConfig,
+)
+
+LEGACY_KERAS = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
+
+if LEGACY_KERAS:
+    import tf_keras as keras
+else:
+    import keras
+
+KERAS_MAJOR = int(keras.__version__.split(".")[0])
+BACKEND: str = keras.backend.backend() if KERAS_MAJOR >= 3 else "tensorflow"
+
+if BACKEND == "tensorflow":
+    import tensorflow as tf
+
+    for _setter in (tf.config.threading.set_intra_op_parallelism_threads,
+                    tf.config.threading.set_inter_op_parallelism_threads):
+        try:
+            _setter(int(os.environ["TF_NUM_INTRAOP_THREADS"]))
+        except (RuntimeError, ValueError):
+            pass  # TensorFlow already started (imported and used before us): keep its pools.
+
+BuildableConfig = LSTMConfig | BidirectionalConfig | SequentialConfig
+
+#: How many built layers the cache keeps (least recently used are dropped first).
+CACHE_SIZE = _validate.positive_int(
+    "LSTM_VERIFY_CACHE_SIZE", int(os.environ.get("LSTM_VERIFY_CACHE_SIZE", "64"))
+)
+
+
+@dataclass(frozen=True)
+class KerasInfo:
+    """Which Keras is running, on which backend, with which versions."""
+
+    keras_version: str
+    backend: str
+    backend_version: str
+    tensorflow_version: str | None
+    numpy_version: str
+    python_version: str
+    legacy_keras: bool
+
+    @property
+    def keras_major(self) -> int:
+        return int(self.keras_version.split(".")[0])
+
+    def describe(self) -> str:
+        """One line, e.g. ``Keras 3.15.1 on tensorflow 2.21.0, NumPy 2.4.6, Python 3.11.7``."""
+        package = " (tf-keras, TF_USE_LEGACY_KERAS=1)" if self.legacy_keras else ""
+        return (f"Keras {self.keras_version}{package} on {self.backend} {self.backend_version}, "
+                f"NumPy {self.numpy_version}, Python {self.python_version}")
+
+
+def info() -> KerasInfo:
+    """Versions of the running Keras, its backend, TensorFlow (if imported), NumPy and Python."""
+    backend_module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(BACKEND)
+    backend_version = "unknown"
+    if backend_module is not None:
+        backend_version = __import__(backend_module).__version__
+    tf_version = backend_version if BACKEND == "tensorflow" else None
+    return KerasInfo(
+        keras_version=keras.__version__,
+        backend=BACKEND,
+        backend_version=backend_version,
+        tensorflow_version=tf_version,
+        numpy_version=np.__version__,
+        python_version=platform.python_version(),
+        legacy_keras=LEGACY_KERAS,
+    )
+
+
+def _make_lstm(config: LSTMConfig) -> Any:
+    return keras.layers.LSTM(**config.to_keras_config())
+
+
+def _make_layer(config: LayerConfig) -> Any:
+    if isinstance(config, LSTMConfig):
+        return _make_lstm(config)
+    if isinstance(config, BidirectionalConfig):
+        return keras.layers.Bidirectional(_make_lstm(config.layer), merge_mode=config.merge_mode)
+    return keras.layers.Dense(**config.to_keras_config())
+
+
+def _make(config: BuildableConfig) -> Any:
+    """A built Keras layer, or a built ``Sequential`` model, for ``config``."""
+    if isinstance(config, SequentialConfig):
+        return keras.Sequential(
+            [keras.Input(shape=(config.timesteps, config.input_dim))]
+            + [_make_layer(layer) for layer in config.layers]
+        )
+    layer = _make_layer(config)
+    layer.build((None, config.timesteps, config.input_dim))
+    return layer
+
+
+def _flatten(outputs: Any) -> list[Any]:
+    if isinstance(outputs, list | tuple):
+        return [item for output in outputs for item in _flatten(output)]
+    return [outputs]
+
+
+def _to_numpy(tensor: Any) -> np.ndarray:
+    if KERAS_MAJOR >= 3:
+        return np.asarray(keras.ops.convert_to_numpy(tensor))
+    return np.asarray(tensor.numpy())
+
+
+def _shape_tuple(shape: Any) -> tuple[int | None, ...]:
+    if hasattr(shape, "as_list"):  # a TensorFlow TensorShape (Keras 2)
+        shape = shape.as_list()
+    return tuple(None if dim is None else int(dim) for dim in shape)
+
+
+class BuiltLayer:
+    """A Keras layer (or Sequential model) built once for a configuration, ready to call.
+
+    Get one with :func:`built`, which caches it. ``config.timesteps`` of a cached layer is
+    ``None`` unless the layer is unrolled or a model: it accepts any sequence length.
+    """
+
+    def __init__(self, config: BuildableConfig) -> None:
+        self.config = config
+        self.layer = _make(config)
+        self._functions: dict[tuple[bool, int], Callable[..., Any]] = {}
+        self._eager_calls: set[tuple[bool, int]] = set()
+
+    def __repr__(self) -> str:
+        return f"BuiltLayer({self.config!r})"
+
+    # --- weights -----------------------------------------------------------------------
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Install ``weights`` (``get_weights()`` order) with Keras's ``set_weights``.
+
+        Arrays are checked against the documented shapes first, so a mistake is reported by
+        index and shape rather than by Keras's generic message.
+        """
+        expected = shapes.weight_shapes(self.config)
+        if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence):
+            raise TypeError(f"weights must be a list of {len(expected)} arrays, "
+                            f"got {_validate.describe(weights)}")
+        if len(weights) != len(expected):
+            raise ValueError(f"weights must be a list of {len(expected)} arrays with shapes "
+                             f"{expected}, got {len(weights)} arrays")
+        arrays = []
+        for index, (weight, shape) in enumerate(zip(weights, expected, strict=True)):
+            array = _validate.numeric_array(f"weights[{index}]", weight)
+            if array.shape != shape:
+                raise ValueError(f"weights[{index}] must have shape {shape}, got {array.shape}")
+            arrays.append(array.astype(np.float32, copy=False))
+        self.layer.set_weights(arrays)
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [np.asarray(weight) for weight in self.layer.get_weights()]
+
+    def count_params(self) -> int:
+        return int(self.layer.count_params())
+
+    def weight_paths(self) -> list[str]:
+        """Each weight's path, e.g. ``bidirectional/forward_lstm/lstm_cell/kernel``.
+
+        Keras 3 gives ``variable.path``; Keras 2 gives ``variable.name`` with a ``:0`` suffix,
+        which is dropped here.
+        """
+        paths = []
+        for weight in self.layer.weights:
+            path = getattr(weight, "path", None) or weight.name
+            paths.append(path[:-2] if path.endswith(":0") else path)
+        return paths
+
+    def symbolic_output_shapes(
+        self, *, timesteps: int | None = None
+    ) -> tuple[int | None, ...] | list[tuple[int | None, ...]]:
+        """What Keras says it will output for a batch of unknown size (``compute_output_shape``,
+        or ``model.output_shape`` for a model), in the structure of :func:`shapes.output_shapes`.
+        """
+        if isinstance(self.config, SequentialConfig):
+            result = self.layer.output_shape
+        else:
+            input_shape = (None, timesteps, self.config.input_dim)
+            result = self.layer.compute_output_shape(input_shape)
+        if isinstance(result, list | tuple) and result and not isinstance(
+            result[0], int | type(None)
+        ):
+            return [_shape_tuple(shape) for shape in _flatten_shapes(result)]
+        return _shape_tuple(result)
+
+    # --- calling -------------------------------------------------------------------------
+    def __call__(
+        self, x: Any, *, mask: Any = None, initial_state: Sequence[Any] | None = None
+    ) -> list[np.ndarray]:
+        """Run the layer with ``training=False``; every output as a NumPy array, in order.
+
+        ``x`` is ``(batch, timesteps, input_dim)``; ``mask`` (optional) is a boolean
+        ``(batch, timesteps)`` array; ``initial_state`` (optional) is ``[h0, c0]``, or
+        ``[fwd_h0, fwd_c0, bwd_h0, bwd_c0]`` for Bidirectional, each ``(batch, units)``.
+        """
+        x, mask, states = self._check_call(x, mask, initial_state)
+        function = self._function(mask is not None, len(states))
+        arguments = [x] + ([mask] if mask is not None else []) + states
+        return [_to_numpy(output) for output in _flatten(function(*arguments))]
+
+    def _check_call(
+        self, x: Any, mask: Any, initial_state: Sequence[Any] | None
+    ) -> tuple[np.ndarray, np.ndarray | None, list[np.ndarray]]:
+        x = _validate.numeric_array("x", x)
+        if x.ndim != 3 or x.shape[-1] != self.config.input_dim or 0 in x.shape:
+            raise ValueError(f"x must have shape (batch, timesteps, {self.config.input_dim}) "
+                             f"with batch, timesteps >= 1, got {x.shape}")
+        expected_steps = self.config.timesteps
+        if expected_steps is not None and x.shape[1] != expected_steps:
+            raise ValueError(f"x must have {expected_steps} timesteps (axis 1), got {x.shape}")
+        batch, steps = x.shape[:2]
+        if mask is not None:
+            if isinstance(self.config, SequentialConfig):
+                raise ValueError("mask is not accepted by a Sequential model here; "
+                                 "put a Masking layer in the model instead")
+            mask = np.asarray(mask)
+            if mask.dtype != np.bool_ or mask.shape != (batch, steps):
+                raise ValueError(f"mask must be a bool array of shape {(batch, steps)}, "
+                                 f"got {_validate.describe(mask)}")
+        states: list[np.ndarray] = []
+        if initial_state is not None:
+            if isinstance(self.config, SequentialConfig):
+                raise ValueError("initial_state is not accepted by a Sequential model")
+            count = 4 if isinstance(self.config, BidirectionalConfig) else 2
+            if isinstance(initial_state, np.ndarray) or not isinstance(initial_state, Sequence) \
+                    or len(initial_state) != count:
+                raise ValueError(f"initial_state must be a list of {count} arrays of shape "
+                                 f"{(batch, self.config.units)}, "
+                                 f"got {_validate.describe(initial_state)}")
+            for index, state in enumerate(initial_state):
+                array = _validate.numeric_array(f"initial_state[{index}]", state)
+                if array.shape != (batch, self.config.units):
+                    raise ValueError(f"initial_state[{index}] must have shape "
+                                     f"{(batch, self.config.units)}, got {array.shape}")
+                states.append(array.astype(np.float32, copy=False))
+        return x.astype(np.float32, copy=False), mask, states
+
+    def _function(self, has_mask: bool, state_count: int) -> Callable[..., Any]:
+        """The call for this form of arguments.
+
+        The first call of a form runs eagerly (~20 ms); from the second on, the TensorFlow
+        backend uses a ``tf.function`` traced once (~150 ms to trace, ~1 ms a call after), so
+        a layer used once never pays for a trace and a layer used often runs compiled.
+        """
+        key = (has_mask, state_count)
+        if key in self._functions:
+            return self._functions[key]
+        layer = self.layer
+
+        def call(x: Any, *rest: Any) -> Any:
+            mask = rest[0] if has_mask else None
+            states = list(rest[1:] if has_mask else rest)
+            keywords: dict[str, Any] = {"training": False}
+            if mask is not None:
+                keywords["mask"] = mask
+            if states:
+                keywords["initial_state"] = states
+            return layer(x, **keywords)
+
+        if BACKEND != "tensorflow":
+            self._functions[key] = call
+        elif key not in self._eager_calls:
+            self._eager_calls.add(key)
+            return call
+        else:
+            steps = self.config.timesteps
+            signature = [tf.TensorSpec((None, steps, self.config.input_dim), tf.float32)]
+            if has_mask:
+                signature.append(tf.TensorSpec((None, steps), tf.bool))
+            units = getattr(self.config, "units", None)
+            signature += [tf.TensorSpec((None, units), tf.float32)] * state_count
+            self._functions[key] = tf.function(call, input_signature=signature)
+        return self._functions[key]
+
+
+def _flatten_shapes(result: Any) -> list[Any]:
+    """Flatten nested lists of shapes (Keras 2 Bidirectional nests ``[fwd, bwd]``)."""
+    flat: list[Any] = []
+    for item in result:
+        is_shape = hasattr(item, "as_list") or (
+            isinstance(item, tuple) and all(isinstance(dim, int | type(None)) for dim in item)
+        )
+        flat.extend([item] if is_shape else _flatten_shapes(item))
+    return flat
+
+
+_cache: OrderedDict[BuildableConfig, BuiltLayer] = OrderedDict()
+_builds_since_clear = 0
+
+
+def cache_key(config: BuildableConfig) -> BuildableConfig:
+    """The configuration a cached layer is built for: ``timesteps`` dropped where Keras allows."""
+    if isinstance(config, LSTMConfig) and not config.unroll:
+        return dataclasses.replace(config, timesteps=None)
+    if isinstance(config, BidirectionalConfig) and not config.layer.unroll:
+        return dataclasses.replace(config, layer=dataclasses.replace(config.layer, timesteps=None))
+    return config
+
+
+def built(config: BuildableConfig) -> BuiltLayer:
+    """The Keras layer (or model) for ``config``, from the cache or built now.
+
+    The cache keeps the :data:`CACHE_SIZE` most recently used layers. After building
+    ``4 * CACHE_SIZE`` layers it is emptied and Keras's session cleared, which releases the
+    traced graphs and global state that dropping a layer alone leaves behind.
+    """
+    global _builds_since_clear
+    if not isinstance(config, LSTMConfig | BidirectionalConfig | SequentialConfig):
+        raise TypeError(f"config must be an LSTMConfig, BidirectionalConfig or "
+                        f"SequentialConfig, got {_validate.describe(config)}")
+    key = cache_key(config)
+    if key in _cache:
+        _cache.move_to_end(key)
+        return _cache[key]
+    if _builds_since_clear >= 4 * CACHE_SIZE:
+        clear()
+    layer = BuiltLayer(key)
+    _builds_since_clear += 1
+    _cache[key] = layer
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return layer
+
+
+def clear() -> None:
+    """Drop every cached layer and clear Keras's session (``clear_session``)."""
+    global _builds_since_clear
+    _cache.clear()
+    _builds_since_clear = 0
+    keras.backend.clear_session()
+
+
+def warm_up() -> None:
+    """Build and call one small LSTM: the first LSTM call of a process is the slow one."""
+    config = LSTMConfig(units=1, input_dim=1)
+    built(config)(np.zeros((1, 1, 1), np.float32))

@@ -1,0 +1,262 @@
+"""The checks themselves, shared by the test suite and ``python -m verify report``.
+
+A :class:`Property` pairs a Hypothesis strategy that draws one case (a dict of keyword
+arguments) with a check that builds real Keras for it and raises
+:class:`~verify.compare.Mismatch` when Keras and the documentation disagree. A check returns
+its worst error divided by its tolerance (0.0 for exact checks), so reports can show the
+margin. Keras is imported on the first check, not on import of this module: drawing cases
+and collecting tests need no TensorFlow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+import strategies
+from verify import _validate, compare, gates, shapes
+from verify.config import BidirectionalConfig, LSTMConfig, SequentialConfig
+
+Case = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named check and the strategy that draws its cases."""
+
+    name: str
+    summary: str
+    cases: Callable[[], st.SearchStrategy[Case]]
+    check: Callable[..., float]
+
+    def run(self, case: Case) -> float:
+        """Check one drawn case; the worst error / tolerance (0.0 for exact checks)."""
+        return self.check(**case)
+
+
+def _adapter() -> Any:
+    from verify import keras_adapter
+
+    return keras_adapter
+
+
+# --- cases --------------------------------------------------------------------------------
+
+
+def _with_arrays(configs: st.SearchStrategy[Any], *, states: bool = False,
+                 allow_no_state: bool = True) -> st.SearchStrategy[Case]:
+    """Cases ``{config, weights, x[, initial_state]}`` for configurations from ``configs``."""
+
+    @st.composite
+    def draw_case(draw: st.DrawFn) -> Case:
+        config = draw(configs, label="config")
+        batch = draw(st.integers(1, 3), label="batch")
+        case = {
+            "config": config,
+            "weights": draw(strategies.weights(config), label="weights"),
+            "x": draw(strategies.inputs(config, batch_size=batch), label="x"),
+        }
+        if states:
+            case["initial_state"] = draw(strategies.initial_states(
+                config, batch_size=batch, allow_none=allow_no_state), label="initial_state")
+        return case
+
+    return draw_case()
+
+
+def recurrent_cases() -> st.SearchStrategy[Case]:
+    """A single LSTM or Bidirectional(LSTM) from the default strategies, with its arrays."""
+    return _with_arrays(strategies.lstm_configs())
+
+
+def bidirectional_cases() -> st.SearchStrategy[Case]:
+    return _with_arrays(strategies.bidirectional_configs())
+
+
+def model_cases() -> st.SearchStrategy[Case]:
+    return _with_arrays(strategies.sequential_configs())
+
+
+def gate_cases() -> st.SearchStrategy[Case]:
+    """LSTMs whose gates saturate (sigmoid gates, tanh candidate), returning every ``h`` and the
+    final ``c``, so that one perturbed gate block has an exact, observable effect."""
+    configs = strategies.lstm_configs(
+        use_bias=True, activations=("tanh",), recurrent_activations=("sigmoid",),
+        return_sequences=True, return_state=True,
+    )
+    return _with_arrays(configs, states=True)
+
+
+# --- shape checks -------------------------------------------------------------------------
+
+
+def check_shapes(config: LSTMConfig | BidirectionalConfig | SequentialConfig,
+                 weights: Sequence[np.ndarray], x: np.ndarray) -> float:
+    """Keras's ``get_weights()`` shapes, ``count_params()``, weight names and output shapes
+    (symbolic and from a real call) equal the documented formulas."""
+    __tracebackhide__ = True
+    adapter = _adapter()
+    layer = adapter.built(config)
+    versions = adapter.info().describe()
+    snippet = compare.reproducer(config, call={"x": x})
+
+    def equal(actual: Any, expected: Any, what: str) -> None:
+        __tracebackhide__ = True
+        compare.assert_equal(actual, expected, what=what, config=config, versions=versions,
+                             snippet=snippet)
+
+    equal([w.shape for w in layer.get_weights()], shapes.weight_shapes(config),
+          "get_weights() shapes differ from the formula")
+    equal(layer.count_params(), shapes.param_count(config),
+          "count_params() differs from the formula")
+    if not isinstance(config, SequentialConfig):
+        equal(_weight_roles(layer.weight_paths()), _expected_roles(config),
+              "weight names / order differ from kernel, recurrent_kernel, bias "
+              "(forward before backward)")
+    equal(layer.symbolic_output_shapes(timesteps=config.timesteps), shapes.output_shapes(config),
+          "symbolic output shapes (compute_output_shape) differ from the formula")
+    layer.set_weights(weights)
+    outputs = layer(x)
+    expected = shapes.output_shapes(config, batch=x.shape[0])
+    actual = [output.shape for output in outputs]
+    equal(actual[0] if len(actual) == 1 and isinstance(expected, tuple) else actual, expected,
+          "shapes of the arrays returned by a call differ from the formula")
+    return 0.0
+
+
+def _weight_roles(paths: Sequence[str]) -> list[tuple[str, str]]:
+    """``(direction, name)`` per weight path: direction from a ``forward_``/``backward_``
+    component (``""`` when there is none), name from the last component."""
+    roles = []
+    for path in paths:
+        parts = path.split("/")
+        direction = next((part.split("_")[0] for part in parts
+                          if part.startswith(("forward_", "backward_"))), "")
+        roles.append((direction, parts[-1]))
+    return roles
+
+
+def _expected_roles(config: LSTMConfig | BidirectionalConfig) -> list[tuple[str, str]]:
+    lstm = config.layer if isinstance(config, BidirectionalConfig) else config
+    names = ["kernel", "recurrent_kernel"] + (["bias"] if lstm.use_bias else [])
+    if isinstance(config, LSTMConfig):
+        return [("", name) for name in names]
+    return [("forward", name) for name in names] + [("backward", name) for name in names]
+
+
+# --- gate semantics -------------------------------------------------------------------------
+
+#: Added to one gate's bias block to saturate it. With inputs, states and weights bounded by
+#: 1, ``|x K + h R + b| <= d + u + 1 <= 100`` here, so ``sigmoid(z - 1e4)`` is exactly 0 and
+#: ``tanh(z + 1e4)`` exactly 1 in float32 and float64.
+SATURATION = 1e4
+_MAX_PREACTIVATION = 100.0
+
+#: Per gate: the sign of the bias perturbation, the value it forces the gate to, and what
+#: that means for the cell, in the words of the step equations.
+GATE_EFFECTS: dict[str, tuple[float, float, str]] = {
+    "i": (-1.0, 0.0, "input gate closed (i=0): c_t = f_t*c_{t-1}, nothing is written"),
+    "f": (-1.0, 0.0, "forget gate closed (f=0): c_t = i_t*g_t, the cell forgets"),
+    "c": (+1.0, 1.0, "candidate saturated (g=1): c_t = f_t*c_{t-1} + i_t"),
+    "o": (-1.0, 0.0, "output gate closed (o=0): h_t = 0, nothing is read out"),
+}
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)))
+
+
+def check_gate_block(config: LSTMConfig, weights: Sequence[np.ndarray], x: np.ndarray,
+                     gate: str, initial_state: Sequence[np.ndarray] | None = None) -> float:
+    """Perturb only ``gate``'s block of the bias in Keras and check that every ``h_t`` and the
+    final ``c`` change exactly as the step equations with that gate forced predict.
+
+    The prediction is teacher-forced: step ``t`` is computed in float64 from the *unperturbed*
+    weights, split with :func:`verify.gates.split`, Keras's own ``h_{t-1}`` and the predicted
+    ``c_{t-1}``, with the perturbed gate replaced by its saturated value. If the gate blocks
+    were in another order, the perturbation would hit another gate and the prediction fail.
+    """
+    __tracebackhide__ = True
+    if not (isinstance(config, LSTMConfig) and config.use_bias
+            and config.return_sequences and config.return_state
+            and (config.activation, config.recurrent_activation) == ("tanh", "sigmoid")):
+        raise ValueError(f"check_gate_block needs an LSTMConfig with use_bias, "
+                         f"return_sequences and return_state, activation='tanh' and "
+                         f"recurrent_activation='sigmoid'; got {config!r}")
+    sign, forced, _ = GATE_EFFECTS[_validate.one_of("gate", gate, gates.GATES)]
+    kernel, recurrent_kernel, bias = (np.asarray(w, dtype=np.float64) for w in weights)
+    perturbed = np.array(weights[2], dtype=np.float32)
+    perturbed[gates.block(gate, config.units)] += np.float32(sign * SATURATION)
+    perturbed_weights = [weights[0], weights[1], perturbed]
+
+    adapter = _adapter()
+    layer = adapter.built(config)
+    layer.set_weights(perturbed_weights)
+    sequence, last_h, last_c = layer(x, initial_state=initial_state)
+
+    batch, steps = x.shape[:2]
+    h0, c0 = (np.zeros((batch, config.units)),) * 2 if initial_state is None else initial_state
+    processed = np.asarray(x, dtype=np.float64)[:, ::-1] if config.go_backwards else x
+    h_previous, c = np.asarray(h0, np.float64), np.asarray(c0, np.float64)
+    predicted = np.empty(sequence.shape)
+    for t in range(steps):
+        z = processed[:, t] @ kernel + h_previous @ recurrent_kernel + bias
+        if np.abs(z).max() > _MAX_PREACTIVATION:
+            raise ValueError(f"pre-activations reach {np.abs(z).max():.3g} > "
+                             f"{_MAX_PREACTIVATION}: weights/inputs too large for "
+                             f"SATURATION={SATURATION} to saturate a gate exactly")
+        part = gates.split(z)
+        value = {"i": _sigmoid(part["i"]), "f": _sigmoid(part["f"]),
+                 "c": np.tanh(part["c"]), "o": _sigmoid(part["o"])}
+        value[gate] = np.full_like(value[gate], forced)
+        c = value["f"] * c + value["i"] * value["c"]
+        predicted[:, t] = value["o"] * np.tanh(c)
+        h_previous = np.asarray(sequence[:, t], dtype=np.float64)  # teacher forcing
+
+    versions = adapter.info().describe()
+    snippet = compare.reproducer(config, weights=perturbed_weights,
+                                 call={"x": x, "initial_state": initial_state})
+    atol = compare.teacher_forced_tolerance(input_dim=config.input_dim, units=config.units,
+                                            timesteps=steps)
+    what = f"perturbing gate block {gate!r}: {GATE_EFFECTS[gate][2]}; Keras's"
+    return max(
+        compare.assert_close(sequence, predicted, atol=atol, what=f"{what} h sequence differs",
+                             config=config, versions=versions, snippet=snippet),
+        compare.assert_close(last_h, predicted[:, -1], atol=atol, what=f"{what} final h differs",
+                             config=config, versions=versions, snippet=snippet),
+        compare.assert_close(last_c, c, atol=atol, what=f"{what} final c differs",
+                             config=config, versions=versions, snippet=snippet),
+    )
+
+
+def _gate_property(gate: str) -> Property:
+    def check(**case: Any) -> float:
+        return check_gate_block(gate=gate, **case)
+
+    return Property(
+        name=f"gate_{gate}",
+        summary=f"bias block {gate!r} perturbed in Keras: {GATE_EFFECTS[gate][2]}",
+        cases=gate_cases,
+        check=check,
+    )
+
+
+#: Every property, by name, in the order reports list them.
+PROPERTIES: dict[str, Property] = {
+    prop.name: prop
+    for prop in [
+        Property("lstm_shapes", "LSTM: weight shapes, parameter count, weight names and output "
+                 "shapes equal the formulas", recurrent_cases, check_shapes),
+        Property("bidirectional_shapes", "Bidirectional(LSTM), every merge mode: weight shapes, "
+                 "parameter count, names (forward first) and output shapes equal the formulas",
+                 bidirectional_cases, check_shapes),
+        Property("sequential_shapes", "stacked LSTM/Bidirectional layers with Dense heads: "
+                 "weight shapes, parameter count and output shape equal the formulas",
+                 model_cases, check_shapes),
+        *(_gate_property(gate) for gate in gates.GATES),
+    ]
+}
