@@ -25,9 +25,13 @@ from verify import _validate
 ACTIVATIONS: frozenset[str] = frozenset(
     {
         "tanh", "sigmoid", "hard_sigmoid", "relu", "relu6", "linear", "softsign", "softplus",
-        "elu", "selu", "gelu", "swish", "silu", "mish", "exponential",
+        "elu", "selu", "gelu", "silu", "mish", "exponential",
     }
 )  # fmt: skip
+
+#: Other names of the same functions; configurations store the name in :data:`ACTIVATIONS`
+#: (Keras 3's ``get_config()`` writes ``"silu"`` for a layer made with ``"swish"``).
+ACTIVATION_ALIASES: dict[str, str] = {"swish": "silu"}
 
 #: ``Bidirectional`` merge modes; ``None`` returns the two directions as a list.
 MERGE_MODES: tuple[str | None, ...] = ("concat", "sum", "mul", "ave", None)
@@ -40,7 +44,7 @@ _IGNORED_LSTM_KEYS = frozenset(
         "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
         "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint",
         "bias_constraint", "dropout", "recurrent_dropout", "seed", "implementation",
-        "batch_input_shape", "build_config", "use_cudnn",
+        "batch_input_shape", "build_config", "use_cudnn", "stateful", "time_major",
     }
 )  # fmt: skip
 
@@ -61,10 +65,11 @@ def _activation(name: str, value: Any) -> str:
             f"{name} must be an activation name (str), got {_validate.describe(value)}; "
             f"known names: {', '.join(sorted(ACTIVATIONS))}"
         )
+    value = ACTIVATION_ALIASES.get(value, value)
     if value not in ACTIVATIONS:
         raise ValueError(
             f"{name}={value!r} is not a known activation; "
-            f"expected one of {', '.join(sorted(ACTIVATIONS))}"
+            f"expected one of {', '.join(sorted(ACTIVATIONS | set(ACTIVATION_ALIASES)))}"
         )
     return value
 
@@ -113,8 +118,8 @@ class LSTMConfig:
         for flag in ("use_bias", "return_sequences", "return_state", "go_backwards",
                      "zero_output_for_mask", "unroll"):
             _validate.boolean(flag, getattr(self, flag))
-        _activation("activation", self.activation)
-        _activation("recurrent_activation", self.recurrent_activation)
+        for name in ("activation", "recurrent_activation"):
+            object.__setattr__(self, name, _activation(name, getattr(self, name)))
         if self.unroll and self.timesteps is None:
             raise ValueError("unroll=True needs a known number of timesteps, got timesteps=None "
                              "(Keras cannot unroll a sequence of unknown length)")
@@ -176,8 +181,11 @@ class LSTMConfig:
 class BidirectionalConfig:
     """``keras.layers.Bidirectional(LSTM(...), merge_mode=...)``.
 
-    The backward layer is the forward one with ``go_backwards`` flipped, as Keras makes it.
-    ``return_sequences`` and ``return_state`` are the wrapped layer's.
+    The backward layer is the forward one with ``go_backwards`` flipped, as Keras 2 makes it
+    (Keras 3 refuses to wrap a ``go_backwards=True`` layer). ``return_sequences`` and
+    ``return_state`` are the wrapped layer's. Keras forces ``zero_output_for_mask`` of both
+    sub-layers to ``return_sequences``, and so does this class, so that the configuration
+    describes what Keras computes.
     """
 
     layer: LSTMConfig
@@ -187,6 +195,11 @@ class BidirectionalConfig:
         if not isinstance(self.layer, LSTMConfig):
             raise TypeError(f"layer must be an LSTMConfig, got {_validate.describe(self.layer)}")
         _validate.one_of("merge_mode", self.merge_mode, MERGE_MODES)
+        forced = self.layer.return_sequences
+        if self.layer.zero_output_for_mask != forced:
+            object.__setattr__(
+                self, "layer", dataclasses.replace(self.layer, zero_output_for_mask=forced)
+            )
 
     def __repr__(self) -> str:
         return f"BidirectionalConfig({self.layer!r}, merge_mode={self.merge_mode!r})"
@@ -268,7 +281,7 @@ class DenseConfig:
     def __post_init__(self) -> None:
         _validate.positive_int("units", self.units)
         _validate.positive_int("input_dim", self.input_dim)
-        _activation("activation", self.activation)
+        object.__setattr__(self, "activation", _activation("activation", self.activation))
         _validate.boolean("use_bias", self.use_bias)
 
     def __repr__(self) -> str:

@@ -238,6 +238,8 @@ class BuiltLayer:
         x, mask, states = self._check_call(x, mask, initial_state)
         function = self._function(mask is not None, len(states))
         arguments = [x] + ([mask] if mask is not None else []) + states
+        if BACKEND == "tensorflow":  # Keras 2 refuses NumPy initial states in an eager call
+            arguments = [tf.convert_to_tensor(argument) for argument in arguments]
         return [_to_numpy(output) for output in _flatten(function(*arguments))]
 
     def _check_call(

@@ -1,0 +1,44 @@
+"""Hypothesis profiles shared by ``conftest.py`` and ``python -m verify report``.
+
+* ``dev`` (default locally): a quick, randomised run with the example database on.
+* ``ci`` (default when ``CI`` is set): derandomised, so every run checks the same examples;
+  no database; failures print the reproduction blob.
+* ``thorough``: ten times ``ci``'s budget, randomised, for nightly runs and upgrades.
+
+``deadline=None`` everywhere: building a Keras layer takes tens of milliseconds and varies
+with the cache, which Hypothesis would misread as flaky timing.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "dev": {"max_examples": 25},
+    "ci": {"max_examples": 60, "derandomize": True, "database": None, "print_blob": True},
+    "thorough": {"max_examples": 600},
+}
+
+_COMMON: dict[str, Any] = {
+    "deadline": None,
+    # Cases build real Keras layers; a slow first build is expected, not a strategy problem.
+    "suppress_health_check": [HealthCheck.too_slow],
+}
+
+
+def register() -> None:
+    """Register every profile with Hypothesis (safe to call more than once)."""
+    for name, options in PROFILES.items():
+        settings.register_profile(name, **_COMMON, **options)
+
+
+def default_profile() -> str:
+    """``$HYPOTHESIS_PROFILE`` if set, else ``ci`` under CI (``$CI`` set), else ``dev``."""
+    name = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+    if name not in PROFILES:
+        raise ValueError(f"HYPOTHESIS_PROFILE={name!r} is not a profile; "
+                         f"expected one of {', '.join(PROFILES)}")
+    return name
