@@ -1,0 +1,129 @@
+"""Bad input to every public function: the exact error type, and a message that names the
+argument, shows the value and says what was expected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from verify import gates, shapes
+from verify.config import BidirectionalConfig, DenseConfig, LSTMConfig, SequentialConfig
+
+LSTM = LSTMConfig(units=2, input_dim=3, timesteps=4)
+
+CASES: list[tuple[str, Any, type[Exception], str]] = [
+    # (case id, call, error type, text the message must contain)
+    ("units zero", lambda: LSTMConfig(units=0, input_dim=3), ValueError, "units.*>= 1.*0"),
+    ("units float", lambda: LSTMConfig(units=2.0, input_dim=3), TypeError, "units.*2.0"),
+    ("units bool", lambda: LSTMConfig(units=True, input_dim=3), TypeError, "units.*True"),
+    ("input_dim str", lambda: LSTMConfig(units=2, input_dim="3"), TypeError, "input_dim.*'3'"),
+    ("timesteps negative", lambda: LSTMConfig(units=2, input_dim=3, timesteps=-1), ValueError,
+     "timesteps.*-1"),
+    ("flag not bool", lambda: LSTMConfig(units=2, input_dim=3, return_state=1), TypeError,
+     "return_state.*1"),
+    ("unknown activation", lambda: LSTMConfig(units=2, input_dim=3, activation="tahn"),
+     ValueError, "activation='tahn'.*expected one of"),
+    ("activation not str", lambda: LSTMConfig(units=2, input_dim=3, recurrent_activation=None),
+     TypeError, "recurrent_activation.*None"),
+    ("unroll without timesteps", lambda: LSTMConfig(units=2, input_dim=3, unroll=True),
+     ValueError, "unroll=True.*timesteps=None"),
+    ("merge mode", lambda: BidirectionalConfig(LSTM, merge_mode="max"), ValueError,
+     "merge_mode.*'concat'.*'max'"),
+    ("bidirectional layer", lambda: BidirectionalConfig("lstm"), TypeError, "layer.*'lstm'"),
+    ("dense units", lambda: DenseConfig(units=-2, input_dim=3), ValueError, "units.*-2"),
+    ("sequential empty", lambda: SequentialConfig(()), ValueError, "layers.*non-empty"),
+    ("sequential list", lambda: SequentialConfig([LSTM]), ValueError, "layers.*tuple"),
+    ("sequential dense first", lambda: SequentialConfig((DenseConfig(units=1, input_dim=3),)),
+     ValueError, r"layers\[0\] must be recurrent"),
+    ("sequential mismatch", lambda: SequentialConfig((LSTM, DenseConfig(units=1, input_dim=5))),
+     ValueError, r"layers\[1\].input_dim=5.*2 features"),
+    ("sequential no sequences",
+     lambda: SequentialConfig((LSTM, LSTMConfig(units=1, input_dim=2, timesteps=4))),
+     ValueError, r"layers\[0\].*return_sequences=True"),
+    ("sequential state",
+     lambda: SequentialConfig((LSTMConfig(units=1, input_dim=2, return_state=True),)),
+     ValueError, "return_state"),
+    ("from_keras_config not dict", lambda: LSTMConfig.from_keras_config([1], input_dim=2),
+     TypeError, "config.*get_config"),
+    ("lstm_weight_shapes units", lambda: shapes.lstm_weight_shapes(3, 0), ValueError,
+     "units.*0"),
+    ("lstm_weight_shapes input_dim", lambda: shapes.lstm_weight_shapes(3.5, 2), TypeError,
+     "input_dim.*3.5"),
+    ("lstm_param_count use_bias", lambda: shapes.lstm_param_count(3, 2, use_bias="no"),
+     TypeError, "use_bias.*'no'"),
+    ("dense_param_count units", lambda: shapes.dense_param_count(3, None), TypeError,
+     "units.*None"),
+    ("dense_weight_shapes input_dim", lambda: shapes.dense_weight_shapes(-1, 2), ValueError,
+     "input_dim.*-1"),
+    ("weight_shapes config", lambda: shapes.weight_shapes({"units": 2}), TypeError, "config"),
+    ("param_count config", lambda: shapes.param_count(None), TypeError, "config.*None"),
+    ("output_shapes batch", lambda: shapes.output_shapes(LSTM, batch=0), ValueError,
+     "batch.*0"),
+    ("output_shapes dense", lambda: shapes.output_shapes(DenseConfig(units=1, input_dim=2)),
+     TypeError, "DenseConfig"),
+    ("split scalar", lambda: gates.split(np.float32(1.0)), ValueError,
+     "array.*at least 1 axis"),
+    ("split not multiple of 4", lambda: gates.split(np.zeros((3, 10))), ValueError,
+     r"multiple of 4.*\(3, 10\)"),
+    ("split empty", lambda: gates.split(np.zeros((3, 0))), ValueError, "multiple of 4"),
+    ("split strings", lambda: gates.split(np.array(["a"] * 4)), TypeError, "array.*real numbers"),
+    ("split bool", lambda: gates.split(np.ones(4, bool)), TypeError, "array.*bool"),
+    ("join not mapping", lambda: gates.join([1, 2, 3, 4]), TypeError, "parts.*mapping"),
+    ("join missing gate", lambda: gates.join({"i": [1], "f": [1], "c": [1]}), ValueError,
+     r"missing \['o'\]"),
+    ("join extra gate", lambda: gates.join({"i": [1], "f": [1], "c": [1], "o": [1], "g": [1]}),
+     ValueError, r"unexpected \['g'\]"),
+    ("join shapes differ", lambda: gates.join({"i": [1], "f": [1], "c": [1], "o": [1, 2]}),
+     ValueError, "same shape"),
+    ("block gate", lambda: gates.block("g", 3), ValueError, "gate.*'g'"),
+    ("block units", lambda: gates.block("i", 0), ValueError, "units.*0"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [case[1:] for case in CASES],
+                         ids=[case[0] for case in CASES])
+def test_bad_input_is_refused_clearly(call: Any, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        call()
+
+
+ADAPTER_CASES: list[tuple[str, str, dict[str, Any], type[Exception], str]] = [
+    ("weights count", "set_weights", {"weights": [np.zeros((3, 8))]}, ValueError,
+     "3 arrays.*got 1"),
+    ("weights shape", "set_weights",
+     {"weights": [np.zeros((3, 8)), np.zeros((2, 8)), np.zeros(9)]}, ValueError,
+     r"weights\[2\].*\(8,\).*\(9,\)"),
+    ("weights array", "set_weights", {"weights": np.zeros((3, 8))}, TypeError, "weights.*list"),
+    ("x rank", "__call__", {"x": np.zeros((4, 3))}, ValueError, r"x.*\(batch, timesteps, 3\)"),
+    ("x features", "__call__", {"x": np.zeros((1, 4, 5))}, ValueError, r"x.*\(1, 4, 5\)"),
+    ("x dtype", "__call__", {"x": np.full((1, 4, 3), "a")}, TypeError, "x.*real numbers"),
+    ("mask dtype", "__call__", {"x": np.zeros((1, 4, 3)), "mask": np.ones((1, 4))}, ValueError,
+     "mask.*bool"),
+    ("mask shape", "__call__", {"x": np.zeros((1, 4, 3)), "mask": np.ones((1, 3), bool)},
+     ValueError, r"mask.*\(1, 4\)"),
+    ("state count", "__call__", {"x": np.zeros((1, 4, 3)), "initial_state": [np.zeros((1, 2))]},
+     ValueError, "initial_state.*2 arrays"),
+    ("state shape", "__call__",
+     {"x": np.zeros((1, 4, 3)), "initial_state": [np.zeros((1, 2)), np.zeros((2, 2))]},
+     ValueError, r"initial_state\[1\].*\(1, 2\).*\(2, 2\)"),
+]
+
+
+@pytest.mark.parametrize(("method", "arguments", "error", "message"),
+                         [case[1:] for case in ADAPTER_CASES],
+                         ids=[case[0] for case in ADAPTER_CASES])
+def test_adapter_refuses_bad_input_clearly(adapter: Any, method: str, arguments: dict[str, Any],
+                                           error: type[Exception], message: str) -> None:
+    layer = adapter.built(LSTM)
+    with pytest.raises(error, match=message):
+        if method == "__call__":
+            layer(**arguments)
+        else:
+            getattr(layer, method)(**arguments)
+
+
+def test_built_refuses_what_it_cannot_build(adapter: Any) -> None:
+    with pytest.raises(TypeError, match="config.*DenseConfig"):
+        adapter.built(DenseConfig(units=1, input_dim=2))

@@ -1,0 +1,115 @@
+"""The strategies themselves: what they draw builds and runs in Keras, bad arguments are
+refused, and examples shrink to the simplest case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import find, given
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+import strategies
+from verify import shapes
+from verify.config import BidirectionalConfig, LSTMConfig
+
+
+@given(data=st.data())
+def test_drawn_layers_run_in_keras_with_drawn_masks_and_states(adapter: Any,
+                                                               data: st.DataObject) -> None:
+    config = data.draw(strategies.lstm_configs() | strategies.bidirectional_configs(),
+                       label="config")
+    batch = data.draw(st.integers(1, 3), label="batch")
+    layer = adapter.built(config)
+    layer.set_weights(data.draw(strategies.weights(config), label="weights"))
+    x = data.draw(strategies.inputs(config, batch_size=batch), label="x")
+    mask = data.draw(strategies.masks(config, batch_size=batch), label="mask")
+    state = data.draw(strategies.initial_states(config, batch_size=batch), label="state")
+    outputs = layer(x, mask=mask, initial_state=state)
+    expected = shapes.output_shapes(config, batch=batch)
+    assert [o.shape for o in outputs] == (expected if isinstance(expected, list) else [expected])
+    assert all(np.isfinite(output).all() for output in outputs)
+
+
+@given(strategies.lstm_configs(), st.data())
+def test_arrays_match_the_configuration(config: LSTMConfig, data: st.DataObject) -> None:
+    weights = data.draw(strategies.weights(config))
+    assert [w.shape for w in weights] == shapes.weight_shapes(config)
+    for array in [*weights, data.draw(strategies.inputs(config, batch_size=2))]:
+        assert array.dtype == np.float32
+        assert np.abs(array).max() <= 1.0
+        tiny = (array != 0) & (np.abs(array) < np.finfo(np.float32).tiny)
+        assert not tiny.any(), "subnormal values: TensorFlow's CPU kernels flush them to zero"
+
+
+@pytest.mark.parametrize("kind", strategies.MASK_KINDS)
+@given(data=st.data())
+def test_mask_kinds_mean_what_they_say(kind: str, data: st.DataObject) -> None:
+    config = LSTMConfig(units=1, input_dim=1, timesteps=data.draw(st.integers(1, 6)))
+    mask = data.draw(strategies.masks(config, batch_size=3, kinds=(kind,), allow_none=False))
+    assert mask.shape == (3, config.timesteps) and mask.dtype == np.bool_
+    for row in mask:
+        kept = int(row.sum())
+        if kind == "right_padded":
+            assert row[:kept].all()
+        elif kind == "left_padded":
+            assert row[config.timesteps - kept:].all()
+    if kind == "all_masked":
+        assert (~mask).all(axis=1).any()
+
+
+def test_configurations_shrink_to_the_simplest_layer() -> None:
+    assert find(strategies.lstm_configs(), lambda config: True) == LSTMConfig(
+        units=1, input_dim=1, timesteps=1)
+    assert find(strategies.bidirectional_configs(), lambda config: True) == BidirectionalConfig(
+        LSTMConfig(units=1, input_dim=1, timesteps=1))
+
+
+def test_masks_and_states_shrink_to_none() -> None:
+    config = LSTMConfig(units=2, input_dim=1, timesteps=3)
+    assert find(strategies.masks(config, batch_size=2), lambda mask: True) is None
+    assert find(strategies.initial_states(config, batch_size=2), lambda state: True) is None
+
+
+def test_mask_shrinks_to_right_padding() -> None:
+    config = LSTMConfig(units=2, input_dim=1, timesteps=3)
+    mask = find(strategies.masks(config, batch_size=2, allow_none=False), lambda m: True)
+    assert not mask.any()  # right padding with nothing kept: the simplest mask
+
+
+LSTM = LSTMConfig(units=2, input_dim=3, timesteps=4)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: strategies.lstm_configs(min_units=0), "min_units"),
+        (lambda: strategies.lstm_configs(min_units=5, max_units=2), "min_units=5"),
+        (lambda: strategies.lstm_configs(max_timesteps=1.5), "max_timesteps"),
+        (lambda: strategies.lstm_configs(min_input_dim=True), "min_input_dim"),
+        (lambda: strategies.lstm_configs(return_state="yes"), "return_state"),
+        (lambda: strategies.lstm_configs(activations=()), "activations"),
+        (lambda: strategies.lstm_configs(activations=("tanh", "nope")), "nope"),
+        (lambda: strategies.lstm_configs(recurrent_activations="sigmoid"),
+         "recurrent_activations"),
+        (lambda: strategies.bidirectional_configs(merge_modes=("concat", "max")), "max"),
+        (lambda: strategies.sequential_configs(max_recurrent_layers=0), "recurrent_layers"),
+        (lambda: strategies.sequential_configs(bidirectional=1), "bidirectional"),
+        (lambda: strategies.weights("lstm"), "config"),
+        (lambda: strategies.weights(LSTM, max_magnitude=0), "max_magnitude"),
+        (lambda: strategies.weights(LSTM, max_magnitude=float("inf")), "max_magnitude"),
+        (lambda: strategies.weights(LSTM, max_magnitude=0.1), "float32"),
+        (lambda: strategies.inputs(LSTM, batch_size=0), "batch_size"),
+        (lambda: strategies.inputs(LSTMConfig(units=1, input_dim=1), batch_size=1),
+         "timesteps"),
+        (lambda: strategies.masks(LSTM, batch_size=2, kinds=("zigzag",)), "kinds"),
+        (lambda: strategies.masks(LSTM, batch_size=2, allow_none=None), "allow_none"),
+        (lambda: strategies.initial_states(LSTM, batch_size=-1), "batch_size"),
+        (lambda: strategies.float32_arrays((2,), max_magnitude="1"), "max_magnitude"),
+    ],
+)
+def test_bad_arguments_raise_invalid_argument(make: Any, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        make()
