@@ -27,10 +27,13 @@ from verify.config import (
 #: step, then ``h = o * exp(c)``) and overflows float32 within a few steps; ask for it
 #: explicitly. ``tanh`` (Keras's default) comes first so that it is what examples shrink to.
 DEFAULT_ACTIVATIONS: tuple[str, ...] = ("tanh", *sorted(ACTIVATIONS - {"tanh", "exponential"}))
-#: The same for ``recurrent_activation``, with ``sigmoid`` (Keras's default) first.
-DEFAULT_RECURRENT_ACTIVATIONS: tuple[str, ...] = (
-    "sigmoid", *sorted(ACTIVATIONS - {"sigmoid", "exponential"}),
-)
+#: Drawn by default for ``recurrent_activation``: the gate-like functions, bounded by 1 in
+#: magnitude, with ``sigmoid`` (Keras's default) first. With bounded gates the cell grows at
+#: most geometrically, ``|c_t| <= (1 + u)|c_{t-1}| + d + 1``, which float32 holds for the
+#: default sizes; with an unbounded gate *and* an unbounded activation it grows doubly
+#: exponentially through ``h`` and overflows within a few steps. Pass
+#: ``recurrent_activations=`` to draw the others.
+DEFAULT_RECURRENT_ACTIVATIONS: tuple[str, ...] = ("sigmoid", "hard_sigmoid", "tanh", "softsign")
 
 
 def check_bounds(name: str, low: Any, high: Any, *, at_least: int = 1) -> None:

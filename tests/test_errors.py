@@ -125,5 +125,5 @@ def test_adapter_refuses_bad_input_clearly(adapter: Any, method: str, arguments:
 
 
 def test_built_refuses_what_it_cannot_build(adapter: Any) -> None:
-    with pytest.raises(TypeError, match="config.*DenseConfig"):
+    with pytest.raises(TypeError, match=r"config.*DenseConfig"):
         adapter.built(DenseConfig(units=1, input_dim=2))

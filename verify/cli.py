@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -> Outcome:
-    from hypothesis import given, seed as hypothesis_seed
+    from hypothesis import given
+    from hypothesis import seed as hypothesis_seed
 
     from verify.properties import PROPERTIES
 
@@ -86,7 +87,7 @@ def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -
     outcome = Outcome(name=name, summary=prop.summary)
     progress = out.isatty()
 
-    @settings_
+    @settings_  # type: ignore[untyped-decorator]  # a settings object made at run time
     @given(prop.cases())
     def run(case: dict[str, Any]) -> None:
         outcome.examples += 1
@@ -153,8 +154,9 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
     settings_ = settings(settings.get_profile(args.profile), **overrides)
     names = args.properties or list(PROPERTIES)
     print(f"lstm-verify report: {info.describe()}", file=out)
-    print(f"profile {args.profile}, {settings_.max_examples} examples per property, "
-          f"seed {args.seed if args.seed is not None else 'derandomised' if settings_.derandomize else 'random'}",
+    seed = args.seed if args.seed is not None else (
+        "derandomised" if settings_.derandomize else "random")
+    print(f"profile {args.profile}, {settings_.max_examples} examples per property, seed {seed}",
           file=out, flush=True)
     keras_adapter.warm_up()
     started = time.perf_counter()

@@ -59,19 +59,19 @@ def _repr(obj: Any, always: tuple[str, ...]) -> str:
     return f"{type(obj).__name__}({', '.join(shown)})"
 
 
-def _activation(name: str, value: Any) -> str:
+def _activation(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(
             f"{name} must be an activation name (str), got {_validate.describe(value)}; "
             f"known names: {', '.join(sorted(ACTIVATIONS))}"
         )
-    value = ACTIVATION_ALIASES.get(value, value)
-    if value not in ACTIVATIONS:
+    canonical = ACTIVATION_ALIASES.get(value, value)
+    if canonical not in ACTIVATIONS:
         raise ValueError(
             f"{name}={value!r} is not a known activation; "
             f"expected one of {', '.join(sorted(ACTIVATIONS | set(ACTIVATION_ALIASES)))}"
         )
-    return value
+    return canonical
 
 
 def _dtype_name(dtype: Any) -> str | None:
@@ -323,7 +323,8 @@ class SequentialConfig:
             raise ValueError("layers[0] must be recurrent (LSTMConfig or BidirectionalConfig), "
                              "got a DenseConfig")
         seen_dense = False
-        for index, (before, after) in enumerate(zip(self.layers, self.layers[1:]), start=1):
+        pairs = zip(self.layers, self.layers[1:], strict=False)
+        for index, (before, after) in enumerate(pairs, start=1):
             if after.input_dim != before.output_features:
                 raise ValueError(
                     f"layers[{index}].input_dim={after.input_dim} does not match the "

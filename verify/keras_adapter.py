@@ -17,6 +17,7 @@ Built for speed, because a property suite is as strong as the examples it can af
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import platform
@@ -35,7 +36,6 @@ import numpy as np  # noqa: E402
 from verify import _validate, shapes  # noqa: E402
 from verify.config import (  # noqa: E402
     BidirectionalConfig,
-    DenseConfig,
     LayerConfig,
     LSTMConfig,
     SequentialConfig,
@@ -56,10 +56,9 @@ if BACKEND == "tensorflow":
 
     for _setter in (tf.config.threading.set_intra_op_parallelism_threads,
                     tf.config.threading.set_inter_op_parallelism_threads):
-        try:
+        # RuntimeError: TensorFlow already ran an op before us, so its pools stay as they are.
+        with contextlib.suppress(RuntimeError, ValueError):
             _setter(int(os.environ["TF_NUM_INTRAOP_THREADS"]))
-        except (RuntimeError, ValueError):
-            pass  # TensorFlow already started (imported and used before us): keep its pools.
 
 BuildableConfig = LSTMConfig | BidirectionalConfig | SequentialConfig
 

@@ -23,6 +23,17 @@ from verify.config import (
     SequentialConfig,
 )
 
+__all__ = [
+    "Shape",
+    "dense_param_count",
+    "dense_weight_shapes",
+    "lstm_param_count",
+    "lstm_weight_shapes",
+    "output_shapes",
+    "param_count",
+    "weight_shapes",
+]
+
 Shape = tuple[int | None, ...]
 AnyConfig = LayerConfig | SequentialConfig
 
