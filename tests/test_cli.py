@@ -55,7 +55,7 @@ def test_report_exits_1_with_a_reproducer_when_keras_disagrees() -> None:
     ("arguments", "message"),
     [
         (["report", "--examples", "0"], "--examples: expected a positive integer"),
-        (["report", "--seed", "x"], "--seed: expected an integer seed"),
+        (["report", "--seed", "x"], "--seed: expected an integer seed >= 0"),
         (["report", "--profile", "fast"], "--profile: invalid choice"),
         (["report", "--property", "nope"], "--property: invalid choice"),
         (["report", "--json", "/proc/no/such/dir/out.json"], "cannot write --json"),

@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from verify import gates, shapes
+from verify import gates, properties, shapes
 from verify.config import BidirectionalConfig, DenseConfig, LSTMConfig, SequentialConfig
 
 LSTM = LSTMConfig(units=2, input_dim=3, timesteps=4)
+GATED = LSTMConfig(units=2, input_dim=3, timesteps=4, return_sequences=True, return_state=True)
 
 CASES: list[tuple[str, Any, type[Exception], str]] = [
     # (case id, call, error type, text the message must contain)
@@ -78,6 +79,10 @@ CASES: list[tuple[str, Any, type[Exception], str]] = [
     ("join shapes differ", lambda: gates.join({"i": [1], "f": [1], "c": [1], "o": [1, 2]}),
      ValueError, "same shape"),
     ("block gate", lambda: gates.block("g", 3), ValueError, "gate.*'g'"),
+    ("gate check config", lambda: properties.check_gate_block(LSTM, [], np.zeros((1, 4, 3)), "i"),
+     ValueError, "check_gate_block needs.*return_sequences"),
+    ("gate check gate", lambda: properties.check_gate_block(GATED, [], np.zeros((1, 4, 3)), "g"),
+     ValueError, "gate.*'g'"),
     ("block units", lambda: gates.block("i", 0), ValueError, "units.*0"),
 ]
 

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,24 +31,19 @@ class Outcome:
     failure: str | None = field(default=None, repr=False)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _integer(minimum: int, expected: str) -> Callable[[str], int]:
+    """An argparse type: an integer >= ``minimum``, refused as ``expected`` otherwise."""
 
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a seed >= 0, got {text!r}")
-    return value
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,9 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every conformance property on generated configurations against the "
                     "installed Keras, print a table and optionally write JSON.",
     )
-    report.add_argument("--examples", type=_positive, metavar="N",
+    report.add_argument("--examples", type=_integer(1, "a positive integer"), metavar="N",
                         help="examples per property (default: the profile's budget)")
-    report.add_argument("--seed", type=_seed, metavar="S",
+    report.add_argument("--seed", type=_integer(0, "an integer seed >= 0"), metavar="S",
                         help="random seed (default: derandomised under 'ci', random otherwise)")
     report.add_argument("--profile", choices=sorted(profiles.PROFILES), default="ci",
                         help="Hypothesis profile whose budget and settings to use (default: ci)")
