@@ -47,8 +47,8 @@ def _adapter() -> Any:
 # --- cases --------------------------------------------------------------------------------
 
 
-def _with_arrays(configs: st.SearchStrategy[Any], *, states: bool = False,
-                 allow_no_state: bool = True) -> st.SearchStrategy[Case]:
+def _with_arrays(configs: st.SearchStrategy[Any], *,
+                 states: bool = False) -> st.SearchStrategy[Case]:
     """Cases ``{config, weights, x[, initial_state]}`` for configurations from ``configs``."""
 
     @st.composite
@@ -61,15 +61,15 @@ def _with_arrays(configs: st.SearchStrategy[Any], *, states: bool = False,
             "x": draw(strategies.inputs(config, batch_size=batch), label="x"),
         }
         if states:
-            case["initial_state"] = draw(strategies.initial_states(
-                config, batch_size=batch, allow_none=allow_no_state), label="initial_state")
+            case["initial_state"] = draw(strategies.initial_states(config, batch_size=batch),
+                                         label="initial_state")
         return case
 
     return draw_case()
 
 
 def recurrent_cases() -> st.SearchStrategy[Case]:
-    """A single LSTM or Bidirectional(LSTM) from the default strategies, with its arrays."""
+    """A single LSTM from the default strategy, with its arrays."""
     return _with_arrays(strategies.lstm_configs())
 
 
