@@ -2,13 +2,16 @@
 
 The NumPy-only parts import nothing else: :mod:`verify.config` (layer configurations),
 :mod:`verify.shapes` (weight, parameter and output shape formulas) and :mod:`verify.gates`
-(split fused arrays by gate). :mod:`verify.keras_adapter` is the one module that imports
+(split fused arrays by gate), :mod:`verify.reference` (the NumPy LSTM), :mod:`verify.semantics`
+(named version differences) and :func:`verify.predict` (a whole model's forward).
+:mod:`verify.keras_adapter` is the one module that imports
 Keras; :mod:`verify.properties` holds the checks that the test suite and
 ``python -m verify report`` both run.
 """
 
-from verify import config, gates, shapes
+from verify import activations, config, gates, reference, semantics, shapes
 from verify.config import BidirectionalConfig, DenseConfig, LSTMConfig, SequentialConfig
+from verify.model import predict
 
 __version__ = "0.1.0"
 
@@ -18,7 +21,11 @@ __all__ = [
     "LSTMConfig",
     "SequentialConfig",
     "__version__",
+    "activations",
     "config",
     "gates",
+    "predict",
+    "reference",
+    "semantics",
     "shapes",
 ]

@@ -1,0 +1,319 @@
+"""``verify.predict``: a NumPy forward of a whole Keras model, from its ``get_config()`` and its
+layers' ``get_weights()`` only (no Keras call), giving what ``model.predict`` gives.
+
+Supported layers: InputLayer, LSTM, Bidirectional(LSTM), Dense, RepeatVector, Masking (with
+Keras's mask propagation), Dropout/SpatialDropout1D/GaussianNoise/GaussianDropout (identity at
+inference), Activation, TimeDistributed(Dense), Flatten and Reshape; Sequential and functional
+models (Keras 2 and Keras 3 config formats), several inputs and outputs (e.g.
+``return_state``), and the ``NotEqual``/``Any`` operations Keras 3 records for a Masking mask.
+Any other layer raises ``NotImplementedError`` naming its class and its name in the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from verify import _validate, reference
+from verify.config import BidirectionalConfig, LSTMConfig
+from verify.semantics import Semantics, resolve
+
+Tensor = tuple[np.ndarray, np.ndarray | None]  # a value and its Keras mask (or None)
+TensorRef = tuple[str, int, int]  # (layer name, node index, tensor index)
+
+_IDENTITY_AT_INFERENCE = frozenset(
+    {"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout"}
+)
+
+
+def predict(model: Any, x: Any, *, semantics: Semantics | str | None = None) -> Any:
+    """What ``model.predict(x)`` returns, computed with NumPy in float64.
+
+    ``model`` is a Keras ``Sequential`` or functional ``Model`` (Keras 2 or 3): only its
+    ``get_config()`` and its layers' ``get_weights()`` are used. ``x`` is one array, or a list
+    with one array per model input. One output gives an array, several give a list.
+    """
+    for method in ("get_config", "get_layer"):
+        if not callable(getattr(model, method, None)):
+            raise TypeError(f"model must be a Keras model (with get_config() and get_layer()), "
+                            f"got {_validate.describe(model)}")
+    config = model.get_config()
+    rules = resolve(semantics)
+    if "input_layers" in config:
+        return _Functional(model, config, rules).run(x)
+    return _sequential(model, config, rules, x)
+
+
+def _sequential(model: Any, config: Mapping[str, Any], semantics: Semantics, x: Any) -> Any:
+    inputs = _model_inputs(x, 1)
+    tensor: Tensor = (inputs[0], None)
+    for layer in config["layers"]:
+        outputs = _apply(layer, model, [tensor], {}, semantics)
+        if len(outputs) != 1:
+            raise ValueError(f"layer {_name(layer)!r} returns {len(outputs)} outputs, which a "
+                             "Sequential model cannot pass on")
+        tensor = outputs[0]
+    return tensor[0]
+
+
+def _model_inputs(x: Any, count: int) -> list[np.ndarray]:
+    arrays = list(x) if isinstance(x, list | tuple) else [x]
+    if len(arrays) != count:
+        raise ValueError(f"x must be {'one array' if count == 1 else f'a list of {count} arrays'}"
+                         f" (one per model input), got {len(arrays)}")
+    checked = []
+    for index, array in enumerate(arrays):
+        name = "x" if count == 1 else f"x[{index}]"
+        value = _validate.numeric_array(name, array, min_ndim=1).astype(np.float64)
+        checked.append(reference._finite(name, value))
+    return checked
+
+
+def _name(layer: Mapping[str, Any]) -> str:
+    return str(layer.get("name") or layer.get("config", {}).get("name", "?"))
+
+
+class _Functional:
+    """Evaluates a functional model's graph node by node, in dependency order."""
+
+    def __init__(self, model: Any, config: Mapping[str, Any], semantics: Semantics) -> None:
+        self.model, self.config, self.semantics = model, config, semantics
+        self.tensors: dict[TensorRef, Tensor] = {}
+
+    @staticmethod
+    def _refs(entries: Any) -> list[TensorRef]:
+        # Keras 3 writes a single input/output as ["name", 0, 0]; Keras 2 always as a list.
+        if entries and isinstance(entries[0], str):
+            entries = [entries]
+        return [(str(name), int(node), int(index)) for name, node, index, *_ in entries]
+
+    def run(self, x: Any) -> Any:
+        input_refs = self._refs(self.config["input_layers"])
+        for ref, value in zip(input_refs, _model_inputs(x, len(input_refs)), strict=True):
+            self.tensors[ref] = (value, None)
+        pending = [(layer, index, node) for layer in self.config["layers"]
+                   for index, node in enumerate(layer.get("inbound_nodes", []))]
+        while pending:
+            ready = [item for item in pending if self._ready(item[2])]
+            if not ready:
+                names = sorted({_name(layer) for layer, _, _ in pending})
+                raise ValueError(f"the model graph cannot be evaluated: layers {names} wait "
+                                 "for tensors no layer produces")
+            for layer, index, node in ready:
+                pending.remove((layer, index, node))
+                arguments, keywords = self._arguments(node)
+                for position, output in enumerate(
+                        _apply(layer, self.model, arguments, keywords, self.semantics)):
+                    self.tensors[(_name(layer), index, position)] = output
+        outputs = [self.tensors[ref][0] for ref in self._refs(self.config["output_layers"])]
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _ready(self, node: Any) -> bool:
+        return all(ref in self.tensors for ref in _node_refs(node))
+
+    def _arguments(self, node: Any) -> tuple[list[Any], dict[str, Any]]:
+        """Positional arguments (tensors or constants) and keyword arguments of one call."""
+        if isinstance(node, Mapping):  # Keras 3: {"args": [...], "kwargs": {...}}
+            arguments = [self._resolve(argument) for argument in node.get("args", [])]
+            keywords = {key: self._resolve(value) for key, value in
+                        node.get("kwargs", {}).items()}
+            return arguments, keywords
+        # Keras 2: [[name, node, index, kwargs], ...]; extra tensors of a recurrent layer
+        # are its initial states.
+        tensors = [self.tensors[(str(n), int(i), int(t))] for n, i, t, *_ in node]
+        return tensors, {}
+
+    def _resolve(self, value: Any) -> Any:
+        if isinstance(value, Mapping) and value.get("class_name") == "__keras_tensor__":
+            name, node, index = value["config"]["keras_history"]
+            return self.tensors[(str(name), int(node), int(index))]
+        if isinstance(value, list | tuple):  # Keras 3 keeps args as a tuple
+            return [self._resolve(item) for item in value]
+        return value
+
+
+def _node_refs(node: Any) -> list[TensorRef]:
+    if isinstance(node, Mapping):
+        found: list[TensorRef] = []
+
+        def walk(value: Any) -> None:
+            if isinstance(value, Mapping) and value.get("class_name") == "__keras_tensor__":
+                name, index, position = value["config"]["keras_history"]
+                found.append((str(name), int(index), int(position)))
+            elif isinstance(value, Mapping):
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, list | tuple):
+                for item in value:
+                    walk(item)
+
+        walk(node.get("args", []))
+        walk(node.get("kwargs", {}))
+        return found
+    return [(str(name), int(index), int(position)) for name, index, position, *_ in node]
+
+
+# --- layers -------------------------------------------------------------------------------
+
+
+def _weights(model: Any, layer: Mapping[str, Any]) -> list[np.ndarray]:
+    return [np.asarray(w, dtype=np.float64) for w in model.get_layer(_name(layer)).get_weights()]
+
+
+def _apply(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+           keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+    """Run one layer (or Keras 3 op) on its inputs; its outputs with their masks."""
+    kind = layer.get("class_name")
+    handler = _HANDLERS.get(str(kind))
+    if handler is None:
+        raise NotImplementedError(
+            f"verify.predict does not support layer class {kind!r} (layer {_name(layer)!r} in "
+            f"the model); supported: {', '.join(sorted(_HANDLERS))}"
+        )
+    return handler(layer, model, arguments, keywords, semantics)
+
+
+def _explicit_mask(keywords: Mapping[str, Any], propagated: np.ndarray | None) -> Any:
+    """Keras 3 records the mask a layer was called with; Keras 2 propagates it implicitly."""
+    if "mask" in keywords and keywords["mask"] is not None:
+        value = keywords["mask"]
+        return value[0] if isinstance(value, tuple) else value
+    return propagated
+
+
+def _recurrent(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+               keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+    (x, mask), *extra = arguments
+    mask = _explicit_mask(keywords, mask)
+    states = keywords.get("initial_state") or extra or None
+    initial_state = None if states is None else [state[0] for state in states]
+    weights = _weights(model, layer)
+    if layer["class_name"] == "LSTM":
+        config: LSTMConfig | BidirectionalConfig = LSTMConfig.from_keras_config(
+            layer["config"], input_dim=x.shape[-1])
+    else:
+        config = BidirectionalConfig.from_keras_config(layer["config"], input_dim=x.shape[-1])
+    lstm = config.layer if isinstance(config, BidirectionalConfig) else config
+    options: dict[str, Any] = {"activation": lstm.activation,
+                               "recurrent_activation": lstm.recurrent_activation,
+                               "semantics": semantics}
+    mask_array = None if mask is None else np.asarray(mask, dtype=bool)
+    if isinstance(config, BidirectionalConfig):
+        half = len(weights) // 2
+        result = reference.bidirectional(
+            x, weights[:half], weights[half:], merge_mode=config.merge_mode,
+            return_sequences=lstm.return_sequences, return_state=lstm.return_state,
+            mask=mask_array, initial_state=initial_state, **options)
+    else:
+        result = reference.lstm(
+            x, *weights, return_sequences=lstm.return_sequences, return_state=lstm.return_state,
+            go_backwards=lstm.go_backwards, mask=mask_array, initial_state=initial_state,
+            zero_output_for_mask=lstm.zero_output_for_mask, **options)
+    values = result if isinstance(result, list) else [result]
+    output_mask = mask_array if lstm.return_sequences else None
+    sequences = 2 if isinstance(config, BidirectionalConfig) and config.merge_mode is None else 1
+    return [(value, output_mask if index < sequences else None)
+            for index, value in enumerate(values)]
+
+
+def _dense_forward(config: Mapping[str, Any], weights: list[np.ndarray], x: np.ndarray,
+                   semantics: Semantics) -> np.ndarray:
+    activation = semantics.activation(config.get("activation", "linear") or "linear",
+                                      allow_dense_only=True)
+    output = x @ weights[0]
+    if config.get("use_bias", True):
+        output = output + weights[1]
+    return activation(output)
+
+
+def _dense(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+           keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+    (x, mask), = arguments
+    return [(_dense_forward(layer["config"], _weights(model, layer), x, semantics), mask)]
+
+
+def _time_distributed(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+                      keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+    inner = layer["config"]["layer"]
+    if inner.get("class_name") != "Dense":
+        raise NotImplementedError(f"verify.predict supports TimeDistributed(Dense) only; layer "
+                                  f"{_name(layer)!r} wraps {inner.get('class_name')!r}")
+    (x, mask), = arguments
+    mask = _explicit_mask(keywords, mask)
+    return [(_dense_forward(inner["config"], _weights(model, layer), x, semantics), mask)]
+
+
+def _masking(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+             keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+    (x, _), = arguments
+    kept = np.any(x != layer["config"].get("mask_value", 0.0), axis=-1)
+    return [(x * kept[..., None], kept)]
+
+
+def _activation(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+                keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+    (x, mask), = arguments
+    function = semantics.activation(layer["config"]["activation"], allow_dense_only=True)
+    return [(function(x), mask)]
+
+
+def _identity(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+              keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+    return [arguments[0]]
+
+
+def _input(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+           keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+    return list(arguments[:1])  # in a Sequential model, the input passes through
+
+
+def _repeat_vector(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+                   keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+    (x, _), = arguments
+    return [(np.repeat(x[:, None, :], int(layer["config"]["n"]), axis=1), None)]
+
+
+def _flatten(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+             keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+    (x, _), = arguments
+    return [(x.reshape(x.shape[0], -1), None)]
+
+
+def _reshape(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+             keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+    (x, _), = arguments
+    return [(x.reshape(x.shape[0], *layer["config"]["target_shape"]), None)]
+
+
+def _not_equal(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+               keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+    left, right = (value[0] if isinstance(value, tuple) else value for value in arguments)
+    return [(np.not_equal(left, right), None)]
+
+
+def _any(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+         keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+    (x, _), = arguments
+    config = layer["config"]
+    return [(np.any(x, axis=config.get("axis"), keepdims=config.get("keepdims", False)), None)]
+
+
+_Handler = Callable[[Mapping[str, Any], Any, list[Any], dict[str, Any], Semantics],
+                    list[Tensor]]
+_HANDLERS: dict[str, _Handler] = {
+    "InputLayer": _input,
+    "LSTM": _recurrent,
+    "Bidirectional": _recurrent,
+    "Dense": _dense,
+    "TimeDistributed": _time_distributed,
+    "Masking": _masking,
+    "Activation": _activation,
+    "RepeatVector": _repeat_vector,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "NotEqual": _not_equal,
+    "Any": _any,
+    **dict.fromkeys(_IDENTITY_AT_INFERENCE, _identity),
+}

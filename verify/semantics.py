@@ -1,0 +1,124 @@
+"""Named differences between Keras versions and backends, and detection of the installed one.
+
+Where Keras versions or backends compute different functions, the reference takes the variant
+as an explicit :class:`Semantics` value instead of guessing:
+
+* ``hard_sigmoid``: ``"keras2"`` = ``clip(0.2x + 0.5, 0, 1)``; ``"keras3"`` =
+  ``clip(x/6 + 0.5, 0, 1)`` (every Keras 3 backend).
+* ``masked_output``: what the output is at a masked step when ``zero_output_for_mask=False``.
+  ``"previous_output"`` (TensorFlow backend, Keras 2 and 3, and torch): the previous step's
+  output, zeros before the first unmasked step. ``"carried_state"`` (Keras 3 jax/numpy backends
+  with ``unroll=False``): the carried ``h_{t-1}``, i.e. ``h0`` at leading masked steps. They
+  differ only for rows whose first steps are masked with a non-zero initial state.
+
+>>> KERAS2.hard_sigmoid, KERAS3.hard_sigmoid
+('keras2', 'keras3')
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from verify import _validate, activations
+
+HARD_SIGMOIDS = ("keras2", "keras3")
+MASKED_OUTPUTS = ("previous_output", "carried_state")
+
+
+@dataclass(frozen=True)
+class Semantics:
+    """One combination of the version-dependent rules; ``name`` says where it comes from."""
+
+    name: str
+    hard_sigmoid: str
+    masked_output: str
+
+    def __post_init__(self) -> None:
+        _validate.one_of("hard_sigmoid", self.hard_sigmoid, HARD_SIGMOIDS)
+        _validate.one_of("masked_output", self.masked_output, MASKED_OUTPUTS)
+
+    def hard_sigmoid_function(self) -> activations.Activation:
+        """The NumPy ``hard_sigmoid`` of this variant."""
+        if self.hard_sigmoid == "keras2":
+            return activations.hard_sigmoid_keras2
+        return activations.hard_sigmoid_keras3
+
+    def activation(self, name: str, *, allow_dense_only: bool = False) -> activations.Activation:
+        """The NumPy function Keras uses for activation ``name`` under these semantics."""
+        return activations.get(name, hard_sigmoid=self.hard_sigmoid_function(),
+                               allow_dense_only=allow_dense_only)
+
+    def masked_output_is_previous(self) -> bool:
+        return self.masked_output == "previous_output"
+
+
+#: Keras 2 (TensorFlow <= 2.15, or tf-keras).
+KERAS2 = Semantics("keras2", hard_sigmoid="keras2", masked_output="previous_output")
+#: Keras 3 on the TensorFlow or torch backend.
+KERAS3 = Semantics("keras3", hard_sigmoid="keras3", masked_output="previous_output")
+#: Keras 3 on the jax or numpy backend (the ``unroll=False`` masked-output rule).
+KERAS3_JAX = Semantics("keras3-jax", hard_sigmoid="keras3", masked_output="carried_state")
+
+VARIANTS: dict[str, Semantics] = {s.name: s for s in (KERAS2, KERAS3, KERAS3_JAX)}
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _keras3_backend() -> str:
+    """The backend Keras 3 will use: the running one if Keras is imported, else what Keras
+    reads at import (``$KERAS_BACKEND``, then ``keras.json``, default tensorflow)."""
+    module = sys.modules.get("keras")
+    if module is not None and hasattr(module, "backend") and hasattr(module.backend, "backend"):
+        return str(module.backend.backend())
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    try:
+        return str(json.loads((home / "keras.json").read_text()).get("backend", "tensorflow"))
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+def detect() -> Semantics | None:
+    """The semantics of the Keras that ``verify.keras_adapter`` would import, without
+    importing it; ``None`` when no Keras is installed."""
+    legacy = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
+    if legacy and _version("tf-keras"):
+        return KERAS2
+    keras_version = _version("keras")
+    if keras_version is None:
+        return None
+    if int(keras_version.split(".")[0]) < 3:
+        return KERAS2
+    return KERAS3_JAX if _keras3_backend() in ("jax", "numpy") else KERAS3
+
+
+def default() -> Semantics:
+    """The installed Keras's semantics when one is installed, else Keras 3's."""
+    return detect() or KERAS3
+
+
+def resolve(semantics: Semantics | str | None) -> Semantics:
+    """``None`` → :func:`default`; a name → that variant; a :class:`Semantics` as is."""
+    if semantics is None:
+        return default()
+    if isinstance(semantics, Semantics):
+        return semantics
+    if isinstance(semantics, str) and semantics in VARIANTS:
+        return VARIANTS[semantics]
+    raise ValueError(f"semantics must be None, a Semantics or one of {', '.join(VARIANTS)}; "
+                     f"got {semantics!r}")
+
+
+__all__ = ["KERAS2", "KERAS3", "KERAS3_JAX", "VARIANTS", "Semantics", "default", "detect",
+           "resolve"]
