@@ -52,10 +52,4 @@ def test_gate_order_is_keras_order() -> None:
 @pytest.mark.parametrize("gate", list(GATE_EFFECTS))
 def test_perturbing_one_gate_block_has_that_gates_effect_in_keras(adapter: Any,
                                                                   gate: str) -> None:
-    prop = PROPERTIES[f"gate_{gate}"]
-
-    @given(case=prop.cases())
-    def check(case: dict[str, Any]) -> None:
-        prop.run(case)
-
-    check()
+    PROPERTIES[f"gate_{gate}"].hypothesis_test()()

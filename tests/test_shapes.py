@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
 
 from verify import shapes
 from verify.config import BidirectionalConfig, LSTMConfig
@@ -14,13 +13,7 @@ from verify.properties import PROPERTIES
 
 @pytest.mark.parametrize("name", ["lstm_shapes", "bidirectional_shapes", "sequential_shapes"])
 def test_keras_shapes_equal_formulas(adapter: Any, name: str) -> None:
-    prop = PROPERTIES[name]
-
-    @given(case=prop.cases())
-    def check(case: dict[str, Any]) -> None:
-        prop.run(case)
-
-    check()
+    PROPERTIES[name].hypothesis_test()()
 
 
 @pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])

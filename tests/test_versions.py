@@ -35,3 +35,46 @@ def test_bidirectional_around_a_go_backwards_lstm(adapter: Any) -> None:
         layer = adapter.built(config).layer
         assert layer.forward_layer.go_backwards is True
         assert layer.backward_layer.go_backwards is False
+
+
+def test_detected_semantics_name_the_running_keras(adapter: Any) -> None:
+    from verify import semantics
+
+    info = adapter.info()
+    detected = semantics.detect()
+    if info.keras_major < 3:
+        assert detected == semantics.KERAS2
+    elif info.backend in ("jax", "numpy"):
+        assert detected == semantics.KERAS3_JAX
+    else:
+        assert detected == semantics.KERAS3
+
+
+def test_hard_sigmoid_is_the_detected_variant(adapter: Any) -> None:
+    """Keras 2: clip(0.2x + 0.5, 0, 1); Keras 3: clip(x/6 + 0.5, 0, 1). At ±2.5 Keras 2 has
+    already saturated (0, 1) while Keras 3 gives 1/12, 11/12; at ±3 both saturate."""
+    from verify import activations, semantics
+
+    x = np.array([-3.0, -2.5, -1.0, 0.0, 1.0, 2.5, 3.0], np.float32)
+    keras_values = np.asarray(adapter.keras.activations.hard_sigmoid(x))
+    expected = {"keras2": [0.0, 0.0, 0.3, 0.5, 0.7, 1.0, 1.0],
+                "keras3": [0.0, 1 / 12, 1 / 3, 0.5, 2 / 3, 11 / 12, 1.0]}
+    variant = semantics.default().hard_sigmoid
+    np.testing.assert_allclose(keras_values, expected[variant], atol=1e-6)
+    other = "keras2" if variant == "keras3" else "keras3"
+    assert not np.allclose(keras_values, expected[other], atol=1e-3)
+    function = {"keras2": activations.hard_sigmoid_keras2,
+                "keras3": activations.hard_sigmoid_keras3}[variant]
+    np.testing.assert_allclose(function(x.astype(np.float64)), expected[variant], atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "relu", "relu6", "linear", "softsign",
+                                  "softplus", "elu", "selu", "gelu", "silu", "swish", "mish",
+                                  "exponential", "hard_sigmoid"])
+def test_every_activation_equals_keras(adapter: Any, name: str) -> None:
+    from verify import semantics
+
+    x = np.linspace(-6, 6, 97).astype(np.float32)
+    keras_values = np.asarray(adapter.keras.activations.get(name)(x), dtype=np.float64)
+    mine = semantics.default().activation(name)(x.astype(np.float64))
+    np.testing.assert_allclose(mine, keras_values, rtol=2e-6, atol=2e-6)

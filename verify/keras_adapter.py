@@ -121,8 +121,14 @@ def _make_layer(config: LayerConfig) -> Any:
     return keras.layers.Dense(**config.to_keras_config())
 
 
-def _make(config: BuildableConfig) -> Any:
+def _make(config: BuildableConfig, stateful_batch_size: int | None = None) -> Any:
     """A built Keras layer, or a built ``Sequential`` model, for ``config``."""
+    if stateful_batch_size is not None:
+        if not isinstance(config, LSTMConfig):
+            raise TypeError(f"only an LSTMConfig can be made stateful, got {config!r}")
+        layer = keras.layers.LSTM(**config.to_keras_config(), stateful=True)
+        layer.build((stateful_batch_size, config.timesteps, config.input_dim))
+        return layer
     if isinstance(config, SequentialConfig):
         return keras.Sequential(
             [keras.Input(shape=(config.timesteps, config.input_dim))]
@@ -158,9 +164,10 @@ class BuiltLayer:
     ``None`` unless the layer is unrolled or a model: it accepts any sequence length.
     """
 
-    def __init__(self, config: BuildableConfig) -> None:
+    def __init__(self, config: BuildableConfig, *, stateful_batch_size: int | None = None) -> None:
         self.config = config
-        self.layer = _make(config)
+        self.stateful = stateful_batch_size is not None
+        self.layer = _make(config, stateful_batch_size)
         self._functions: dict[tuple[bool, int], Callable[..., Any]] = {}
         self._eager_calls: set[tuple[bool, int]] = set()
 
@@ -300,7 +307,7 @@ class BuiltLayer:
                 keywords["initial_state"] = states
             return layer(x, **keywords)
 
-        if BACKEND != "tensorflow":
+        if BACKEND != "tensorflow" or self.stateful:  # a stateful layer is always called eagerly
             self._functions[key] = call
         elif key not in self._eager_calls:
             self._eager_calls.add(key)
@@ -363,6 +370,29 @@ def built(config: BuildableConfig) -> BuiltLayer:
     while len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
     return layer
+
+
+def call_model(model: Any, x: Any) -> list[np.ndarray]:
+    """Call any Keras model (or layer) of the user's on ``x`` with ``training=False``; every
+    output as a NumPy array (one eager call, no caching)."""
+    inputs = [np.asarray(item, np.float32) for item in x] if isinstance(x, list | tuple) \
+        else np.asarray(x, np.float32)
+    return [_to_numpy(output) for output in _flatten(model(inputs, training=False))]
+
+
+def stateful(config: LSTMConfig, *, batch_size: int) -> BuiltLayer:
+    """A fresh (uncached) ``LSTM(stateful=True)`` for batches of ``batch_size`` rows: each call
+    starts from the states the previous call ended with, until :func:`reset_states`."""
+    batch_size = _validate.positive_int("batch_size", batch_size)
+    return BuiltLayer(config, stateful_batch_size=batch_size)
+
+
+def reset_states(layer: BuiltLayer) -> None:
+    """Zero a stateful layer's states (Keras 3 ``reset_state()``, Keras 2 ``reset_states()``)."""
+    if KERAS_MAJOR >= 3:
+        layer.layer.reset_state()
+    else:
+        layer.layer.reset_states()
 
 
 def clear() -> None:

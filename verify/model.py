@@ -11,7 +11,7 @@ Any other layer raises ``NotImplementedError`` naming its class and its name in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,14 +39,42 @@ def predict(model: Any, x: Any, *, semantics: Semantics | str | None = None) -> 
         if not callable(getattr(model, method, None)):
             raise TypeError(f"model must be a Keras model (with get_config() and get_layer()), "
                             f"got {_validate.describe(model)}")
-    config = model.get_config()
-    rules = resolve(semantics)
+    return _run(model.get_config(), lambda name: model.get_layer(name).get_weights(), x,
+                resolve(semantics))
+
+
+def forward(config: Mapping[str, Any], weights: Mapping[str, Sequence[Any]], x: Any, *,
+            semantics: Semantics | str | None = None) -> Any:
+    """:func:`predict` without Keras: ``config`` is a saved ``model.get_config()`` and
+    ``weights`` maps each layer name to that layer's ``get_weights()``."""
+    if not isinstance(config, Mapping) or "layers" not in config:
+        raise TypeError(f"config must be a Keras model's get_config() dict (with 'layers'), "
+                        f"got {_validate.describe(config)}")
+    if not isinstance(weights, Mapping):
+        raise TypeError(f"weights must map layer names to lists of arrays, "
+                        f"got {_validate.describe(weights)}")
+
+    def weights_of(name: str) -> Sequence[Any]:
+        if name not in weights:
+            raise ValueError(f"weights has no entry for layer {name!r}; "
+                             f"it has {sorted(weights)}")
+        return weights[name]
+
+    return _run(config, weights_of, x, resolve(semantics))
+
+
+WeightSource = Callable[[str], Sequence[Any]]
+
+
+def _run(config: Mapping[str, Any], weights_of: WeightSource, x: Any,
+         semantics: Semantics) -> Any:
     if "input_layers" in config:
-        return _Functional(model, config, rules).run(x)
-    return _sequential(model, config, rules, x)
+        return _Functional(weights_of, config, semantics).run(x)
+    return _sequential(weights_of, config, semantics, x)
 
 
-def _sequential(model: Any, config: Mapping[str, Any], semantics: Semantics, x: Any) -> Any:
+def _sequential(model: WeightSource, config: Mapping[str, Any], semantics: Semantics,
+                x: Any) -> Any:
     inputs = _model_inputs(x, 1)
     tensor: Tensor = (inputs[0], None)
     for layer in config["layers"]:
@@ -78,7 +106,8 @@ def _name(layer: Mapping[str, Any]) -> str:
 class _Functional:
     """Evaluates a functional model's graph node by node, in dependency order."""
 
-    def __init__(self, model: Any, config: Mapping[str, Any], semantics: Semantics) -> None:
+    def __init__(self, model: WeightSource, config: Mapping[str, Any],
+                 semantics: Semantics) -> None:
         self.model, self.config, self.semantics = model, config, semantics
         self.tensors: dict[TensorRef, Tensor] = {}
 
@@ -158,8 +187,8 @@ def _node_refs(node: Any) -> list[TensorRef]:
 # --- layers -------------------------------------------------------------------------------
 
 
-def _weights(model: Any, layer: Mapping[str, Any]) -> list[np.ndarray]:
-    return [np.asarray(w, dtype=np.float64) for w in model.get_layer(_name(layer)).get_weights()]
+def _weights(weights_of: WeightSource, layer: Mapping[str, Any]) -> list[np.ndarray]:
+    return [np.asarray(w, dtype=np.float64) for w in weights_of(_name(layer))]
 
 
 def _apply(layer: Mapping[str, Any], model: Any, arguments: list[Any],

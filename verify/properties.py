@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import strategies
-from verify import _validate, compare, gates, shapes
+from verify import _validate, compare, gates, reference, shapes
 from verify.config import BidirectionalConfig, LSTMConfig, SequentialConfig
+from verify.model import forward, predict
 
 Case = dict[str, Any]
 
@@ -36,6 +38,16 @@ class Property:
     def run(self, case: Case) -> float:
         """Check one drawn case; the worst error / tolerance (0.0 for exact checks)."""
         return self.check(**case)
+
+    def hypothesis_test(self) -> Callable[[], None]:
+        """A Hypothesis test of this property under the current settings profile."""
+
+        @given(case=self.cases())
+        def test(case: Case) -> None:
+            self.run(case)
+
+        test.__name__ = self.name
+        return test
 
 
 def _adapter() -> Any:
@@ -79,6 +91,46 @@ def bidirectional_cases() -> st.SearchStrategy[Case]:
 
 def model_cases() -> st.SearchStrategy[Case]:
     return _with_arrays(strategies.sequential_configs())
+
+
+def forward_cases(configs: st.SearchStrategy[Any] | None = None) -> st.SearchStrategy[Case]:
+    """A layer with weights, inputs, a mask (right/left-padded, random, all-masked rows, or
+    none) and an initial state (or none)."""
+    if configs is None:
+        configs = strategies.lstm_configs()
+
+    @st.composite
+    def draw_case(draw: st.DrawFn) -> Case:
+        case = draw(_with_arrays(configs, states=True))
+        case["mask"] = draw(strategies.masks(case["config"], batch_size=case["x"].shape[0]),
+                            label="mask")
+        return case
+
+    return draw_case()
+
+
+def bidirectional_forward_cases() -> st.SearchStrategy[Case]:
+    return forward_cases(strategies.bidirectional_configs())
+
+
+def stateful_cases() -> st.SearchStrategy[Case]:
+    """An LSTM and two to three consecutive batches (same rows), each with a mask or none."""
+
+    @st.composite
+    def draw_case(draw: st.DrawFn) -> Case:
+        config = draw(strategies.lstm_configs(), label="config")
+        batch = draw(st.integers(1, 3), label="batch")
+        count = draw(st.integers(2, 3), label="batches")
+        return {
+            "config": config,
+            "weights": draw(strategies.weights(config), label="weights"),
+            "batches": [draw(strategies.inputs(config, batch_size=batch), label=f"x[{n}]")
+                        for n in range(count)],
+            "masks": [draw(strategies.masks(config, batch_size=batch), label=f"mask[{n}]")
+                      for n in range(count)],
+        }
+
+    return draw_case()
 
 
 def gate_cases() -> st.SearchStrategy[Case]:
@@ -146,6 +198,142 @@ def _expected_roles(config: LSTMConfig | BidirectionalConfig) -> list[tuple[str,
     if isinstance(config, LSTMConfig):
         return [("", name) for name in names]
     return [("forward", name) for name in names] + [("backward", name) for name in names]
+
+
+# --- forward: Keras vs the NumPy reference ----------------------------------------------------
+
+
+def reference_outputs(config: LSTMConfig | BidirectionalConfig, weights: Sequence[np.ndarray],
+                      x: np.ndarray, *, mask: np.ndarray | None = None,
+                      initial_state: Sequence[np.ndarray] | None = None,
+                      semantics: Any = None) -> list[np.ndarray]:
+    """The reference's outputs for ``config``, as a list in Keras's output order."""
+    lstm = config.layer if isinstance(config, BidirectionalConfig) else config
+    options = {"activation": lstm.activation, "recurrent_activation": lstm.recurrent_activation,
+               "return_sequences": lstm.return_sequences, "return_state": lstm.return_state,
+               "mask": mask, "initial_state": initial_state, "semantics": semantics}
+    if isinstance(config, BidirectionalConfig):
+        half = len(weights) // 2
+        result = reference.bidirectional(x, weights[:half], weights[half:],
+                                         merge_mode=config.merge_mode, **options)
+    else:
+        result = reference.lstm(x, *weights, go_backwards=lstm.go_backwards,
+                                zero_output_for_mask=lstm.zero_output_for_mask, **options)
+    return result if isinstance(result, list) else [result]
+
+
+def _nudged(arrays: Sequence[np.ndarray] | None, seed: int) -> list[np.ndarray] | None:
+    if arrays is None:
+        return None
+    return [compare.nudge(array, seed=seed + index) for index, array in enumerate(arrays)]
+
+
+def _compare_outputs(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray],
+                     nudged: Sequence[np.ndarray], *, what: str, config: Any,
+                     snippet: str) -> float:
+    """Compare every output under the data-scaled tolerance; reject ill-conditioned cases."""
+    __tracebackhide__ = True
+    atol, sensitivity = compare.forward_tolerance(list(expected), list(nudged))
+    # A case whose outputs move by more than ILL_CONDITIONED of their size when the data move
+    # by one float32 step has no float32 answer to check (e.g. unbounded activations compounding
+    # over many steps); it is rejected and Hypothesis counts it, rather than loosening atol.
+    assume(sensitivity <= compare.ILL_CONDITIONED)
+    versions = _adapter().info().describe()
+    compare.assert_equal(len(actual), len(expected), what=f"{what}: number of outputs",
+                         config=config, versions=versions, snippet=snippet)
+    return max(
+        compare.assert_close(got, want, atol=atol, what=f"{what}: output {index} differs",
+                             config=config, versions=versions, snippet=snippet)
+        for index, (got, want) in enumerate(zip(actual, expected, strict=True))
+    )
+
+
+def check_forward(config: LSTMConfig | BidirectionalConfig, weights: Sequence[np.ndarray],
+                  x: np.ndarray, mask: np.ndarray | None = None,
+                  initial_state: Sequence[np.ndarray] | None = None) -> float:
+    """Keras's outputs equal :mod:`verify.reference`'s under the installed Keras's semantics."""
+    __tracebackhide__ = True
+    layer = _adapter().built(config)
+    layer.set_weights(weights)
+    actual = layer(x, mask=mask, initial_state=initial_state)
+    expected = reference_outputs(config, weights, x, mask=mask, initial_state=initial_state)
+    nudged = reference_outputs(config, _nudged(weights, 1) or [], compare.nudge(x, seed=0),
+                               mask=mask, initial_state=_nudged(initial_state, 100))
+    snippet = compare.reproducer(config, weights=weights,
+                                 call={"x": x, "mask": mask, "initial_state": initial_state})
+    return _compare_outputs(actual, expected, nudged, what="Keras vs verify.reference",
+                            config=config, snippet=snippet)
+
+
+def check_model_forward(config: SequentialConfig, weights: Sequence[np.ndarray],
+                        x: np.ndarray) -> float:
+    """Calling the Keras model equals :func:`verify.predict` on it (config and weights only)."""
+    __tracebackhide__ = True
+    model = _adapter().built(config)
+    model.set_weights(weights)
+    snippet = compare.reproducer(config, weights=weights, call={"x": x})
+    return check_predict(model.layer, x, actual=model(x), label=config, snippet=snippet)
+
+
+def check_predict(model: Any, x: np.ndarray, *, actual: Sequence[np.ndarray] | None = None,
+                  label: Any = None, snippet: str | None = None) -> float:
+    """:func:`verify.predict` equals the Keras ``model``'s own outputs for ``x`` (with the
+    weights the model holds). ``actual`` are those outputs if already computed."""
+    __tracebackhide__ = True
+    if actual is None:
+        actual = _adapter().call_model(model, x)
+    result = predict(model, x)
+    expected = result if isinstance(result, list) else [result]
+    keras_config = model.get_config()
+    weights = iter(_nudged(model.get_weights(), 1) or [])
+    by_layer = {layer.name: [next(weights) for _ in layer.get_weights()] for layer in model.layers}
+    nudged_result = forward(keras_config, by_layer, compare.nudge(x, seed=0))
+    nudged = nudged_result if isinstance(nudged_result, list) else [nudged_result]
+    snippet = snippet or ("# model: the Keras model under test\nimport verify\n"
+                          f"outputs = verify.predict(model, {compare.format_array(x)})")
+    return _compare_outputs(actual, expected, nudged, what="Keras model vs verify.predict",
+                            config=label if label is not None else model.name, snippet=snippet)
+
+
+def check_stateful(config: LSTMConfig, weights: Sequence[np.ndarray],
+                   batches: Sequence[np.ndarray], masks: Sequence[np.ndarray | None]) -> float:
+    """``LSTM(stateful=True)`` over consecutive batches equals
+    :class:`verify.reference.StatefulLSTM`, batch after batch, and after a reset."""
+    __tracebackhide__ = True
+    adapter = _adapter()
+    layer = adapter.stateful(config, batch_size=batches[0].shape[0])
+    layer.set_weights(weights)
+    options: dict[str, Any] = {
+        "activation": config.activation, "recurrent_activation": config.recurrent_activation,
+        "return_sequences": config.return_sequences, "return_state": config.return_state,
+        "go_backwards": config.go_backwards, "zero_output_for_mask": config.zero_output_for_mask,
+    }
+    expected_layer = reference.StatefulLSTM(*weights, batch_size=batches[0].shape[0], **options)
+    nudged_layer = reference.StatefulLSTM(*(_nudged(weights, 1) or []),
+                                          batch_size=batches[0].shape[0], **options)
+    worst = 0.0
+    # The batches in order, then (None = reset) the first batch again from zero states.
+    sequence: list[tuple[np.ndarray, np.ndarray | None] | None] = [
+        *zip(batches, masks, strict=True), None, (batches[0], masks[0])]
+    for step, item in enumerate(sequence):
+        if item is None:
+            adapter.reset_states(layer)
+            expected_layer.reset_states()
+            nudged_layer.reset_states()
+            continue
+        x, mask = item
+        actual = layer(x, mask=mask)
+        expected, nudged = (
+            result if isinstance(result, list) else [result]
+            for result in (expected_layer(x, mask=mask),
+                           nudged_layer(compare.nudge(x, seed=step), mask=mask))
+        )
+        snippet = (f"# batch {step} of a stateful run (reset before the last one):\n"
+                   + compare.reproducer(config, weights=weights, call={"x": x, "mask": mask}))
+        worst = max(worst, _compare_outputs(actual, expected, nudged,
+                                            what=f"stateful batch {step}", config=config,
+                                            snippet=snippet))
+    return worst
 
 
 # --- gate semantics -------------------------------------------------------------------------
@@ -258,5 +446,13 @@ PROPERTIES: dict[str, Property] = {
                  "weight shapes, parameter count and output shape equal the formulas",
                  model_cases, check_shapes),
         *(_gate_property(gate) for gate in gates.GATES),
+        Property("lstm_forward", "LSTM outputs (masks, initial states, go_backwards, every "
+                 "activation) equal verify.reference", forward_cases, check_forward),
+        Property("bidirectional_forward", "Bidirectional(LSTM) outputs, every merge mode, equal "
+                 "verify.reference.bidirectional", bidirectional_forward_cases, check_forward),
+        Property("model_forward", "stacked LSTM/Bidirectional models with Dense heads: the "
+                 "Keras model equals verify.predict", model_cases, check_model_forward),
+        Property("stateful_forward", "LSTM(stateful=True) over consecutive batches and a reset "
+                 "equals verify.reference.StatefulLSTM", stateful_cases, check_stateful),
     ]
 }

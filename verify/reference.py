@@ -42,8 +42,8 @@ Outputs = np.ndarray | list[np.ndarray]
 def _finite(name: str, array: np.ndarray) -> np.ndarray:
     if not np.isfinite(array).all():
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-        raise ValueError(f"{name} contains {array[where]!r} at index {where}; the reference "
-                         "accepts finite values only (NaN and infinity are refused)")
+        raise ValueError(f"{name} contains {float(array[where])!r} at index {where}; the "
+                         "reference accepts finite values only (NaN and infinity are refused)")
     return array
 
 

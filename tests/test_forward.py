@@ -1,0 +1,62 @@
+"""The NumPy reference against Keras, property by property, and by hand on tiny cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from verify import reference
+from verify.properties import PROPERTIES
+
+
+@pytest.mark.parametrize("name", ["lstm_forward", "stateful_forward"])
+def test_reference_equals_keras(adapter: Any, name: str) -> None:
+    PROPERTIES[name].hypothesis_test()()
+
+
+def test_one_step_by_hand() -> None:
+    """The step equations with numbers small enough to check on paper (u=1, d=1)."""
+    kernel = np.array([[0.5, -0.5, 1.0, 0.25]])         # W_i, W_f, W_c, W_o
+    recurrent_kernel = np.array([[0.1, 0.2, 0.3, 0.4]])
+    bias = np.array([0.0, 1.0, 0.0, 0.0])
+    x = np.array([[[2.0]]])
+    h0, c0 = np.array([[0.5]]), np.array([[-1.0]])
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    i = sigmoid(2 * 0.5 + 0.5 * 0.1)
+    f = sigmoid(2 * -0.5 + 0.5 * 0.2 + 1.0)
+    g = np.tanh(2 * 1.0 + 0.5 * 0.3)
+    o = sigmoid(2 * 0.25 + 0.5 * 0.4)
+    c = f * -1.0 + i * g
+    output, h, c_out = reference.lstm(x, kernel, recurrent_kernel, bias, return_state=True,
+                                      initial_state=[h0, c0])
+    np.testing.assert_allclose(c_out, [[c]], rtol=1e-15)
+    np.testing.assert_allclose(h, [[o * np.tanh(c)]], rtol=1e-15)
+    np.testing.assert_array_equal(output, h)
+
+
+def test_go_backwards_reads_from_the_end_and_returns_processing_order() -> None:
+    rng = np.random.default_rng(0)
+    kernel, recurrent_kernel = rng.normal(size=(2, 12)), rng.normal(size=(3, 12))
+    x = rng.normal(size=(2, 5, 2))
+    backwards = reference.lstm(x, kernel, recurrent_kernel, go_backwards=True,
+                               return_sequences=True)
+    forwards_on_reversed = reference.lstm(x[:, ::-1], kernel, recurrent_kernel,
+                                          return_sequences=True)
+    np.testing.assert_array_equal(backwards, forwards_on_reversed)
+
+
+def test_dtype_is_honoured_where_asked() -> None:
+    x = np.ones((1, 2, 1), np.float32)
+    weights = [np.full((1, 4), 0.5), np.full((1, 4), 0.5)]
+    assert reference.lstm(x, *weights).dtype == np.float64
+    assert reference.lstm(x, *weights, dtype=np.float32).dtype == np.float32
+
+
+def test_use_bias_false_is_a_zero_bias() -> None:
+    rng = np.random.default_rng(1)
+    kernel, recurrent_kernel, x = rng.normal(size=(2, 8)), rng.normal(size=(2, 8)), \
+        rng.normal(size=(3, 4, 2))
+    np.testing.assert_array_equal(reference.lstm(x, kernel, recurrent_kernel),
+                                  reference.lstm(x, kernel, recurrent_kernel, np.zeros(8)))

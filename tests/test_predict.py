@@ -1,0 +1,118 @@
+"""verify.predict on whole Keras models: generated stacks, the exact models from the questions
+that started the project, functional models with masks and several outputs, bad input."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import strategies
+import verify
+from verify.properties import PROPERTIES, check_predict
+
+
+def test_generated_models_equal_keras(adapter: Any) -> None:
+    PROPERTIES["model_forward"].hypothesis_test()()
+
+
+def _seed_models(keras: Any) -> dict[str, Callable[[], Any]]:
+    layers = keras.layers
+
+    def encoder_decoder() -> Any:
+        inputs = keras.Input((6, 3))
+        masked = layers.Masking(0.0)(inputs)
+        encoded, h, c = layers.LSTM(4, return_state=True)(masked)
+        repeated = layers.RepeatVector(6)(encoded)
+        decoded = layers.LSTM(4, return_sequences=True)(repeated, initial_state=[h, c])
+        outputs = layers.TimeDistributed(layers.Dense(2, activation="softmax"))(decoded)
+        return keras.Model(inputs, [outputs, h])
+
+    return {
+        # "LSTM(128) + Dense(1) regressor" on (10, 10).
+        "lstm128_regressor": lambda: keras.Sequential(
+            [keras.Input((10, 10)), layers.LSTM(128), layers.Dense(1)]),
+        # "Bidirectional LSTM autoencoder with RepeatVector".
+        "bidirectional_autoencoder": lambda: keras.Sequential([
+            keras.Input((8, 4)), layers.Masking(0.0), layers.Bidirectional(layers.LSTM(6)),
+            layers.RepeatVector(8),
+            layers.Bidirectional(layers.LSTM(6, return_sequences=True), merge_mode="ave"),
+            layers.Dropout(0.5), layers.TimeDistributed(layers.Dense(4))]),
+        "lstm2_dense5": lambda: keras.Sequential(
+            [keras.Input((18, 7)), layers.LSTM(2), layers.Dense(5)]),
+        "lstm5_dense1": lambda: keras.Sequential(
+            [keras.Input((4, 3)), layers.LSTM(5), layers.Dense(1)]),
+        "flatten_reshape": lambda: keras.Sequential([
+            keras.Input((4, 3)), layers.LSTM(5, return_sequences=True), layers.Flatten(),
+            layers.Dense(6, activation="relu"), layers.Reshape((3, 2)), layers.LSTM(2),
+            layers.Activation("tanh"), layers.Dense(1, activation="sigmoid")]),
+        "encoder_decoder_masked_two_outputs": encoder_decoder,
+    }
+
+
+MODEL_NAMES = ["lstm128_regressor", "bidirectional_autoencoder", "lstm2_dense5", "lstm5_dense1",
+               "flatten_reshape", "encoder_decoder_masked_two_outputs"]
+
+
+@functools.cache
+def _model(adapter: Any, name: str) -> Any:
+    return _seed_models(adapter.keras)[name]()
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_exact_models_equal_keras(adapter: Any, name: str) -> None:
+    model = _model(adapter, name)
+    shapes = [w.shape for w in model.get_weights()]
+    input_shape = tuple(int(d) for d in model.inputs[0].shape[1:])
+
+    @settings(max_examples=10)
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        weights = [data.draw(strategies.float32_arrays(shape), label=f"weights[{index}]")
+                   for index, shape in enumerate(shapes)]
+        batch = data.draw(st.integers(1, 3), label="batch")
+        x = data.draw(strategies.float32_arrays((batch, *input_shape)), label="x")
+        padded = data.draw(st.integers(0, input_shape[0]), label="padded steps")
+        if padded:  # right-padding with zeros, which the Masking models mask
+            x[0, -padded:] = 0.0
+        model.set_weights(weights)
+        check_predict(model, x, label=name)
+
+    check()
+
+
+def test_predict_runs_without_keras_from_config_and_weights(adapter: Any) -> None:
+    model = _model(adapter, "lstm5_dense1")
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 4, 3)).astype(np.float32)
+    weights = {layer.name: layer.get_weights() for layer in model.layers}
+    np.testing.assert_array_equal(verify.model.forward(model.get_config(), weights, x),
+                                  verify.predict(model, x))
+
+
+def test_unsupported_layer_is_named(adapter: Any) -> None:
+    keras = adapter.keras
+    model = keras.Sequential([keras.Input((4, 3)), keras.layers.GRU(2, name="my_gru")])
+    with pytest.raises(NotImplementedError, match=r"'GRU'.*'my_gru'"):
+        verify.predict(model, np.zeros((1, 4, 3)))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"model": "model.keras"}, TypeError, "model must be a Keras model"),
+        ({"x": np.zeros((1, 4))}, ValueError, "x"),
+        ({"x": [np.zeros((1, 4, 3))] * 2}, ValueError, "one array"),
+        ({"x": np.full((1, 4, 3), np.nan)}, ValueError, "x contains nan"),
+        ({"x": np.zeros((1, 4, 3)), "semantics": "keras4"}, ValueError, "semantics"),
+    ],
+)
+def test_predict_refuses_bad_input(adapter: Any, arguments: dict[str, Any],
+                                   error: type[Exception], message: str) -> None:
+    call = {"model": _model(adapter, "lstm5_dense1"), "x": np.zeros((1, 4, 3)), **arguments}
+    with pytest.raises(error, match=message):
+        verify.predict(call.pop("model"), call.pop("x"), **call)
