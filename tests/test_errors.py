@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from verify import gates, properties, shapes
+from verify import activations, gates, properties, reference, shapes
+from verify import model as verify_model
 from verify.config import BidirectionalConfig, DenseConfig, LSTMConfig, SequentialConfig
 
 LSTM = LSTMConfig(units=2, input_dim=3, timesteps=4)
@@ -132,3 +133,87 @@ def test_adapter_refuses_bad_input_clearly(adapter: Any, method: str, arguments:
 def test_built_refuses_what_it_cannot_build(adapter: Any) -> None:
     with pytest.raises(TypeError, match=r"config.*DenseConfig"):
         adapter.built(DenseConfig(units=1, input_dim=2))
+
+
+K = np.zeros((3, 8))
+R = np.zeros((2, 8))
+B = np.zeros(8)
+X = np.zeros((1, 4, 3))
+
+REFERENCE_CASES: list[tuple[str, Any, type[Exception], str]] = [
+    ("x rank", lambda: reference.lstm(np.zeros((4, 3)), K, R, B), ValueError,
+     r"x must have shape \(batch, timesteps, features\).*\(4, 3\)"),
+    ("x empty", lambda: reference.lstm(np.zeros((0, 4, 3)), K, R, B), ValueError, "x.*>= 1"),
+    ("x strings", lambda: reference.lstm(np.full((1, 4, 3), "a"), K, R, B), TypeError,
+     "x must be an array of real numbers"),
+    ("x nan", lambda: reference.lstm(np.full((1, 4, 3), np.nan), K, R, B), ValueError,
+     r"x contains nan at index \(0, 0, 0\).*finite"),
+    ("x inf", lambda: reference.lstm(np.full((1, 4, 3), np.inf), K, R, B), ValueError,
+     "x contains inf"),
+    ("kernel features", lambda: reference.lstm(X, np.zeros((5, 8)), R, B), ValueError,
+     r"kernel must have shape \(input_dim, 4 \* units\) = \(3, 8\).*\(5, 8\)"),
+    ("kernel gates", lambda: reference.lstm(X, np.zeros((3, 6)), R, B), ValueError,
+     r"kernel.*\(3, 8\).*\(3, 6\)"),
+    ("recurrent kernel", lambda: reference.lstm(X, K, np.zeros((2, 7)), B), ValueError,
+     r"recurrent_kernel must have shape \(units, 4 \* units\).*\(2, 7\)"),
+    ("bias", lambda: reference.lstm(X, K, R, np.zeros(9)), ValueError,
+     r"bias must have shape \(4 \* units,\) = \(8,\).*\(9,\)"),
+    ("bias nan", lambda: reference.lstm(X, K, R, np.full(8, np.nan)), ValueError,
+     "bias contains nan"),
+    ("mask shape", lambda: reference.lstm(X, K, R, B, mask=np.ones((1, 3), bool)), ValueError,
+     r"mask must be a bool array of shape \(batch, timesteps\) = \(1, 4\)"),
+    ("mask dtype", lambda: reference.lstm(X, K, R, B, mask=np.ones((1, 4))), ValueError,
+     "mask must be a bool array"),
+    ("state count", lambda: reference.lstm(X, K, R, B, initial_state=[np.zeros((1, 2))]),
+     ValueError, "initial_state must be a list of 2 arrays"),
+    ("state shape",
+     lambda: reference.lstm(X, K, R, B, initial_state=[np.zeros((1, 2)), np.zeros((1, 3))]),
+     ValueError, r"initial_state\[1\] must have shape \(batch, units\) = \(1, 2\).*\(1, 3\)"),
+    ("state inf",
+     lambda: reference.lstm(X, K, R, B, initial_state=[np.zeros((1, 2)), np.full((1, 2), np.inf)]),
+     ValueError, r"initial_state\[1\] contains inf"),
+    ("activation unknown", lambda: reference.lstm(X, K, R, B, activation="tahn"), ValueError,
+     "activation: unknown activation 'tahn'"),
+    ("activation type", lambda: reference.lstm(X, K, R, B, recurrent_activation=None), TypeError,
+     "recurrent_activation must be an activation name"),
+    ("flag type", lambda: reference.lstm(X, K, R, B, return_state="yes"), TypeError,
+     "return_state must be a bool"),
+    ("semantics", lambda: reference.lstm(X, K, R, B, semantics="keras4"), ValueError,
+     "semantics must be None, a Semantics or one of keras2, keras3, keras3-jax"),
+    ("dtype", lambda: reference.lstm(X, K, R, B, dtype=np.int32), TypeError,
+     "dtype must be a NumPy float dtype"),
+    ("bidirectional merge", lambda: reference.bidirectional(X, [K, R, B], [K, R, B],
+                                                            merge_mode="max"),
+     ValueError, "merge_mode"),
+    ("bidirectional option", lambda: reference.bidirectional(X, [K, R, B], [K, R, B],
+                                                             go_backwards=True),
+     TypeError, r"unexpected options \['go_backwards'\]"),
+    ("bidirectional halves", lambda: reference.bidirectional(X, [K], [K, R, B]), ValueError,
+     r"forward_weights must be \[kernel, recurrent_kernel\]"),
+    ("bidirectional units", lambda: reference.bidirectional(
+        X, [K, R, B], [np.zeros((3, 12)), np.zeros((3, 12))]), ValueError, "same units"),
+    ("bidirectional states", lambda: reference.bidirectional(
+        X, [K, R, B], [K, R, B], initial_state=[np.zeros((1, 2))] * 2), ValueError,
+     "initial_state must be a list of 4 arrays"),
+    ("stateful batch", lambda: reference.StatefulLSTM(K, R, B, batch_size=0), ValueError,
+     "batch_size"),
+    ("stateful kernel rank", lambda: reference.StatefulLSTM(B, R, B, batch_size=1), ValueError,
+     r"kernel must have shape \(input_dim, 4 \* units\)"),
+    ("stateful x", lambda: reference.StatefulLSTM(K, R, B, batch_size=2)(X), ValueError,
+     r"x must have shape \(batch_size, timesteps, input_dim\) = \(2, timesteps, 3\)"),
+    ("forward config", lambda: verify_model.forward([], {}, X), TypeError,
+     "config must be a Keras model's get_config"),
+    ("forward weights", lambda: verify_model.forward(
+        {"layers": [{"class_name": "LSTM", "config": {"name": "lstm", "units": 2}}]}, {}, X),
+     ValueError, "weights has no entry for layer 'lstm'"),
+    ("activations get", lambda: activations.get("softmax", hard_sigmoid=np.tanh), ValueError,
+     "unknown activation 'softmax'"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [case[1:] for case in REFERENCE_CASES],
+                         ids=[case[0] for case in REFERENCE_CASES])
+def test_reference_refuses_bad_input_clearly(call: Any, error: type[Exception],
+                                             message: str) -> None:
+    with pytest.raises(error, match=message):
+        call()
