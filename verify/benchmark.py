@@ -46,7 +46,7 @@ def run(repeat: int) -> dict[str, Any]:
     lstm = LSTMConfig(units=UNITS, input_dim=FEATURES, timesteps=STEPS)
     model_config = SequentialConfig((lstm, DenseConfig(units=1, input_dim=UNITS)))
     scale = 1 / np.sqrt(UNITS)  # keeps the gates away from saturation, as trained nets are
-    weights = [rng.uniform(-scale, scale, shape).astype(np.float32)
+    weights = [rng.uniform(-scale, scale, [int(dim or 0) for dim in shape]).astype(np.float32)
                for shape in verify.shapes.weight_shapes(model_config)]
 
     layer = keras_adapter.built(lstm)

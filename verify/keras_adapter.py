@@ -380,6 +380,14 @@ def call_model(model: Any, x: Any) -> list[np.ndarray]:
     return [_to_numpy(output) for output in _flatten(model(inputs, training=False))]
 
 
+def activation(name: str, x: Any) -> np.ndarray:
+    """Keras's own activation ``name`` applied to ``x`` (float32), as a NumPy array."""
+    function = keras.activations.get(name)
+    tensor = tf.constant(np.asarray(x, np.float32)) if BACKEND == "tensorflow" \
+        else keras.ops.convert_to_tensor(np.asarray(x, np.float32))
+    return _to_numpy(function(tensor))
+
+
 def stateful(config: LSTMConfig, *, batch_size: int) -> BuiltLayer:
     """A fresh (uncached) ``LSTM(stateful=True)`` for batches of ``batch_size`` rows: each call
     starts from the states the previous call ended with, until :func:`reset_states`."""

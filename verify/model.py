@@ -12,9 +12,11 @@ Any other layer raises ``NotImplementedError`` naming its class and its name in 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from verify import _validate, reference
 from verify.config import BidirectionalConfig, LSTMConfig
@@ -28,8 +30,9 @@ _IDENTITY_AT_INFERENCE = frozenset(
 )
 
 
-def predict(model: Any, x: Any, *, semantics: Semantics | str | None = None) -> Any:
-    """What ``model.predict(x)`` returns, computed with NumPy in float64.
+def predict(model: Any, x: Any, *, semantics: Semantics | str | None = None,
+            dtype: DTypeLike = np.float64) -> Any:
+    """What ``model.predict(x)`` returns, computed with NumPy in float64 (or ``dtype``).
 
     ``model`` is a Keras ``Sequential`` or functional ``Model`` (Keras 2 or 3): only its
     ``get_config()`` and its layers' ``get_weights()`` are used. ``x`` is one array, or a list
@@ -40,11 +43,11 @@ def predict(model: Any, x: Any, *, semantics: Semantics | str | None = None) -> 
             raise TypeError(f"model must be a Keras model (with get_config() and get_layer()), "
                             f"got {_validate.describe(model)}")
     return _run(model.get_config(), lambda name: model.get_layer(name).get_weights(), x,
-                resolve(semantics))
+                _Context(resolve(semantics), reference._float_dtype(dtype)))
 
 
 def forward(config: Mapping[str, Any], weights: Mapping[str, Sequence[Any]], x: Any, *,
-            semantics: Semantics | str | None = None) -> Any:
+            semantics: Semantics | str | None = None, dtype: DTypeLike = np.float64) -> Any:
     """:func:`predict` without Keras: ``config`` is a saved ``model.get_config()`` and
     ``weights`` maps each layer name to that layer's ``get_weights()``."""
     if not isinstance(config, Mapping) or "layers" not in config:
@@ -60,25 +63,32 @@ def forward(config: Mapping[str, Any], weights: Mapping[str, Sequence[Any]], x: 
                              f"it has {sorted(weights)}")
         return weights[name]
 
-    return _run(config, weights_of, x, resolve(semantics))
+    return _run(config, weights_of, x, _Context(resolve(semantics), reference._float_dtype(dtype)))
 
 
 WeightSource = Callable[[str], Sequence[Any]]
 
 
-def _run(config: Mapping[str, Any], weights_of: WeightSource, x: Any,
-         semantics: Semantics) -> Any:
+@dataclass(frozen=True)
+class _Context:
+    """What every layer of one forward pass shares: the semantics and the float type."""
+
+    semantics: Semantics
+    dtype: np.dtype[Any]
+
+
+def _run(config: Mapping[str, Any], weights_of: WeightSource, x: Any, context: _Context) -> Any:
     if "input_layers" in config:
-        return _Functional(weights_of, config, semantics).run(x)
-    return _sequential(weights_of, config, semantics, x)
+        return _Functional(weights_of, config, context).run(x)
+    return _sequential(weights_of, config, context, x)
 
 
-def _sequential(model: WeightSource, config: Mapping[str, Any], semantics: Semantics,
+def _sequential(model: WeightSource, config: Mapping[str, Any], context: _Context,
                 x: Any) -> Any:
-    inputs = _model_inputs(x, 1)
+    inputs = _model_inputs(x, 1, context.dtype)
     tensor: Tensor = (inputs[0], None)
     for layer in config["layers"]:
-        outputs = _apply(layer, model, [tensor], {}, semantics)
+        outputs = _apply(layer, model, [tensor], {}, context)
         if len(outputs) != 1:
             raise ValueError(f"layer {_name(layer)!r} returns {len(outputs)} outputs, which a "
                              "Sequential model cannot pass on")
@@ -86,7 +96,7 @@ def _sequential(model: WeightSource, config: Mapping[str, Any], semantics: Seman
     return tensor[0]
 
 
-def _model_inputs(x: Any, count: int) -> list[np.ndarray]:
+def _model_inputs(x: Any, count: int, dtype: np.dtype[Any]) -> list[np.ndarray]:
     arrays = list(x) if isinstance(x, list | tuple) else [x]
     if len(arrays) != count:
         raise ValueError(f"x must be {'one array' if count == 1 else f'a list of {count} arrays'}"
@@ -94,7 +104,7 @@ def _model_inputs(x: Any, count: int) -> list[np.ndarray]:
     checked = []
     for index, array in enumerate(arrays):
         name = "x" if count == 1 else f"x[{index}]"
-        value = _validate.numeric_array(name, array, min_ndim=1).astype(np.float64)
+        value = _validate.numeric_array(name, array, min_ndim=1).astype(dtype)
         checked.append(reference._finite(name, value))
     return checked
 
@@ -107,8 +117,8 @@ class _Functional:
     """Evaluates a functional model's graph node by node, in dependency order."""
 
     def __init__(self, model: WeightSource, config: Mapping[str, Any],
-                 semantics: Semantics) -> None:
-        self.model, self.config, self.semantics = model, config, semantics
+                 context: _Context) -> None:
+        self.model, self.config, self.context = model, config, context
         self.tensors: dict[TensorRef, Tensor] = {}
 
     @staticmethod
@@ -120,7 +130,8 @@ class _Functional:
 
     def run(self, x: Any) -> Any:
         input_refs = self._refs(self.config["input_layers"])
-        for ref, value in zip(input_refs, _model_inputs(x, len(input_refs)), strict=True):
+        inputs = _model_inputs(x, len(input_refs), self.context.dtype)
+        for ref, value in zip(input_refs, inputs, strict=True):
             self.tensors[ref] = (value, None)
         pending = [(layer, index, node) for layer in self.config["layers"]
                    for index, node in enumerate(layer.get("inbound_nodes", []))]
@@ -134,7 +145,7 @@ class _Functional:
                 pending.remove((layer, index, node))
                 arguments, keywords = self._arguments(node)
                 for position, output in enumerate(
-                        _apply(layer, self.model, arguments, keywords, self.semantics)):
+                        _apply(layer, self.model, arguments, keywords, self.context)):
                     self.tensors[(_name(layer), index, position)] = output
         outputs = [self.tensors[ref][0] for ref in self._refs(self.config["output_layers"])]
         return outputs[0] if len(outputs) == 1 else outputs
@@ -187,12 +198,13 @@ def _node_refs(node: Any) -> list[TensorRef]:
 # --- layers -------------------------------------------------------------------------------
 
 
-def _weights(weights_of: WeightSource, layer: Mapping[str, Any]) -> list[np.ndarray]:
-    return [np.asarray(w, dtype=np.float64) for w in weights_of(_name(layer))]
+def _weights(weights_of: WeightSource, layer: Mapping[str, Any],
+             context: _Context) -> list[np.ndarray]:
+    return [np.asarray(w, dtype=context.dtype) for w in weights_of(_name(layer))]
 
 
 def _apply(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-           keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+           keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     """Run one layer (or Keras 3 op) on its inputs; its outputs with their masks."""
     kind = layer.get("class_name")
     handler = _HANDLERS.get(str(kind))
@@ -201,7 +213,7 @@ def _apply(layer: Mapping[str, Any], model: Any, arguments: list[Any],
             f"verify.predict does not support layer class {kind!r} (layer {_name(layer)!r} in "
             f"the model); supported: {', '.join(sorted(_HANDLERS))}"
         )
-    return handler(layer, model, arguments, keywords, semantics)
+    return handler(layer, model, arguments, keywords, context)
 
 
 def _explicit_mask(keywords: Mapping[str, Any], propagated: np.ndarray | None) -> Any:
@@ -213,12 +225,12 @@ def _explicit_mask(keywords: Mapping[str, Any], propagated: np.ndarray | None) -
 
 
 def _recurrent(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-               keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+               keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     (x, mask), *extra = arguments
     mask = _explicit_mask(keywords, mask)
     states = keywords.get("initial_state") or extra or None
     initial_state = None if states is None else [state[0] for state in states]
-    weights = _weights(model, layer)
+    weights = _weights(model, layer, context)
     if layer["class_name"] == "LSTM":
         config: LSTMConfig | BidirectionalConfig = LSTMConfig.from_keras_config(
             layer["config"], input_dim=x.shape[-1])
@@ -227,7 +239,7 @@ def _recurrent(layer: Mapping[str, Any], model: Any, arguments: list[Any],
     lstm = config.layer if isinstance(config, BidirectionalConfig) else config
     options: dict[str, Any] = {"activation": lstm.activation,
                                "recurrent_activation": lstm.recurrent_activation,
-                               "semantics": semantics}
+                               "semantics": context.semantics, "dtype": context.dtype}
     mask_array = None if mask is None else np.asarray(mask, dtype=bool)
     if isinstance(config, BidirectionalConfig):
         half = len(weights) // 2
@@ -248,8 +260,8 @@ def _recurrent(layer: Mapping[str, Any], model: Any, arguments: list[Any],
 
 
 def _dense_forward(config: Mapping[str, Any], weights: list[np.ndarray], x: np.ndarray,
-                   semantics: Semantics) -> np.ndarray:
-    activation = semantics.activation(config.get("activation", "linear") or "linear",
+                   context: _Context) -> np.ndarray:
+    activation = context.semantics.activation(config.get("activation", "linear") or "linear",
                                       allow_dense_only=True)
     output = x @ weights[0]
     if config.get("use_bias", True):
@@ -258,78 +270,78 @@ def _dense_forward(config: Mapping[str, Any], weights: list[np.ndarray], x: np.n
 
 
 def _dense(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-           keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+           keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     (x, mask), = arguments
-    return [(_dense_forward(layer["config"], _weights(model, layer), x, semantics), mask)]
+    return [(_dense_forward(layer["config"], _weights(model, layer, context), x, context), mask)]
 
 
 def _time_distributed(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-                      keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+                      keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     inner = layer["config"]["layer"]
     if inner.get("class_name") != "Dense":
         raise NotImplementedError(f"verify.predict supports TimeDistributed(Dense) only; layer "
                                   f"{_name(layer)!r} wraps {inner.get('class_name')!r}")
     (x, mask), = arguments
     mask = _explicit_mask(keywords, mask)
-    return [(_dense_forward(inner["config"], _weights(model, layer), x, semantics), mask)]
+    return [(_dense_forward(inner["config"], _weights(model, layer, context), x, context), mask)]
 
 
 def _masking(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-             keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+             keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     (x, _), = arguments
     kept = np.any(x != layer["config"].get("mask_value", 0.0), axis=-1)
     return [(x * kept[..., None], kept)]
 
 
 def _activation(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-                keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+                keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     (x, mask), = arguments
-    function = semantics.activation(layer["config"]["activation"], allow_dense_only=True)
+    function = context.semantics.activation(layer["config"]["activation"], allow_dense_only=True)
     return [(function(x), mask)]
 
 
 def _identity(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-              keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+              keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     return [arguments[0]]
 
 
 def _input(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-           keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+           keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     return list(arguments[:1])  # in a Sequential model, the input passes through
 
 
 def _repeat_vector(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-                   keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+                   keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     (x, _), = arguments
     return [(np.repeat(x[:, None, :], int(layer["config"]["n"]), axis=1), None)]
 
 
 def _flatten(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-             keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+             keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     (x, _), = arguments
     return [(x.reshape(x.shape[0], -1), None)]
 
 
 def _reshape(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-             keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+             keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     (x, _), = arguments
     return [(x.reshape(x.shape[0], *layer["config"]["target_shape"]), None)]
 
 
 def _not_equal(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-               keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+               keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     left, right = (value[0] if isinstance(value, tuple) else value for value in arguments)
     return [(np.not_equal(left, right), None)]
 
 
 def _any(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-         keywords: dict[str, Any], semantics: Semantics) -> list[Tensor]:
+         keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     (x, _), = arguments
     config = layer["config"]
     return [(np.any(x, axis=config.get("axis"), keepdims=config.get("keepdims", False)), None)]
 
 
-_Handler = Callable[[Mapping[str, Any], Any, list[Any], dict[str, Any], Semantics],
+_Handler = Callable[[Mapping[str, Any], Any, list[Any], dict[str, Any], _Context],
                     list[Tensor]]
 _HANDLERS: dict[str, _Handler] = {
     "InputLayer": _input,

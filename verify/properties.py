@@ -206,12 +206,13 @@ def _expected_roles(config: LSTMConfig | BidirectionalConfig) -> list[tuple[str,
 def reference_outputs(config: LSTMConfig | BidirectionalConfig, weights: Sequence[np.ndarray],
                       x: np.ndarray, *, mask: np.ndarray | None = None,
                       initial_state: Sequence[np.ndarray] | None = None,
-                      semantics: Any = None) -> list[np.ndarray]:
+                      semantics: Any = None, dtype: Any = np.float64) -> list[np.ndarray]:
     """The reference's outputs for ``config``, as a list in Keras's output order."""
     lstm = config.layer if isinstance(config, BidirectionalConfig) else config
     options = {"activation": lstm.activation, "recurrent_activation": lstm.recurrent_activation,
                "return_sequences": lstm.return_sequences, "return_state": lstm.return_state,
-               "mask": mask, "initial_state": initial_state, "semantics": semantics}
+               "mask": mask, "initial_state": initial_state, "semantics": semantics,
+               "dtype": dtype}
     if isinstance(config, BidirectionalConfig):
         half = len(weights) // 2
         result = reference.bidirectional(x, weights[:half], weights[half:],
@@ -228,12 +229,18 @@ def _nudged(arrays: Sequence[np.ndarray] | None, seed: int) -> list[np.ndarray] 
     return [compare.nudge(array, seed=seed + index) for index, array in enumerate(arrays)]
 
 
+def _listed(result: Any) -> list[np.ndarray]:
+    return result if isinstance(result, list) else [result]
+
+
 def _compare_outputs(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray],
-                     nudged: Sequence[np.ndarray], *, what: str, config: Any,
+                     perturbed: Sequence[Sequence[np.ndarray]], *, what: str, config: Any,
                      snippet: str) -> float:
-    """Compare every output under the data-scaled tolerance; reject ill-conditioned cases."""
+    """Compare every output under the data-scaled tolerance (``perturbed``: the reference's
+    nudged and float32 runs, see :func:`compare.forward_tolerance`); reject ill-conditioned
+    cases."""
     __tracebackhide__ = True
-    atol, sensitivity = compare.forward_tolerance(list(expected), list(nudged))
+    atol, sensitivity = compare.forward_tolerance(expected, perturbed)
     # A case whose outputs move by more than ILL_CONDITIONED of their size when the data move
     # by one float32 step has no float32 answer to check (e.g. unbounded activations compounding
     # over many steps); it is rejected and Hypothesis counts it, rather than loosening atol.
@@ -257,11 +264,15 @@ def check_forward(config: LSTMConfig | BidirectionalConfig, weights: Sequence[np
     layer.set_weights(weights)
     actual = layer(x, mask=mask, initial_state=initial_state)
     expected = reference_outputs(config, weights, x, mask=mask, initial_state=initial_state)
-    nudged = reference_outputs(config, _nudged(weights, 1) or [], compare.nudge(x, seed=0),
-                               mask=mask, initial_state=_nudged(initial_state, 100))
+    perturbed = [
+        reference_outputs(config, _nudged(weights, 1) or [], compare.nudge(x, seed=0),
+                          mask=mask, initial_state=_nudged(initial_state, 100)),
+        reference_outputs(config, weights, x, mask=mask, initial_state=initial_state,
+                          dtype=np.float32),
+    ]
     snippet = compare.reproducer(config, weights=weights,
                                  call={"x": x, "mask": mask, "initial_state": initial_state})
-    return _compare_outputs(actual, expected, nudged, what="Keras vs verify.reference",
+    return _compare_outputs(actual, expected, perturbed, what="Keras vs verify.reference",
                             config=config, snippet=snippet)
 
 
@@ -282,16 +293,14 @@ def check_predict(model: Any, x: np.ndarray, *, actual: Sequence[np.ndarray] | N
     __tracebackhide__ = True
     if actual is None:
         actual = _adapter().call_model(model, x)
-    result = predict(model, x)
-    expected = result if isinstance(result, list) else [result]
-    keras_config = model.get_config()
+    expected = _listed(predict(model, x))
     weights = iter(_nudged(model.get_weights(), 1) or [])
     by_layer = {layer.name: [next(weights) for _ in layer.get_weights()] for layer in model.layers}
-    nudged_result = forward(keras_config, by_layer, compare.nudge(x, seed=0))
-    nudged = nudged_result if isinstance(nudged_result, list) else [nudged_result]
+    perturbed = [_listed(forward(model.get_config(), by_layer, compare.nudge(x, seed=0))),
+                 _listed(predict(model, x, dtype=np.float32))]
     snippet = snippet or ("# model: the Keras model under test\nimport verify\n"
                           f"outputs = verify.predict(model, {compare.format_array(x)})")
-    return _compare_outputs(actual, expected, nudged, what="Keras model vs verify.predict",
+    return _compare_outputs(actual, expected, perturbed, what="Keras model vs verify.predict",
                             config=label if label is not None else model.name, snippet=snippet)
 
 
@@ -308,9 +317,13 @@ def check_stateful(config: LSTMConfig, weights: Sequence[np.ndarray],
         "return_sequences": config.return_sequences, "return_state": config.return_state,
         "go_backwards": config.go_backwards, "zero_output_for_mask": config.zero_output_for_mask,
     }
-    expected_layer = reference.StatefulLSTM(*weights, batch_size=batches[0].shape[0], **options)
-    nudged_layer = reference.StatefulLSTM(*(_nudged(weights, 1) or []),
-                                          batch_size=batches[0].shape[0], **options)
+    batch = batches[0].shape[0]
+    expected_layer = reference.StatefulLSTM(*weights, batch_size=batch, **options)
+    nudged_layer = reference.StatefulLSTM(*(_nudged(weights, 1) or []), batch_size=batch,
+                                          **options)
+    single_layer = reference.StatefulLSTM(*weights, batch_size=batch, dtype=np.float32,
+                                          **options)
+    references = (expected_layer, nudged_layer, single_layer)
     worst = 0.0
     # The batches in order, then (None = reset) the first batch again from zero states.
     sequence: list[tuple[np.ndarray, np.ndarray | None] | None] = [
@@ -318,19 +331,17 @@ def check_stateful(config: LSTMConfig, weights: Sequence[np.ndarray],
     for step, item in enumerate(sequence):
         if item is None:
             adapter.reset_states(layer)
-            expected_layer.reset_states()
-            nudged_layer.reset_states()
+            for stateful_reference in references:
+                stateful_reference.reset_states()
             continue
         x, mask = item
         actual = layer(x, mask=mask)
-        expected, nudged = (
-            result if isinstance(result, list) else [result]
-            for result in (expected_layer(x, mask=mask),
-                           nudged_layer(compare.nudge(x, seed=step), mask=mask))
-        )
+        expected = _listed(expected_layer(x, mask=mask))
+        perturbed = [_listed(nudged_layer(compare.nudge(x, seed=step), mask=mask)),
+                     _listed(single_layer(x, mask=mask))]
         snippet = (f"# batch {step} of a stateful run (reset before the last one):\n"
                    + compare.reproducer(config, weights=weights, call={"x": x, "mask": mask}))
-        worst = max(worst, _compare_outputs(actual, expected, nudged,
+        worst = max(worst, _compare_outputs(actual, expected, perturbed,
                                             what=f"stateful batch {step}", config=config,
                                             snippet=snippet))
     return worst
