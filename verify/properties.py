@@ -59,9 +59,10 @@ def _adapter() -> Any:
 # --- cases --------------------------------------------------------------------------------
 
 
-def _with_arrays(configs: st.SearchStrategy[Any], *,
-                 states: bool = False) -> st.SearchStrategy[Case]:
-    """Cases ``{config, weights, x[, initial_state]}`` for configurations from ``configs``."""
+def _with_arrays(configs: st.SearchStrategy[Any], *, states: bool = False,
+                 masks: bool = False) -> st.SearchStrategy[Case]:
+    """Cases ``{config, weights, x[, initial_state][, mask]}`` for configurations from
+    ``configs``; states and masks may each be drawn as ``None``."""
 
     @st.composite
     def draw_case(draw: st.DrawFn) -> Case:
@@ -75,6 +76,8 @@ def _with_arrays(configs: st.SearchStrategy[Any], *,
         if states:
             case["initial_state"] = draw(strategies.initial_states(config, batch_size=batch),
                                          label="initial_state")
+        if masks:
+            case["mask"] = draw(strategies.masks(config, batch_size=batch), label="mask")
         return case
 
     return draw_case()
@@ -96,17 +99,8 @@ def model_cases() -> st.SearchStrategy[Case]:
 def forward_cases(configs: st.SearchStrategy[Any] | None = None) -> st.SearchStrategy[Case]:
     """A layer with weights, inputs, a mask (right/left-padded, random, all-masked rows, or
     none) and an initial state (or none)."""
-    if configs is None:
-        configs = strategies.lstm_configs()
-
-    @st.composite
-    def draw_case(draw: st.DrawFn) -> Case:
-        case = draw(_with_arrays(configs, states=True))
-        case["mask"] = draw(strategies.masks(case["config"], batch_size=case["x"].shape[0]),
-                            label="mask")
-        return case
-
-    return draw_case()
+    return _with_arrays(strategies.lstm_configs() if configs is None else configs,
+                        states=True, masks=True)
 
 
 def bidirectional_forward_cases() -> st.SearchStrategy[Case]:
