@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -69,6 +70,43 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--property", action="append", choices=list(PROPERTIES),
                         dest="properties", metavar="NAME",
                         help=f"run only this property (repeatable): {', '.join(PROPERTIES)}")
+
+    explain = commands.add_parser(
+        "explain", help="decode a saved model's LSTM weights gate by gate",
+        description="For every LSTM and Bidirectional(LSTM) in a saved model (.keras, .h5 or a "
+                    "SavedModel directory Keras can load): each array's shape and formula, its "
+                    "gate blocks with column ranges, and the parameter count checked against "
+                    "the formula.")
+    explain.add_argument("model", type=Path, metavar="MODEL")
+    explain.add_argument("--json", type=Path, metavar="PATH",
+                         help="also write the explanation as JSON ('-' for standard output)")
+    explain.add_argument("--plot", type=Path, metavar="PNG",
+                         help="draw each kernel's four gate blocks as heatmaps (needs matplotlib)")
+
+    check = commands.add_parser(
+        "check", help="check that verify.predict reproduces a saved model's outputs",
+        description="Run the model in Keras and with verify.predict (NumPy) on random inputs of "
+                    "its input shape (zero-padded where the model has a Masking layer) and "
+                    "report the worst error against the tolerance. Exit 1 on a mismatch.")
+    check.add_argument("model", type=Path, metavar="MODEL")
+    check.add_argument("--samples", type=_integer(1, "a positive integer"), default=8,
+                       metavar="N", help="random batches to try (default: 8)")
+    check.add_argument("--seed", type=_integer(0, "an integer seed >= 0"), default=0,
+                       metavar="S", help="seed of the random inputs (default: 0)")
+    check.add_argument("--timesteps", type=_integer(1, "a positive integer"), default=10,
+                       metavar="T", help="length to use where the model's time axis is "
+                       "unknown (default: 10)")
+
+    export = commands.add_parser(
+        "export", help="save a model's LSTM weights by gate, or in PyTorch/ONNX layout",
+        description="Write the LSTM weights of a saved model to an .npz: named per layer and "
+                    "gate (keras: path/W_i ...), as PyTorch nn.LSTM state-dict entries (torch: "
+                    "path/weight_ih_l0 ..., _reverse for the backward direction) or as ONNX "
+                    "LSTM inputs (onnx: path/W, path/R, path/B; gate order i, o, f, c).")
+    export.add_argument("model", type=Path, metavar="MODEL")
+    export.add_argument("output", type=Path, metavar="OUT.npz")
+    export.add_argument("--layout", choices=["keras", "torch", "onnx"], default="keras",
+                        help="array layout (default: keras)")
     return parser
 
 
@@ -129,13 +167,7 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
     from verify.properties import PROPERTIES
 
     if args.json is not None:
-        try:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.touch()
-        except OSError as error:
-            print(f"error: cannot write --json {str(args.json)!r}: {error.strerror or error}",
-                  file=sys.stderr)
-            return 2
+        _writable(args.json, "--json")
 
     from verify import keras_adapter
 
@@ -181,10 +213,167 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
     return 0 if passed else 1
 
 
+def _writable(path: Path, option: str) -> None:
+    """Fail early (exit 2) if ``path`` cannot be written, before any slow work."""
+    if str(path) == "-":
+        return
+    if path.is_dir():
+        raise UsageError(f"cannot write {option} {str(path)!r}: it is a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"cannot write {option} {str(path)!r}: cannot create "
+                         f"{str(path.parent)!r}: {error.strerror or error}") from error
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"cannot write {option} {str(path)!r}: permission denied")
+
+
+class UsageError(Exception):
+    """Bad usage or unreadable input: exit code 2 with this one-line message."""
+
+
+def _load(path: Path) -> tuple[Any, list[Any]]:
+    """The model and its explained LSTM layers, or a :class:`UsageError`."""
+    from verify import explain, keras_adapter
+
+    try:
+        model = keras_adapter.load_model(path)
+        return model, explain.explain(keras_adapter.layer_records(model))
+    except (keras_adapter.ModelFileError, explain.UnsupportedModel) as error:
+        raise UsageError(str(error)) from error
+
+
+def explain_command(args: argparse.Namespace, out: TextIO) -> int:
+    from verify import explain
+
+    for option, path in (("--json", args.json), ("--plot", args.plot)):
+        if path is not None:
+            _writable(path, option)
+    if args.plot is not None:
+        try:
+            import matplotlib
+        except ImportError:
+            raise UsageError("--plot needs matplotlib: pip install 'lstm-verify[plot]'") from None
+        matplotlib.use("Agg")
+    _, layers = _load(args.model)
+    print(explain.format_text(layers), end="", file=out)
+    if args.json is not None:
+        text = json.dumps({"model": str(args.model),
+                           "layers": [layer.as_dict() for layer in layers]}, indent=2)
+        if str(args.json) == "-":
+            print(text, file=out)
+        else:
+            args.json.write_text(text + "\n")
+    if args.plot is not None:
+        _plot(layers, args.plot)
+        print(f"wrote {args.plot}", file=out)
+    return 0
+
+
+def _plot(layers: Sequence[Any], target: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from verify import gates
+
+    panels = [(layer, direction, weights[0]) for layer in layers
+              for direction, weights in layer.directions.items()]
+    figure, axes = plt.subplots(len(panels), 4, figsize=(12, 2.6 * len(panels)), squeeze=False)
+    for row, (layer, direction, kernel) in enumerate(panels):
+        limit = float(abs(kernel).max()) or 1.0
+        for column, (gate, block) in enumerate(gates.split(kernel).items()):
+            axis = axes[row][column]
+            image = axis.imshow(block, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+            span = gates.block(gate, layer.units)
+            label = f"{layer.path} ({direction})" if len(layer.directions) > 1 else layer.path
+            axis.set_title(f"{label}\nW_{gate} {gates.GATE_NAMES[gate]}: "
+                           f"kernel[:, {span.start}:{span.stop}]", fontsize=8)
+            axis.set_xlabel("unit")
+            axis.set_ylabel("input feature")
+        figure.colorbar(image, ax=list(axes[row]), shrink=0.8)
+    figure.savefig(target, dpi=100)
+    plt.close(figure)
+
+
+def check_command(args: argparse.Namespace, out: TextIO) -> int:
+    import numpy as np
+
+    from verify import compare, keras_adapter, properties
+
+    model, _ = _load(args.model)
+    shapes = [tuple(args.timesteps if dim is None else dim for dim in shape[1:])
+              for shape in keras_adapter.input_shapes(model)]
+    masking = [record.config.get("mask_value", 0.0)
+               for record in keras_adapter.layer_records(model) if record.class_name == "Masking"]
+    rng = np.random.default_rng(args.seed)
+    worst, ill_conditioned = 0.0, 0
+    for sample in range(args.samples):
+        inputs = [rng.uniform(-1, 1, (4, *shape)).astype(np.float32) for shape in shapes]
+        if masking and all(len(shape) >= 2 for shape in shapes):
+            for x in inputs:  # right-pad half the rows so the mask is exercised
+                for row in range(0, x.shape[0], 2):
+                    x[row, rng.integers(1, x.shape[1] + 1):] = masking[0]
+        batch: Any = inputs[0] if len(inputs) == 1 else inputs
+        try:
+            worst = max(worst, properties.check_predict(model, batch, label=str(args.model)))
+        except compare.IllConditioned:
+            ill_conditioned += 1
+        except compare.Mismatch as error:
+            print(f"MISMATCH on sample {sample} (seed {args.seed}):\n{error}", file=out)
+            return 1
+    checked = args.samples - ill_conditioned
+    print(f"{args.model}: verify.predict reproduces the model on {checked} random batches of "
+          f"shape {[(4, *shape) for shape in shapes]} (seed {args.seed}); worst error "
+          f"{worst:.3g} of the tolerance", file=out)
+    if ill_conditioned:
+        print(f"  {ill_conditioned} batches skipped as ill-conditioned (outputs move by more "
+              f"than {compare.ILL_CONDITIONED:g} of their size under one float32 step)", file=out)
+    if checked == 0:
+        print("  nothing could be checked: every batch was ill-conditioned", file=out)
+        return 1
+    return 0
+
+
+def export_command(args: argparse.Namespace, out: TextIO) -> int:
+    import numpy as np
+
+    from verify import explain
+
+    if args.output.suffix != ".npz":
+        raise UsageError(f"OUT must end in .npz (numpy.savez adds it otherwise), "
+                         f"got {str(args.output)!r}")
+    _writable(args.output, "OUT")
+    _, layers = _load(args.model)
+    arrays = explain.export_arrays(layers, args.layout)
+    try:
+        np.savez(args.output, **arrays)  # type: ignore[arg-type]  # numpy stubs: names as kwargs
+    except OSError as error:
+        raise UsageError(f"cannot write {str(args.output)!r}: {error.strerror or error}") \
+            from error
+    print(f"wrote {len(arrays)} arrays ({args.layout} layout) to {args.output}:", file=out)
+    for name, array in arrays.items():
+        print(f"  {name:<40} {tuple(array.shape)}", file=out)
+    return 0
+
+
+COMMANDS = {"report": report, "explain": explain_command, "check": check_command,
+            "export": export_command}
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Entry point of ``python -m verify`` and ``lstm-verify``; returns the exit code."""
     args = build_parser().parse_args(argv)
     out = out or sys.stdout
-    if args.command == "report":
-        return report(args, out)
-    raise AssertionError(f"unhandled command {args.command!r}")  # argparse rejects others
+    try:
+        return COMMANDS[args.command](args, out)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except NotImplementedError as error:  # e.g. verify.predict meeting a layer it cannot run
+        print(f"error: not supported: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        if os.environ.get("LSTM_VERIFY_DEBUG"):
+            raise
+        print(f"error: internal error: {type(error).__name__}: {error} (please report it; "
+              "set LSTM_VERIFY_DEBUG=1 to see the traceback)", file=sys.stderr)
+        return 2

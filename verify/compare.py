@@ -79,6 +79,10 @@ def forward_tolerance(expected: Sequence[np.ndarray],
     return 100 * sensitivity + 8 * EPS32 * scale, sensitivity / scale
 
 
+class IllConditioned(ValueError):
+    """A case that float32 cannot pin down (see :data:`ILL_CONDITIONED`); not a mismatch."""
+
+
 class Mismatch(AssertionError):
     """Keras disagreed with the documented formula or the reference equations."""
 
@@ -150,7 +154,7 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, *, atol: float, what:
     ratio = float(error[worst] / atol)
     if not ratio <= 1.0:
         detail = (f"worst element at index {tuple(int(i) for i in worst)}: Keras "
-                  f"{actual[worst]!r}, expected {expected[worst]!r}, |error| "
+                  f"{float(actual[worst])!r}, expected {float(expected[worst])!r}, |error| "
                   f"{error[worst]:.3g} > tolerance {atol:.3g} ({ratio:.3g}x); "
                   f"{int(np.count_nonzero(error > atol))} of {error.size} elements out of "
                   f"tolerance")

@@ -24,6 +24,7 @@ import platform
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # Must happen before TensorFlow starts: thread pools are sized once, at the first op.
@@ -40,6 +41,7 @@ from verify.config import (  # noqa: E402
     LSTMConfig,
     SequentialConfig,
 )
+from verify.explain import LayerRecord  # noqa: E402
 
 LEGACY_KERAS = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
 
@@ -386,6 +388,61 @@ def activation(name: str, x: Any) -> np.ndarray:
     tensor = tf.constant(np.asarray(x, np.float32)) if BACKEND == "tensorflow" \
         else keras.ops.convert_to_tensor(np.asarray(x, np.float32))
     return _to_numpy(function(tensor))
+
+
+class ModelFileError(ValueError):
+    """A model file that is missing or that this Keras cannot load."""
+
+
+def load_model(path: str | os.PathLike[str]) -> Any:
+    """Load a ``.keras``, ``.h5`` or SavedModel directory with this Keras (``compile=False``).
+
+    Raises :class:`ModelFileError` with one line saying what went wrong: no such file, a
+    SavedModel directory Keras 3 cannot load, or Keras's own reason for refusing the file.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise ModelFileError(f"{path}: no such file or directory")
+    if file.is_dir() and KERAS_MAJOR >= 3:
+        raise ModelFileError(
+            f"{path} is a directory (a TensorFlow SavedModel?): Keras 3 cannot load SavedModels "
+            "with load_model; use Keras 2 (tensorflow<=2.15, or tf-keras with "
+            "TF_USE_LEGACY_KERAS=1) or re-save the model as .keras")
+    try:
+        model = keras.models.load_model(file, compile=False)
+    except Exception as error:  # Keras raises many types for a file it cannot read
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ModelFileError(f"cannot load {path} as a Keras model: "
+                             f"{type(error).__name__}: {reason[:300]}") from error
+    if not hasattr(model, "layers"):
+        raise ModelFileError(f"{path} holds a {type(model).__name__}, not a Keras model")
+    return model
+
+
+def layer_records(model: Any) -> list[LayerRecord]:
+    """Every layer of ``model``, nested models' layers included (path ``outer/inner``), as the
+    plain records :mod:`verify.explain` reads."""
+    records = []
+
+    def walk(container: Any, prefix: str) -> None:
+        for layer in container.layers:
+            path = f"{prefix}{layer.name}"
+            if hasattr(layer, "layers") and not hasattr(layer, "forward_layer"):
+                walk(layer, f"{path}/")
+                continue
+            inner = getattr(layer, "forward_layer", None) or getattr(layer, "layer", None)
+            records.append(LayerRecord(
+                path=path, class_name=type(layer).__name__, config=layer.get_config(),
+                weights=[np.asarray(w) for w in layer.get_weights()],
+                wrapped=type(inner).__name__ if inner is not None else None))
+
+    walk(model, "")
+    return records
+
+
+def input_shapes(model: Any) -> list[tuple[int | None, ...]]:
+    """The shape of each model input, batch axis included (``None`` where unknown)."""
+    return [_shape_tuple(tensor.shape) for tensor in model.inputs]
 
 
 def stateful(config: LSTMConfig, *, batch_size: int) -> BuiltLayer:

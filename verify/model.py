@@ -42,14 +42,21 @@ def predict(model: Any, x: Any, *, semantics: Semantics | str | None = None,
         if not callable(getattr(model, method, None)):
             raise TypeError(f"model must be a Keras model (with get_config() and get_layer()), "
                             f"got {_validate.describe(model)}")
-    return _run(model.get_config(), lambda name: model.get_layer(name).get_weights(), x,
+    def weights_of(path: str) -> Sequence[Any]:
+        layer = model
+        for name in path.split("/"):  # nested models: "encoder/lstm"
+            layer = layer.get_layer(name)
+        return list(layer.get_weights())
+
+    return _run(model.get_config(), weights_of, x,
                 _Context(resolve(semantics), reference._float_dtype(dtype)))
 
 
 def forward(config: Mapping[str, Any], weights: Mapping[str, Sequence[Any]], x: Any, *,
             semantics: Semantics | str | None = None, dtype: DTypeLike = np.float64) -> Any:
     """:func:`predict` without Keras: ``config`` is a saved ``model.get_config()`` and
-    ``weights`` maps each layer name to that layer's ``get_weights()``."""
+    ``weights`` maps each layer name (``outer/inner`` inside nested models) to that layer's
+    ``get_weights()``."""
     if not isinstance(config, Mapping) or "layers" not in config:
         raise TypeError(f"config must be a Keras model's get_config() dict (with 'layers'), "
                         f"got {_validate.describe(config)}")
@@ -75,25 +82,35 @@ class _Context:
 
     semantics: Semantics
     dtype: np.dtype[Any]
+    prefix: str = ""  # "outer/" inside a nested model
 
 
 def _run(config: Mapping[str, Any], weights_of: WeightSource, x: Any, context: _Context) -> Any:
+    """Run a model config: one output as an array, several as a list (as ``model.predict``)."""
+    outputs = [value for value, _ in _run_tensors(config, weights_of, x, context)]
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _run_tensors(config: Mapping[str, Any], weights_of: WeightSource, x: Any,
+                 context: _Context,
+                 masks: Sequence[np.ndarray | None] | None = None) -> list[Tensor]:
+    """Every output with its mask; ``masks`` are the input masks of a nested model."""
     if "input_layers" in config:
-        return _Functional(weights_of, config, context).run(x)
-    return _sequential(weights_of, config, context, x)
+        return _Functional(weights_of, config, context).run(x, masks)
+    return _sequential(weights_of, config, context, x, masks)
 
 
 def _sequential(model: WeightSource, config: Mapping[str, Any], context: _Context,
-                x: Any) -> Any:
+                x: Any, masks: Sequence[np.ndarray | None] | None = None) -> list[Tensor]:
     inputs = _model_inputs(x, 1, context.dtype)
-    tensor: Tensor = (inputs[0], None)
+    tensor: Tensor = (inputs[0], masks[0] if masks else None)
     for layer in config["layers"]:
         outputs = _apply(layer, model, [tensor], {}, context)
         if len(outputs) != 1:
             raise ValueError(f"layer {_name(layer)!r} returns {len(outputs)} outputs, which a "
                              "Sequential model cannot pass on")
         tensor = outputs[0]
-    return tensor[0]
+    return [tensor]
 
 
 def _model_inputs(x: Any, count: int, dtype: np.dtype[Any]) -> list[np.ndarray]:
@@ -128,12 +145,13 @@ class _Functional:
             entries = [entries]
         return [(str(name), int(node), int(index)) for name, node, index, *_ in entries]
 
-    def run(self, x: Any) -> Any:
+    def run(self, x: Any, masks: Sequence[np.ndarray | None] | None = None) -> list[Tensor]:
         input_refs = self._refs(self.config["input_layers"])
         inputs = _model_inputs(x, len(input_refs), self.context.dtype)
-        for ref, value in zip(input_refs, inputs, strict=True):
-            self.tensors[ref] = (value, None)
-        pending = [(layer, index, node) for layer in self.config["layers"]
+        for index, (ref, value) in enumerate(zip(input_refs, inputs, strict=True)):
+            self.tensors[ref] = (value, masks[index] if masks else None)
+        pending = [(layer, index + _node_offset(layer, node), node)
+                   for layer in self.config["layers"]
                    for index, node in enumerate(layer.get("inbound_nodes", []))]
         while pending:
             ready = [item for item in pending if self._ready(item[2])]
@@ -147,8 +165,7 @@ class _Functional:
                 for position, output in enumerate(
                         _apply(layer, self.model, arguments, keywords, self.context)):
                     self.tensors[(_name(layer), index, position)] = output
-        outputs = [self.tensors[ref][0] for ref in self._refs(self.config["output_layers"])]
-        return outputs[0] if len(outputs) == 1 else outputs
+        return [self.tensors[ref] for ref in self._refs(self.config["output_layers"])]
 
     def _ready(self, node: Any) -> bool:
         return all(ref in self.tensors for ref in _node_refs(node))
@@ -172,6 +189,20 @@ class _Functional:
         if isinstance(value, list | tuple):  # Keras 3 keeps args as a tuple
             return [self._resolve(item) for item in value]
         return value
+
+
+def _node_offset(layer: Mapping[str, Any], node: Any) -> int:
+    """Keras 2 numbers a nested model's calls after the node its own ``Input`` made (so its
+    first call in the outer model is node 1); Keras 3 numbers the listed calls from 0."""
+    nested = layer.get("class_name") in ("Sequential", "Functional", "Model")
+    if not nested or isinstance(node, Mapping):
+        return 0
+    inner = layer.get("config", {})
+    layers = inner.get("layers", [])
+    has_input = "input_layers" in inner or bool(
+        layers and (layers[0].get("class_name") == "InputLayer"
+                    or "batch_input_shape" in layers[0].get("config", {})))
+    return 1 if has_input else 0
 
 
 def _node_refs(node: Any) -> list[TensorRef]:
@@ -200,7 +231,7 @@ def _node_refs(node: Any) -> list[TensorRef]:
 
 def _weights(weights_of: WeightSource, layer: Mapping[str, Any],
              context: _Context) -> list[np.ndarray]:
-    return [np.asarray(w, dtype=context.dtype) for w in weights_of(_name(layer))]
+    return [np.asarray(w, dtype=context.dtype) for w in weights_of(context.prefix + _name(layer))]
 
 
 def _apply(layer: Mapping[str, Any], model: Any, arguments: list[Any],
@@ -341,6 +372,18 @@ def _any(layer: Mapping[str, Any], model: Any, arguments: list[Any],
     return [(np.any(x, axis=config.get("axis"), keepdims=config.get("keepdims", False)), None)]
 
 
+def _nested_model(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+                  keywords: dict[str, Any], context: _Context) -> list[Tensor]:
+    """A model used as a layer: the input mask reaches its layers and its output masks reach
+    the layers after it (Keras 3 warns that the model "will destroy the mask information",
+    but the mask still flows: measured against Keras 3.15)."""
+    inner = _Context(context.semantics, context.dtype, f"{context.prefix}{_name(layer)}/")
+    values = [argument[0] for argument in arguments]
+    masks = [argument[1] for argument in arguments]
+    return _run_tensors(layer["config"], model, values[0] if len(values) == 1 else values,
+                        inner, masks)
+
+
 _Handler = Callable[[Mapping[str, Any], Any, list[Any], dict[str, Any], _Context],
                     list[Tensor]]
 _HANDLERS: dict[str, _Handler] = {
@@ -354,6 +397,9 @@ _HANDLERS: dict[str, _Handler] = {
     "RepeatVector": _repeat_vector,
     "Flatten": _flatten,
     "Reshape": _reshape,
+    "Sequential": _nested_model,
+    "Functional": _nested_model,
+    "Model": _nested_model,
     "NotEqual": _not_equal,
     "Any": _any,
     **dict.fromkeys(_IDENTITY_AT_INFERENCE, _identity),
