@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,6 +66,145 @@ def test_report_exits_1_with_a_reproducer_when_keras_disagrees() -> None:
 )
 def test_bad_usage_exits_2_with_one_clear_line(arguments: list[str], message: str) -> None:
     result = run(*arguments)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="session")
+def saved(adapter: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Models saved by the running Keras, plus files that are not (usable) models."""
+    import numpy as np
+
+    keras = adapter.keras
+    layers = keras.layers
+    directory = tmp_path_factory.mktemp("models")
+    rng = np.random.default_rng(0)
+    models = {
+        "lstm": keras.Sequential([
+            keras.Input((5, 3)), layers.Masking(0.0),
+            layers.LSTM(4, return_sequences=True, name="encoder"),
+            layers.Bidirectional(layers.LSTM(3), merge_mode="sum", name="bidi"),
+            layers.Dense(2)]),
+        "gru": keras.Sequential([keras.Input((4, 3)), layers.GRU(2, name="my_gru")]),
+        "dense": keras.Sequential([keras.Input((3,)), layers.Dense(2)]),
+    }
+    paths = {}
+    for name, model in models.items():
+        model.set_weights([rng.uniform(-0.5, 0.5, w.shape).astype("float32")
+                           for w in model.get_weights()])
+        paths[name] = directory / f"{name}.keras"
+        model.save(paths[name])
+    paths["text"] = directory / "notes.keras"
+    paths["text"].write_text("not a model\n")
+    paths["keras2"] = ROOT / "tests" / "data" / "keras2_model.h5"
+    return paths
+
+
+def test_explain_decodes_every_lstm(saved: dict[str, Path], tmp_path: Path) -> None:
+    result = run("explain", str(saved["lstm"]), "--json", str(tmp_path / "e.json"))
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "encoder: LSTM, units u=4, input features d=3" in text
+    assert "kernel[:, 0:4]" in text and "→ W_i (input gate)" in text
+    assert "recurrent_kernel[:, 8:12]" in text and "→ U_c (cell candidate gate)" in text
+    assert "parameters: 128 = 4u(d + u + 1) = 4*4*(3 + 4 + 1) = 128 ✓" in text
+    assert "bidi: Bidirectional(LSTM), units u=3, input features d=4" in text
+    assert "merge_mode='sum'" in text and "backward kernel" in text
+    assert "parameters: 192 = 2 * 4u(d + u + 1) = 2 * 4*3*(4 + 3 + 1) = 192 ✓" in text
+    document = json.loads((tmp_path / "e.json").read_text())
+    encoder, bidi = document["layers"]
+    assert encoder["arrays"][0]["shape"] == [3, 16]
+    assert encoder["arrays"][0]["gates"][1]["columns"] == [4, 8]
+    assert bidi["parameters"] == {"count": 192, "formula": "2 * 4u(d + u + 1) = "
+                                  "2 * 4*3*(4 + 3 + 1) = 192", "expected": 192, "matches": True}
+
+
+def test_explain_plot(saved: dict[str, Path], tmp_path: Path) -> None:
+    target = tmp_path / "gates.png"
+    result = run("explain", str(saved["lstm"]), "--plot", str(target))
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert result.returncode == 2 and "--plot needs matplotlib" in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
+        assert target.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_check_reproduces_the_model(saved: dict[str, Path]) -> None:
+    result = run("check", str(saved["lstm"]), "--samples", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "verify.predict reproduces the model on 3 random batches" in result.stdout
+
+
+def test_check_exits_1_when_predict_is_wrong(saved: dict[str, Path]) -> None:
+    """A reference with its input and forget gates swapped must be caught on a real model."""
+    code = (
+        "import sys; from verify import gates\n"
+        "gates.GATES = ('f', 'i', 'c', 'o')\n"
+        "from verify.cli import main\n"
+        "raise SystemExit(main(sys.argv[1:]))\n"
+    )
+    result = run("check", str(saved["lstm"]), "--samples", "2", code=code)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "MISMATCH" in result.stdout and "verify.predict(model" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("layout", "expected"),
+    [("keras", {"encoder/W_i": (3, 4), "encoder/U_o": (4, 4), "encoder/b_f": (4,),
+                "bidi/forward/W_c": (4, 3), "bidi/backward/U_i": (3, 3)}),
+     ("torch", {"encoder/weight_ih_l0": (16, 3), "encoder/weight_hh_l0": (16, 4),
+                "encoder/bias_hh_l0": (16,), "bidi/weight_ih_l0_reverse": (12, 4)}),
+     ("onnx", {"encoder/W": (1, 16, 3), "encoder/R": (1, 16, 4), "encoder/B": (1, 32),
+               "bidi/W": (2, 12, 4)})],
+)
+def test_export_layouts(saved: dict[str, Path], tmp_path: Path, layout: str,
+                        expected: dict[str, tuple[int, ...]]) -> None:
+    import numpy as np
+
+    target = tmp_path / f"{layout}.npz"
+    result = run("export", str(saved["lstm"]), str(target), "--layout", layout)
+    assert result.returncode == 0, result.stderr
+    with np.load(target) as arrays:
+        for name, shape in expected.items():
+            assert arrays[name].shape == shape, name
+
+
+def test_keras2_file(saved: dict[str, Path], adapter: Any) -> None:
+    """tests/data/keras2_model.h5 was saved by Keras 2.15. Keras 2 reads it; Keras 3 cannot
+    (its LSTM config carries Keras 2's time_major), which the CLI says in one line."""
+    result = run("explain", str(saved["keras2"]))
+    if adapter.info().keras_major < 3:
+        assert result.returncode == 0, result.stderr
+        assert "Bidirectional(LSTM)" in result.stdout
+    else:
+        assert result.returncode == 2
+        assert "cannot load" in result.stderr and "time_major" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["explain", "{missing}"], "no such file or directory"),
+        (["explain", "{text}"], "cannot load"),
+        (["explain", "{dense}"], "has no LSTM or Bidirectional(LSTM) layer"),
+        (["explain", "{gru}"], "layer 'my_gru' is a GRU: not supported yet"),
+        (["check", "{gru}"], "not supported yet"),
+        (["export", "{lstm}", "/proc/no/such/dir/out.npz"], "cannot write OUT"),
+        (["export", "{lstm}", "{tmp}/out.txt"], "OUT must end in .npz"),
+        (["export", "{lstm}", "{tmp}/out.npz", "--layout", "tf"], "--layout: invalid choice"),
+        (["explain", "{lstm}", "--json", "{tmp}"], "it is a directory"),
+        (["check", "{lstm}", "--samples", "0"], "--samples: expected a positive integer"),
+    ],
+)
+def test_bad_model_input_exits_2_with_one_line(saved: dict[str, Path], tmp_path: Path,
+                                               arguments: list[str], message: str) -> None:
+    places = {**{name: str(path) for name, path in saved.items()},
+              "missing": str(tmp_path / "missing.keras"), "tmp": str(tmp_path)}
+    result = run(*(argument.format(**places) for argument in arguments))
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr

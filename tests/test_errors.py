@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from verify import activations, gates, properties, reference, shapes
+from verify import activations, convert, explain, gates, properties, reference, shapes
 from verify import model as verify_model
 from verify.config import BidirectionalConfig, DenseConfig, LSTMConfig, SequentialConfig
 
@@ -215,5 +215,38 @@ REFERENCE_CASES: list[tuple[str, Any, type[Exception], str]] = [
                          ids=[case[0] for case in REFERENCE_CASES])
 def test_reference_refuses_bad_input_clearly(call: Any, error: type[Exception],
                                              message: str) -> None:
+    with pytest.raises(error, match=message):
+        call()
+
+
+CONVERT_CASES: list[tuple[str, Any, type[Exception], str]] = [
+    ("to_torch recurrent", lambda: convert.to_torch(K, np.zeros((2, 7))), ValueError,
+     r"recurrent_kernel must have shape \(units, 4 \* units\), got \(2, 7\)"),
+    ("to_torch kernel", lambda: convert.to_torch(np.zeros((3, 4)), R), ValueError,
+     r"kernel must have shape \(input_dim, 4 \* units\) = \(d, 8\), got \(3, 4\)"),
+    ("to_torch bias", lambda: convert.to_torch(K, R, np.zeros(5)), ValueError,
+     r"bias must have shape \(8,\), got \(5,\)"),
+    ("to_torch reverse", lambda: convert.to_torch(K, R, reverse=1), TypeError, "reverse"),
+    ("from_torch type", lambda: convert.from_torch([K]), TypeError, "state_dict must be a mapping"),
+    ("from_torch missing", lambda: convert.from_torch({"weight_ih_l0": K.T}), ValueError,
+     r"no \['weight_hh_l0'\]"),
+    ("from_torch reverse missing", lambda: convert.from_torch(
+        convert.to_torch(K, R), reverse=True), ValueError, "weight_ih_l0_reverse"),
+    ("to_onnx count", lambda: convert.to_onnx([]), ValueError,
+     "directions must be a list of 1 or 2"),
+    ("to_onnx direction", lambda: convert.to_onnx([[K]]), ValueError, "each direction must be"),
+    ("from_onnx shapes", lambda: convert.from_onnx(np.zeros((1, 8, 3)), np.zeros((1, 8, 3))),
+     ValueError, r"W must be \[dirs, 4u, d\] and R \[dirs, 4u, u\]"),
+    ("from_onnx bias", lambda: convert.from_onnx(np.zeros((1, 8, 3)), np.zeros((1, 8, 2)),
+                                                 np.zeros((1, 8))), ValueError,
+     r"B must have shape \[dirs, 8u\] = \(1, 16\)"),
+    ("export layout", lambda: explain.export_arrays([], "tf"), ValueError, "layout must be one of"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [case[1:] for case in CONVERT_CASES],
+                         ids=[case[0] for case in CONVERT_CASES])
+def test_convert_refuses_bad_input_clearly(call: Any, error: type[Exception],
+                                           message: str) -> None:
     with pytest.raises(error, match=message):
         call()

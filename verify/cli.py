@@ -234,6 +234,8 @@ class UsageError(Exception):
 
 def _load(path: Path) -> tuple[Any, list[Any]]:
     """The model and its explained LSTM layers, or a :class:`UsageError`."""
+    if not path.exists():  # before importing Keras: a typo should not cost a TensorFlow start
+        raise UsageError(f"{path}: no such file or directory")
     from verify import explain, keras_adapter
 
     try:
@@ -277,7 +279,8 @@ def _plot(layers: Sequence[Any], target: Path) -> None:
 
     panels = [(layer, direction, weights[0]) for layer in layers
               for direction, weights in layer.directions.items()]
-    figure, axes = plt.subplots(len(panels), 4, figsize=(12, 2.6 * len(panels)), squeeze=False)
+    figure, axes = plt.subplots(len(panels), 4, figsize=(13, 3.0 * len(panels)), squeeze=False,
+                                layout="constrained")
     for row, (layer, direction, kernel) in enumerate(panels):
         limit = float(abs(kernel).max()) or 1.0
         for column, (gate, block) in enumerate(gates.split(kernel).items()):
@@ -288,7 +291,8 @@ def _plot(layers: Sequence[Any], target: Path) -> None:
             axis.set_title(f"{label}\nW_{gate} {gates.GATE_NAMES[gate]}: "
                            f"kernel[:, {span.start}:{span.stop}]", fontsize=8)
             axis.set_xlabel("unit")
-            axis.set_ylabel("input feature")
+            if column == 0:
+                axis.set_ylabel("input feature")
         figure.colorbar(image, ax=list(axes[row]), shrink=0.8)
     figure.savefig(target, dpi=100)
     plt.close(figure)

@@ -180,6 +180,8 @@ def export_arrays(layers: Sequence[Explained], layout: str) -> dict[str, np.ndar
     """Named arrays for an ``.npz``: per layer (by path) and gate, in ``layout`` ``keras``
     (``path/W_i`` …; ``path/forward/W_i`` for Bidirectional), ``torch`` (``path/weight_ih_l0``,
     ``_reverse`` for the backward direction) or ``onnx`` (``path/W``, ``path/R``, ``path/B``)."""
+    if layout not in ("keras", "torch", "onnx"):
+        raise ValueError(f"layout must be one of 'keras', 'torch', 'onnx'; got {layout!r}")
     arrays: dict[str, np.ndarray] = {}
     for layer in layers:
         directions = list(layer.directions.items())
@@ -192,9 +194,7 @@ def export_arrays(layers: Sequence[Explained], layout: str) -> dict[str, np.ndar
             for index, (_, weights) in enumerate(directions):
                 arrays |= {f"{layer.path}/{name}": value for name, value in
                            convert.to_torch(*weights, reverse=index == 1).items()}
-        elif layout == "onnx":
+        else:
             arrays |= {f"{layer.path}/{name}": value for name, value in
                        convert.to_onnx([weights for _, weights in directions]).items()}
-        else:
-            raise ValueError(f"layout must be one of 'keras', 'torch', 'onnx'; got {layout!r}")
     return arrays

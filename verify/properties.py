@@ -261,6 +261,18 @@ def check_forward(config: LSTMConfig | BidirectionalConfig, weights: Sequence[np
     layer = _adapter().built(config)
     layer.set_weights(weights)
     actual = layer(x, mask=mask, initial_state=initial_state)
+    return compare_to_reference(actual, config, weights, x, mask=mask,
+                                initial_state=initial_state, what="Keras vs verify.reference")
+
+
+def compare_to_reference(actual: Sequence[np.ndarray], config: LSTMConfig | BidirectionalConfig,
+                         weights: Sequence[np.ndarray], x: np.ndarray, *,
+                         mask: np.ndarray | None = None,
+                         initial_state: Sequence[np.ndarray] | None = None,
+                         what: str) -> float:
+    """``actual`` (float32 outputs of some implementation, in Keras's output order) equal the
+    reference's for ``config`` under the data-scaled tolerance."""
+    __tracebackhide__ = True
     expected = reference_outputs(config, weights, x, mask=mask, initial_state=initial_state)
     perturbed = [
         reference_outputs(config, _nudged(weights, 1) or [], compare.nudge(x, seed=0),
@@ -270,7 +282,7 @@ def check_forward(config: LSTMConfig | BidirectionalConfig, weights: Sequence[np
     ]
     snippet = compare.reproducer(config, weights=weights,
                                  call={"x": x, "mask": mask, "initial_state": initial_state})
-    return _compare_outputs(actual, expected, perturbed, what="Keras vs verify.reference",
+    return _compare_outputs(actual, expected, perturbed, what=what,
                             config=config, snippet=snippet)
 
 
