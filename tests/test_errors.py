@@ -88,13 +88,6 @@ CASES: list[tuple[str, Any, type[Exception], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("call", "error", "message"), [case[1:] for case in CASES],
-                         ids=[case[0] for case in CASES])
-def test_bad_input_is_refused_clearly(call: Any, error: type[Exception], message: str) -> None:
-    with pytest.raises(error, match=message):
-        call()
-
-
 ADAPTER_CASES: list[tuple[str, str, dict[str, Any], type[Exception], str]] = [
     ("weights count", "set_weights", {"weights": [np.zeros((3, 8))]}, ValueError,
      "3 arrays.*got 1"),
@@ -211,14 +204,6 @@ REFERENCE_CASES: list[tuple[str, Any, type[Exception], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("call", "error", "message"), [case[1:] for case in REFERENCE_CASES],
-                         ids=[case[0] for case in REFERENCE_CASES])
-def test_reference_refuses_bad_input_clearly(call: Any, error: type[Exception],
-                                             message: str) -> None:
-    with pytest.raises(error, match=message):
-        call()
-
-
 CONVERT_CASES: list[tuple[str, Any, type[Exception], str]] = [
     ("to_torch recurrent", lambda: convert.to_torch(K, np.zeros((2, 7))), ValueError,
      r"recurrent_kernel must have shape \(units, 4 \* units\), got \(2, 7\)"),
@@ -244,9 +229,9 @@ CONVERT_CASES: list[tuple[str, Any, type[Exception], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("call", "error", "message"), [case[1:] for case in CONVERT_CASES],
-                         ids=[case[0] for case in CONVERT_CASES])
-def test_convert_refuses_bad_input_clearly(call: Any, error: type[Exception],
-                                           message: str) -> None:
+@pytest.mark.parametrize(("call", "error", "message"),
+                         [case[1:] for case in (*CASES, *REFERENCE_CASES, *CONVERT_CASES)],
+                         ids=[case[0] for case in (*CASES, *REFERENCE_CASES, *CONVERT_CASES)])
+def test_bad_input_is_refused_clearly(call: Any, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         call()
