@@ -88,15 +88,142 @@ def run(repeat: int) -> dict[str, Any]:
     }
 
 
+def _draw_cases(strategy: Any, count: int, seed: int) -> list[dict[str, Any]]:
+    """``count`` cases from ``strategy``, reproducibly (Hypothesis with a fixed seed)."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    cases: list[dict[str, Any]] = []
+
+    @hypothesis_seed(seed)
+    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def collect(case: dict[str, Any]) -> None:
+        cases.append(case)
+
+    collect()
+    return cases[:count]
+
+
+def _naive(case: dict[str, Any]) -> None:
+    """The baseline: a fresh model per example and ``model.predict``, then the same check."""
+    from verify import keras_adapter, properties
+    from verify.config import SequentialConfig
+
+    keras = keras_adapter.keras
+    config = case["config"]
+    built = keras_adapter.BuiltLayer(config)  # not cached: built anew, as naive code does
+    if isinstance(config, SequentialConfig):
+        model = built.layer
+    else:
+        inputs = keras.Input((config.timesteps, config.input_dim))
+        model = keras.Model(inputs, built.layer(inputs))
+    model.set_weights(case["weights"])
+    result = model.predict(case["x"], verbose=0)
+    outputs = [np.asarray(r) for r in (result if isinstance(result, list | tuple) else [result])]
+    if isinstance(config, SequentialConfig):
+        properties.check_predict(model, case["x"], actual=outputs)
+    else:
+        properties.compare_to_reference(outputs, config, case["weights"], case["x"],
+                                        what="naive baseline")
+
+
+def _rate(check: Callable[[dict[str, Any]], Any], cases: list[dict[str, Any]]) -> float:
+    started = time.perf_counter()
+    for case in cases:
+        try:
+            check(case)
+        except Exception as error:  # an ill-conditioned case counts as checked (rejected)
+            if type(error).__name__ != "IllConditioned":
+                raise
+    return len(cases) / (time.perf_counter() - started)
+
+
+def _rss_mb() -> float:
+    """Current resident set size in MB (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def throughput(count: int, seed: int) -> dict[str, Any]:
+    """Examples/s of the forward properties: naive baseline, harness cold, harness warm."""
+    from verify import keras_adapter, properties
+
+    keras_adapter.warm_up()
+    results: dict[str, Any] = {}
+    for kind, cases_of, name in (("lstm", properties.recurrent_cases, "lstm_forward"),
+                                 ("bidirectional", properties.bidirectional_cases,
+                                  "bidirectional_forward"),
+                                 ("stacked model", properties.model_cases, "model_forward")):
+        cases = _draw_cases(cases_of(), count, seed)
+        prop = properties.PROPERTIES[name]
+        naive = _rate(_naive, cases[: max(5, count // 4)])
+        keras_adapter.clear()
+        cold = _rate(prop.run, cases)  # every layer built, called eagerly once
+        _rate(prop.run, cases)  # second use of each layer: its call is traced (tf.function)
+        warm = _rate(prop.run, cases)  # steady state: cached layers, compiled calls
+        results[kind] = {"examples": len(cases), "naive/s": naive, "cold/s": cold,
+                         "warm/s": warm, "cold/naive": cold / naive, "warm/naive": warm / naive}
+    return results
+
+
+def memory(builds: int) -> dict[str, Any]:
+    """RSS while building ``builds`` distinct layers through the cache (should stay flat)."""
+    from verify import keras_adapter
+    from verify.config import LSTMConfig
+
+    samples = []
+    x = np.zeros((1, 2, 1), np.float32)
+    for index in range(builds):
+        config = LSTMConfig(units=1 + index % 32, input_dim=1 + index // 32 % 32,
+                            return_sequences=bool(index // 1024 % 2))
+        keras_adapter.built(config)(np.zeros((1, 2, config.input_dim), np.float32) + x[..., :1])
+        if index % max(1, builds // 10) == 0 or index == builds - 1:
+            samples.append((index + 1, round(_rss_mb(), 1)))
+    return {"builds": builds, "rss_mb_by_build": samples,
+            "growth_mb_second_half": samples[-1][1] - samples[len(samples) // 2][1]}
+
+
+def suite_scaling() -> dict[str, float]:
+    """Wall time of the default test run (ci profile) with ``-n 0`` and ``-n 2``."""
+    import subprocess
+    import sys
+
+    times = {}
+    for workers in ("0", "2"):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", workers, "-p",
+                        "no:cacheprovider"], check=True, capture_output=True,
+                       env={**os.environ, "CI": "true"})
+        times[f"-n {workers} seconds"] = time.perf_counter() - started
+    times["speed-up"] = times["-n 0 seconds"] / times["-n 2 seconds"]
+    return times
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verify.benchmark", description=__doc__)
     parser.add_argument("--repeat", type=int, default=5, help="timed calls per entry (best of)")
+    parser.add_argument("--examples", type=int, default=40,
+                        help="cases per kind for the property throughput (default 40)")
+    parser.add_argument("--builds", type=int, default=600,
+                        help="distinct layers built for the memory check (default 600)")
+    parser.add_argument("--suite", action="store_true",
+                        help="also time the whole test suite with -n 0 and -n 2 (~3 min)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
     args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error(f"--repeat must be >= 1, got {args.repeat}")
+    for option in ("repeat", "examples", "builds"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option} must be >= 1, got {getattr(args, option)}")
+    rates = throughput(args.examples, seed=0)
+    print("forward property, examples/s (one process, one thread; default strategies):")
+    print(f"  {'kind':<15} {'naive':>8} {'cold':>8} {'warm':>8} {'cold/naive':>11} "
+          f"{'warm/naive':>11}")
+    for kind, row in rates.items():
+        print(f"  {kind:<15} {row['naive/s']:8.1f} {row['cold/s']:8.1f} {row['warm/s']:8.1f} "
+              f"{row['cold/naive']:10.1f}x {row['warm/naive']:10.1f}x")
     results = run(args.repeat)
-    print(f"{results['versions']}; batch {BATCH} x {STEPS} steps x {FEATURES} features, "
+    print(f"\n{results['versions']}; batch {BATCH} x {STEPS} steps x {FEATURES} features, "
           f"LSTM({UNITS}); best of {args.repeat}, one thread")
     for name, seconds in results["seconds"].items():
         print(f"  {name:<30} {seconds * 1000:8.1f} ms")
@@ -104,6 +231,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<45} {ratio:6.2f}x")
     print(f"  reference: {results['reference GFLOP/s (float64)']:.1f} GFLOP/s; the recurrent "
           f"matmuls alone: {results['recurrent matmuls alone GFLOP/s (float64)']:.1f} GFLOP/s")
+    results["throughput"] = rates
+    results["memory"] = memory(args.builds)
+    print(f"\nmemory: RSS (MB) after n builds {results['memory']['rss_mb_by_build']}; growth "
+          f"over the second half {results['memory']['growth_mb_second_half']:+.1f} MB")
+    if args.suite:
+        results["suite"] = suite_scaling()
+        print(f"\ntest suite (ci profile): -n 0 {results['suite']['-n 0 seconds']:.1f} s, "
+              f"-n 2 {results['suite']['-n 2 seconds']:.1f} s, "
+              f"speed-up {results['suite']['speed-up']:.2f}x")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0

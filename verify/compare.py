@@ -11,7 +11,7 @@ while the absolute error stays at float32 rounding.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -118,14 +118,18 @@ def reproducer(config: Any, *, weights: Sequence[np.ndarray] | None = None,
     return "\n".join(lines)
 
 
-def _report(what: str, detail: str, *, config: Any, versions: str, snippet: str) -> str:
-    indented = "\n".join("    " + line for line in snippet.splitlines())
+Snippet = str | Callable[[], str]  # a callable is only called when a check fails
+
+
+def _report(what: str, detail: str, *, config: Any, versions: str, snippet: Snippet) -> str:
+    text = snippet() if callable(snippet) else snippet
+    indented = "\n".join("    " + line for line in text.splitlines())
     return (f"{what}\n  configuration: {config!r}\n  running: {versions}\n  {detail}\n"
             f"  reproduce:\n{indented}")
 
 
 def assert_equal(actual: Any, expected: Any, *, what: str, config: Any, versions: str,
-                 snippet: str) -> None:
+                 snippet: Snippet) -> None:
     """Raise :class:`Mismatch` unless ``actual == expected`` (shapes, counts, names)."""
     __tracebackhide__ = True
     if actual != expected:
@@ -134,7 +138,7 @@ def assert_equal(actual: Any, expected: Any, *, what: str, config: Any, versions
 
 
 def assert_close(actual: np.ndarray, expected: np.ndarray, *, atol: float, what: str,
-                 config: Any, versions: str, snippet: str) -> float:
+                 config: Any, versions: str, snippet: Snippet) -> float:
     """Raise :class:`Mismatch` unless ``|actual - expected| <= atol`` everywhere.
 
     Returns the worst error divided by the tolerance (<= 1 when the check passes), which

@@ -170,8 +170,8 @@ class BuiltLayer:
         self.config = config
         self.stateful = stateful_batch_size is not None
         self.layer = _make(config, stateful_batch_size)
-        self._functions: dict[tuple[bool, int], Callable[..., Any]] = {}
-        self._eager_calls: set[tuple[bool, int]] = set()
+        self._functions: dict[tuple[bool, int, int], Callable[..., Any]] = {}
+        self._eager_calls: set[tuple[bool, int, int]] = set()
 
     def __repr__(self) -> str:
         return f"BuiltLayer({self.config!r})"
@@ -183,6 +183,9 @@ class BuiltLayer:
         Arrays are checked against the documented shapes first, so a mistake is reported by
         index and shape rather than by Keras's generic message.
         """
+        self.layer.set_weights(self._checked_weights(weights))
+
+    def _checked_weights(self, weights: Sequence[Any]) -> list[np.ndarray]:
         expected = shapes.weight_shapes(self.config)
         if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence):
             raise TypeError(f"weights must be a list of {len(expected)} arrays, "
@@ -196,7 +199,7 @@ class BuiltLayer:
             if array.shape != shape:
                 raise ValueError(f"weights[{index}] must have shape {shape}, got {array.shape}")
             arrays.append(array.astype(np.float32, copy=False))
-        self.layer.set_weights(arrays)
+        return arrays
 
     def get_weights(self) -> list[np.ndarray]:
         return [np.asarray(weight) for weight in self.layer.get_weights()]
@@ -243,9 +246,20 @@ class BuiltLayer:
         ``(batch, timesteps)`` array; ``initial_state`` (optional) is ``[h0, c0]``, or
         ``[fwd_h0, fwd_c0, bwd_h0, bwd_c0]`` for Bidirectional, each ``(batch, units)``.
         """
+        return self._run([], x, mask, initial_state)
+
+    def run(self, weights: Sequence[Any], x: Any, *, mask: Any = None,
+            initial_state: Sequence[Any] | None = None) -> list[np.ndarray]:
+        """:meth:`set_weights` then call, as one compiled TensorFlow call once warm (the
+        variables are assigned inside the ``tf.function``): the fast path of the properties,
+        where only the weights change between examples."""
+        return self._run(self._checked_weights(weights), x, mask, initial_state)
+
+    def _run(self, weights: list[np.ndarray], x: Any, mask: Any,
+             initial_state: Sequence[Any] | None) -> list[np.ndarray]:
         x, mask, states = self._check_call(x, mask, initial_state)
-        function = self._function(mask is not None, len(states))
-        arguments = [x] + ([mask] if mask is not None else []) + states
+        function = self._function(mask is not None, len(states), len(weights))
+        arguments = weights + [x] + ([mask] if mask is not None else []) + states
         if BACKEND == "tensorflow":  # Keras 2 refuses NumPy initial states in an eager call
             arguments = [tf.convert_to_tensor(argument) for argument in arguments]
         return [_to_numpy(output) for output in _flatten(function(*arguments))]
@@ -287,19 +301,23 @@ class BuiltLayer:
                 states.append(array.astype(np.float32, copy=False))
         return x.astype(np.float32, copy=False), mask, states
 
-    def _function(self, has_mask: bool, state_count: int) -> Callable[..., Any]:
+    def _function(self, has_mask: bool, state_count: int,
+                  weight_count: int = 0) -> Callable[..., Any]:
         """The call for this form of arguments.
 
         The first call of a form runs eagerly (~20 ms); from the second on, the TensorFlow
         backend uses a ``tf.function`` traced once (~150 ms to trace, ~1 ms a call after), so
         a layer used once never pays for a trace and a layer used often runs compiled.
         """
-        key = (has_mask, state_count)
+        key = (has_mask, state_count, weight_count)
         if key in self._functions:
             return self._functions[key]
         layer = self.layer
 
-        def call(x: Any, *rest: Any) -> Any:
+        def call(*arguments: Any) -> Any:
+            for variable, value in zip(layer.weights, arguments[:weight_count], strict=False):
+                variable.assign(value)
+            x, *rest = arguments[weight_count:]
             mask = rest[0] if has_mask else None
             states = list(rest[1:] if has_mask else rest)
             keywords: dict[str, Any] = {"training": False}
@@ -316,7 +334,9 @@ class BuiltLayer:
             return call
         else:
             steps = self.config.timesteps
-            signature = [tf.TensorSpec((None, steps, self.config.input_dim), tf.float32)]
+            signature = [tf.TensorSpec(shape, tf.float32)
+                         for shape in shapes.weight_shapes(self.config)[:weight_count]]
+            signature.append(tf.TensorSpec((None, steps, self.config.input_dim), tf.float32))
             if has_mask:
                 signature.append(tf.TensorSpec((None, steps), tf.bool))
             units = getattr(self.config, "units", None)
@@ -472,3 +492,11 @@ def warm_up() -> None:
     """Build and call one small LSTM: the first LSTM call of a process is the slow one."""
     config = LSTMConfig(units=1, input_dim=1)
     built(config)(np.zeros((1, 1, 1), np.float32))
+
+
+__all__ = [
+    "BACKEND", "CACHE_SIZE", "KERAS_MAJOR", "LEGACY_KERAS", "BuiltLayer", "KerasInfo",
+    "ModelFileError", "activation", "built", "cache_key", "call_model", "clear", "info",
+    "input_shapes", "keras", "layer_records", "load_model", "reset_states", "stateful",
+    "warm_up",
+]

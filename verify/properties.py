@@ -10,6 +10,7 @@ and collecting tests need no TensorFlow.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -148,7 +149,7 @@ def check_shapes(config: LSTMConfig | BidirectionalConfig | SequentialConfig,
     adapter = _adapter()
     layer = adapter.built(config)
     versions = adapter.info().describe()
-    snippet = compare.reproducer(config, call={"x": x})
+    snippet = functools.partial(compare.reproducer, config, call={"x": x})
 
     def equal(actual: Any, expected: Any, what: str) -> None:
         __tracebackhide__ = True
@@ -229,7 +230,7 @@ def _listed(result: Any) -> list[np.ndarray]:
 
 def _compare_outputs(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray],
                      perturbed: Sequence[Sequence[np.ndarray]], *, what: str, config: Any,
-                     snippet: str) -> float:
+                     snippet: compare.Snippet) -> float:
     """Compare every output under the data-scaled tolerance (``perturbed``: the reference's
     nudged and float32 runs, see :func:`compare.forward_tolerance`); reject ill-conditioned
     cases."""
@@ -258,9 +259,7 @@ def check_forward(config: LSTMConfig | BidirectionalConfig, weights: Sequence[np
                   initial_state: Sequence[np.ndarray] | None = None) -> float:
     """Keras's outputs equal :mod:`verify.reference`'s under the installed Keras's semantics."""
     __tracebackhide__ = True
-    layer = _adapter().built(config)
-    layer.set_weights(weights)
-    actual = layer(x, mask=mask, initial_state=initial_state)
+    actual = _adapter().built(config).run(weights, x, mask=mask, initial_state=initial_state)
     return compare_to_reference(actual, config, weights, x, mask=mask,
                                 initial_state=initial_state, what="Keras vs verify.reference")
 
@@ -280,7 +279,7 @@ def compare_to_reference(actual: Sequence[np.ndarray], config: LSTMConfig | Bidi
         reference_outputs(config, weights, x, mask=mask, initial_state=initial_state,
                           dtype=np.float32),
     ]
-    snippet = compare.reproducer(config, weights=weights,
+    snippet = functools.partial(compare.reproducer, config, weights=weights,
                                  call={"x": x, "mask": mask, "initial_state": initial_state})
     return _compare_outputs(actual, expected, perturbed, what=what,
                             config=config, snippet=snippet)
@@ -291,14 +290,14 @@ def check_model_forward(config: SequentialConfig, weights: Sequence[np.ndarray],
     """Calling the Keras model equals :func:`verify.predict` on it (config and weights only)."""
     __tracebackhide__ = True
     model = _adapter().built(config)
-    model.set_weights(weights)
-    snippet = compare.reproducer(config, weights=weights, call={"x": x})
-    return check_predict(model.layer, x, actual=model(x), label=config, snippet=snippet)
+    actual = model.run(weights, x)
+    snippet = functools.partial(compare.reproducer, config, weights=weights, call={"x": x})
+    return check_predict(model.layer, x, actual=actual, label=config, snippet=snippet)
 
 
 def check_predict(model: Any, x: np.ndarray | list[np.ndarray], *,
                   actual: Sequence[np.ndarray] | None = None, label: Any = None,
-                  snippet: str | None = None) -> float:
+                  snippet: compare.Snippet | None = None) -> float:
     """:func:`verify.predict` equals the Keras ``model``'s own outputs for ``x`` (with the
     weights the model holds). ``actual`` are those outputs if already computed."""
     __tracebackhide__ = True
@@ -354,12 +353,17 @@ def check_stateful(config: LSTMConfig, weights: Sequence[np.ndarray],
         expected = _listed(expected_layer(x, mask=mask))
         perturbed = [_listed(nudged_layer(compare.nudge(x, seed=step), mask=mask)),
                      _listed(single_layer(x, mask=mask))]
-        snippet = (f"# batch {step} of a stateful run (reset before the last one):\n"
-                   + compare.reproducer(config, weights=weights, call={"x": x, "mask": mask}))
+        snippet = functools.partial(_stateful_snippet, step, config, weights, x, mask)
         worst = max(worst, _compare_outputs(actual, expected, perturbed,
                                             what=f"stateful batch {step}", config=config,
                                             snippet=snippet))
     return worst
+
+
+def _stateful_snippet(step: int, config: LSTMConfig, weights: Sequence[np.ndarray],
+                      x: np.ndarray, mask: np.ndarray | None) -> str:
+    return (f"# batch {step} of a stateful run (reset before the last one):\n"
+            + compare.reproducer(config, weights=weights, call={"x": x, "mask": mask}))
 
 
 # --- gate semantics -------------------------------------------------------------------------
@@ -432,7 +436,7 @@ def check_gate_block(config: LSTMConfig, weights: Sequence[np.ndarray], x: np.nd
         h_previous = np.asarray(sequence[:, t], dtype=np.float64)  # teacher forcing
 
     versions = adapter.info().describe()
-    snippet = compare.reproducer(config, weights=perturbed_weights,
+    snippet = functools.partial(compare.reproducer, config, weights=perturbed_weights,
                                  call={"x": x, "initial_state": initial_state})
     atol = compare.teacher_forced_tolerance(input_dim=config.input_dim, units=config.units,
                                             timesteps=steps)

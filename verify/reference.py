@@ -141,10 +141,11 @@ def _run(x: np.ndarray, weights: _Weights, *, semantics: Semantics, activation: 
     h, c = h0, c0
     output = h0 if semantics.masked_output == "carried_state" else np.zeros_like(h0)
     outputs = np.empty((*x.shape[:2], weights.units), dtype=x.dtype)
+    block = {gate: gates.block(gate, weights.units) for gate in gates.GATES}  # columns of z
     for t in range(x.shape[1]):
-        z = gates.split(projected[:, t] + h @ weights.recurrent_kernel)
-        i, f, o = gate_activation(z["i"]), gate_activation(z["f"]), gate_activation(z["o"])
-        c_t = f * c + i * act(z["c"])
+        z = projected[:, t] + h @ weights.recurrent_kernel
+        i, f, o = (gate_activation(z[:, block[gate]]) for gate in ("i", "f", "o"))
+        c_t = f * c + i * act(z[:, block["c"]])
         h_t = o * act(c_t)
         if kept is None:
             h, c, output = h_t, c_t, h_t
