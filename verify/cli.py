@@ -232,15 +232,16 @@ class UsageError(Exception):
     """Bad usage or unreadable input: exit code 2 with this one-line message."""
 
 
-def _load(path: Path) -> tuple[Any, list[Any]]:
-    """The model and its explained LSTM layers, or a :class:`UsageError`."""
+def _load(path: Path) -> tuple[Any, list[Any], list[Any]]:
+    """The model, its layer records and its explained LSTM layers, or a :class:`UsageError`."""
     if not path.exists():  # before importing Keras: a typo should not cost a TensorFlow start
         raise UsageError(f"{path}: no such file or directory")
     from verify import explain, keras_adapter
 
     try:
         model = keras_adapter.load_model(path)
-        return model, explain.explain(keras_adapter.layer_records(model))
+        records = keras_adapter.layer_records(model)
+        return model, records, explain.explain(records)
     except (keras_adapter.ModelFileError, explain.UnsupportedModel) as error:
         raise UsageError(str(error)) from error
 
@@ -257,7 +258,7 @@ def explain_command(args: argparse.Namespace, out: TextIO) -> int:
         except ImportError:
             raise UsageError("--plot needs matplotlib: pip install 'lstm-verify[plot]'") from None
         matplotlib.use("Agg")
-    _, layers = _load(args.model)
+    _, _, layers = _load(args.model)
     print(explain.format_text(layers), end="", file=out)
     if args.json is not None:
         text = json.dumps({"model": str(args.model),
@@ -303,11 +304,11 @@ def check_command(args: argparse.Namespace, out: TextIO) -> int:
 
     from verify import compare, keras_adapter, properties
 
-    model, _ = _load(args.model)
+    model, records, _ = _load(args.model)
     shapes = [tuple(args.timesteps if dim is None else dim for dim in shape[1:])
               for shape in keras_adapter.input_shapes(model)]
     masking = [record.config.get("mask_value", 0.0)
-               for record in keras_adapter.layer_records(model) if record.class_name == "Masking"]
+               for record in records if record.class_name == "Masking"]
     rng = np.random.default_rng(args.seed)
     worst, ill_conditioned = 0.0, 0
     for sample in range(args.samples):
@@ -346,7 +347,7 @@ def export_command(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"OUT must end in .npz (numpy.savez adds it otherwise), "
                          f"got {str(args.output)!r}")
     _writable(args.output, "OUT")
-    _, layers = _load(args.model)
+    _, _, layers = _load(args.model)
     arrays = explain.export_arrays(layers, args.layout)
     try:
         np.savez(args.output, **arrays)  # type: ignore[arg-type]  # numpy stubs: names as kwargs

@@ -215,7 +215,7 @@ def reference_outputs(config: LSTMConfig | BidirectionalConfig, weights: Sequenc
     else:
         result = reference.lstm(x, *weights, go_backwards=lstm.go_backwards,
                                 zero_output_for_mask=lstm.zero_output_for_mask, **options)
-    return result if isinstance(result, list) else [result]
+    return _listed(result)
 
 
 def _nudged(arrays: Sequence[np.ndarray] | None, seed: int) -> list[np.ndarray] | None:
@@ -304,12 +304,15 @@ def check_predict(model: Any, x: np.ndarray | list[np.ndarray], *,
     if actual is None:
         actual = _adapter().call_model(model, x)
     expected = _listed(predict(model, x))
-    by_layer = {record.path: _nudged(record.weights, 1 + 10 * index) or []
-                for index, record in enumerate(_adapter().layer_records(model))}
+    # The tolerance runs read the model's config and weights once, not once per run.
+    config, records = model.get_config(), _adapter().layer_records(model)
+    weights = {record.path: record.weights for record in records}
+    nudged = {record.path: _nudged(record.weights, 1 + 10 * index) or []
+              for index, record in enumerate(records)}
     nudged_x = ([compare.nudge(item, seed=index) for index, item in enumerate(x)]
                 if isinstance(x, list) else compare.nudge(x, seed=0))
-    perturbed = [_listed(forward(model.get_config(), by_layer, nudged_x)),
-                 _listed(predict(model, x, dtype=np.float32))]
+    perturbed = [_listed(forward(config, nudged, nudged_x)),
+                 _listed(forward(config, weights, x, dtype=np.float32))]
     shown = ("[" + ", ".join(map(compare.format_array, x)) + "]" if isinstance(x, list)
              else compare.format_array(x))
     snippet = snippet or ("# model: the Keras model under test\nimport verify\n"

@@ -122,10 +122,6 @@ def _states(initial_state: Any, count: int, batch: int, units: int,
     return states
 
 
-def _flag(name: str, value: Any) -> bool:
-    return _validate.boolean(name, value)
-
-
 def _run(x: np.ndarray, weights: _Weights, *, semantics: Semantics, activation: str,
          recurrent_activation: str, go_backwards: bool, mask: np.ndarray | None,
          h0: np.ndarray, c0: np.ndarray,
@@ -198,11 +194,11 @@ def lstm(
     outputs, h, c = _run(
         x, weights, semantics=options.semantics, activation=options.activation,
         recurrent_activation=options.recurrent_activation,
-        go_backwards=_flag("go_backwards", go_backwards), mask=mask, h0=h0, c0=c0,
-        zero_output_for_mask=_flag("zero_output_for_mask", zero_output_for_mask),
+        go_backwards=_validate.boolean("go_backwards", go_backwards), mask=mask, h0=h0, c0=c0,
+        zero_output_for_mask=_validate.boolean("zero_output_for_mask", zero_output_for_mask),
     )
-    output = outputs if _flag("return_sequences", return_sequences) else outputs[:, -1]
-    return [output, h, c] if _flag("return_state", return_state) else output
+    output = outputs if _validate.boolean("return_sequences", return_sequences) else outputs[:, -1]
+    return [output, h, c] if _validate.boolean("return_state", return_state) else output
 
 
 class _Options:
@@ -264,7 +260,7 @@ def bidirectional(
                        cell_options.get("recurrent_activation", "sigmoid"),
                        cell_options.get("semantics"), dtype)
     x = _inputs(x, dtype)
-    sequences = _flag("return_sequences", return_sequences)
+    sequences = _validate.boolean("return_sequences", return_sequences)
     directions = []
     for label, weights in (("forward_weights", forward_weights),
                            ("backward_weights", backward_weights)):
@@ -297,7 +293,7 @@ def bidirectional(
         [y_forward, y_backward] if merge_mode is None else [merge(y_forward, y_backward,
                                                                   merge_mode)]
     )
-    if _flag("return_state", return_state):
+    if _validate.boolean("return_state", return_state):
         return [*merged, fwd_h, fwd_c, bwd_h, bwd_c]
     return merged[0] if merge_mode is not None else merged
 
@@ -342,7 +338,7 @@ class StatefulLSTM:
             raise ValueError(f"kernel must have shape (input_dim, 4 * units), got {kernel.shape}")
         self._weights = _Weights(kernel, recurrent_kernel, bias, input_dim=kernel.shape[0],
                                  dtype=resolved)
-        self._flags = {name: _flag(name, value) for name, value in (
+        self._flags = {name: _validate.boolean(name, value) for name, value in (
             ("return_sequences", return_sequences), ("return_state", return_state),
             ("go_backwards", go_backwards), ("zero_output_for_mask", zero_output_for_mask))}
         self.states: list[np.ndarray] = []
