@@ -1,32 +1,56 @@
-"""``python -m verify report`` run as a user runs it: a subprocess, checked by exit code and
-output."""
+"""The command line, checked by exit code and output.
+
+Most cases call :func:`verify.cli.main` in this process (each subprocess would pay a
+TensorFlow import, which dominated the suite's wall time); a few run ``python -m verify`` as a
+user does, so the module entry point and argparse's exit path are covered too."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from verify import cli
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(*arguments: str, code: str | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", code, *arguments] if code else [
-        sys.executable, "-m", "verify", *arguments]
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(*arguments: str) -> Result:
+    """``python -m verify ARGUMENTS`` in this process: same exit code, stdout and stderr."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            code = cli.main(list(arguments))
+        except SystemExit as exit_:  # argparse's usage errors
+            code = exit_.code if isinstance(exit_.code, int) else 2
+    return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
+def run_subprocess(*arguments: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env,
-                          timeout=600, check=False)
+    return subprocess.run([sys.executable, "-m", "verify", *arguments], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=600, check=False)
 
 
 def test_report_passes_and_writes_json(tmp_path: Path) -> None:
     target = tmp_path / "out" / "report.json"
-    result = run("report", "--examples", "3", "--seed", "1", "--property", "lstm_shapes",
-                 "--property", "gate_f", "--json", str(target))
+    result = run_subprocess("report", "--examples", "3", "--seed", "1", "--property",
+                            "lstm_shapes", "--property", "gate_f", "--json", str(target))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all properties hold" in result.stdout
     assert "lstm_shapes" in result.stdout and "gate_f" in result.stdout
@@ -37,15 +61,14 @@ def test_report_passes_and_writes_json(tmp_path: Path) -> None:
     assert document["versions"]["keras_version"]
 
 
-def test_report_exits_1_with_a_reproducer_when_keras_disagrees() -> None:
+def test_report_exits_1_with_a_reproducer_when_keras_disagrees(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A deliberately wrong formula (4u(d+u) with bias) must be caught against real Keras."""
-    code = (
-        "import sys; from verify import shapes\n"
-        "shapes.lstm_param_count = lambda d, u, *, use_bias=True: 4 * u * (d + u)\n"
-        "from verify.cli import main\n"
-        "raise SystemExit(main(sys.argv[1:]))\n"
-    )
-    result = run("report", "--examples", "5", "--property", "lstm_shapes", code=code)
+    from verify import shapes
+
+    monkeypatch.setattr(shapes, "lstm_param_count",
+                        lambda d, u, *, use_bias=True: 4 * u * (d + u))
+    result = run("report", "--examples", "5", "--property", "lstm_shapes")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "MISMATCH" in result.stdout
     assert "count_params() differs from the formula" in result.stdout
@@ -62,12 +85,25 @@ def test_report_exits_1_with_a_reproducer_when_keras_disagrees() -> None:
         (["report", "--json", "/proc/no/such/dir/out.json"], "cannot write --json"),
         (["frobnicate"], "invalid choice"),
         ([], "required"),
+        (["report", "--json"], "expected one argument"),
     ],
 )
 def test_bad_usage_exits_2_with_one_clear_line(arguments: list[str], message: str) -> None:
     result = run(*arguments)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ([], "required"), (["report", "--examples", "0"], "--examples: expected a positive integer"),
+    (["explain", "/no/such/model.keras"], "no such file or directory")])
+def test_bad_usage_exits_2_from_the_module_entry_point(arguments: list[str],
+                                                       message: str) -> None:
+    result = run_subprocess(*arguments)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -138,15 +174,13 @@ def test_check_reproduces_the_model(saved: dict[str, Path]) -> None:
     assert "verify.predict reproduces the model on 3 random batches" in result.stdout
 
 
-def test_check_exits_1_when_predict_is_wrong(saved: dict[str, Path]) -> None:
+def test_check_exits_1_when_predict_is_wrong(saved: dict[str, Path],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A reference with its input and forget gates swapped must be caught on a real model."""
-    code = (
-        "import sys; from verify import gates\n"
-        "gates.GATES = ('f', 'i', 'c', 'o')\n"
-        "from verify.cli import main\n"
-        "raise SystemExit(main(sys.argv[1:]))\n"
-    )
-    result = run("check", str(saved["lstm"]), "--samples", "2", code=code)
+    from verify import gates
+
+    monkeypatch.setattr(gates, "GATES", ("f", "i", "c", "o"))
+    result = run("check", str(saved["lstm"]), "--samples", "2")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "MISMATCH" in result.stdout and "verify.predict(model" in result.stdout
 

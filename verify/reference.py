@@ -129,19 +129,28 @@ def _run(x: np.ndarray, weights: _Weights, *, semantics: Semantics, activation: 
     """Every step's output (in processing order), and the final ``h`` and ``c``."""
     act = semantics.activation(activation)
     gate_activation = semantics.activation(recurrent_activation)
+    units = weights.units
+    # Columns reordered to i, f, o, c so that one activation call covers the three gates.
+    columns = np.concatenate([np.arange(4 * units)[gates.block(gate, units)]
+                              for gate in ("i", "f", "o", "c")])
     order = slice(None, None, -1) if go_backwards else slice(None)
-    projected = x[:, order] @ weights.kernel  # every step's x_t @ kernel in one matmul
+    # Every step's x_t @ kernel in one matmul, time-major so that each step reads one block.
+    projected = np.swapaxes(x[:, order], 0, 1) @ weights.kernel[:, columns]
     if weights.bias is not None:
-        projected += weights.bias
+        projected += weights.bias[columns]
+    recurrent = np.ascontiguousarray(weights.recurrent_kernel[:, columns])
     kept = None if mask is None else mask[:, order, None]
     h, c = h0, c0
     output = h0 if semantics.masked_output == "carried_state" else np.zeros_like(h0)
-    outputs = np.empty((*x.shape[:2], weights.units), dtype=x.dtype)
-    block = {gate: gates.block(gate, weights.units) for gate in gates.GATES}  # columns of z
+    outputs = np.empty((*x.shape[:2], units), dtype=x.dtype)
+    z = np.empty((x.shape[0], 4 * units), dtype=x.dtype)
     for t in range(x.shape[1]):
-        z = projected[:, t] + h @ weights.recurrent_kernel
-        i, f, o = (gate_activation(z[:, block[gate]]) for gate in ("i", "f", "o"))
-        c_t = f * c + i * act(z[:, block["c"]])
+        np.matmul(h, recurrent, out=z)
+        z += projected[t]
+        gated = gate_activation(z[:, :3 * units])
+        i, f, o = gated[:, :units], gated[:, units:2 * units], gated[:, 2 * units:]
+        c_t = f * c
+        c_t += i * act(z[:, 3 * units:])
         h_t = o * act(c_t)
         if kept is None:
             h, c, output = h_t, c_t, h_t
