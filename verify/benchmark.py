@@ -160,8 +160,9 @@ def throughput(count: int, seed: int) -> dict[str, Any]:
         prop = properties.PROPERTIES[name]
         naive = _rate(_naive, cases[: max(5, count // 4)])
         keras_adapter.clear()
-        cold = _rate(prop.run, cases)  # every layer built, called eagerly once
-        _rate(prop.run, cases)  # second use of each layer: its call is traced (tf.function)
+        cold = _rate(prop.run, cases)  # every layer built, called eagerly
+        for _ in range(keras_adapter.EAGER_CALLS_BEFORE_TRACING):  # more eager calls, a trace
+            _rate(prop.run, cases)
         warm = _rate(prop.run, cases)  # steady state: cached layers, compiled calls
         results[kind] = {"examples": len(cases), "naive/s": naive, "cold/s": cold,
                          "warm/s": warm, "cold/naive": cold / naive, "warm/naive": warm / naive}
