@@ -122,7 +122,10 @@ def masks(
     def draw_mask(draw: st.DrawFn) -> np.ndarray:
         kind = draw(st.sampled_from(kinds), label="mask kind")
         if kind == "random":
-            return draw(hnp.arrays(np.bool_, (batch, steps)), label="mask")
+            # fill=nothing: every step drawn on its own (hnp.arrays' default fill would often
+            # make the whole mask one value, which is what the other kinds already cover).
+            return draw(hnp.arrays(np.bool_, (batch, steps), elements=st.booleans(),
+                                   fill=st.nothing()), label="mask")
         lengths = draw(st.lists(st.integers(0, steps), min_size=batch, max_size=batch),
                        label="kept steps per row")
         if kind == "all_masked":

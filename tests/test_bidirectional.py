@@ -8,11 +8,14 @@ import numpy as np
 import pytest
 
 from verify import reference
-from verify.properties import PROPERTIES
+from verify.properties import PROPERTIES, run_id, runs
 
 
-def test_reference_equals_keras_in_every_merge_mode(adapter: Any) -> None:
-    PROPERTIES["bidirectional_forward"].hypothesis_test()()
+@pytest.mark.parametrize("run", runs("bidirectional_forward"), ids=run_id)
+def test_reference_equals_keras_in_every_merge_mode(adapter: Any,
+                                                    run: tuple[str, str | None]) -> None:
+    name, stratum = run
+    PROPERTIES[name].hypothesis_test(stratum)()
 
 
 @pytest.fixture

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from verify import reference
-from verify.properties import PROPERTIES
+from verify.properties import PROPERTIES, run_id, runs
 
 
-@pytest.mark.parametrize("name", ["lstm_forward", "stateful_forward"])
-def test_reference_equals_keras(adapter: Any, name: str) -> None:
-    PROPERTIES[name].hypothesis_test()()
+@pytest.mark.parametrize("run", runs("lstm_forward", "stateful_forward"), ids=run_id)
+def test_reference_equals_keras(adapter: Any, run: tuple[str, str | None]) -> None:
+    name, stratum = run
+    PROPERTIES[name].hypothesis_test(stratum)()
 
 
 def test_one_step_by_hand() -> None:

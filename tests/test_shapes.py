@@ -8,12 +8,14 @@ import pytest
 
 from verify import shapes
 from verify.config import BidirectionalConfig, LSTMConfig
-from verify.properties import PROPERTIES
+from verify.properties import PROPERTIES, run_id, runs
 
 
-@pytest.mark.parametrize("name", ["lstm_shapes", "bidirectional_shapes", "sequential_shapes"])
-def test_keras_shapes_equal_formulas(adapter: Any, name: str) -> None:
-    PROPERTIES[name].hypothesis_test()()
+@pytest.mark.parametrize(
+    "run", runs("lstm_shapes", "bidirectional_shapes", "sequential_shapes"), ids=run_id)
+def test_keras_shapes_equal_formulas(adapter: Any, run: tuple[str, str | None]) -> None:
+    name, stratum = run
+    PROPERTIES[name].hypothesis_test(stratum)()
 
 
 @pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])

@@ -1,0 +1,281 @@
+"""Named, realistic faults the suite must catch, each injected at run time by a small patch.
+
+A *code fault* is a literal edit of one function's source (``old`` -> ``new``, where ``old``
+must occur exactly once, so a refactoring that moves the code breaks the catalogue loudly
+instead of silently injecting nothing). A *Keras fault* wraps Keras's own ``LSTM.call`` to
+simulate a regression in the framework; the suite must then report Keras as wrong.
+
+``targets`` are the properties tried, in order, until one fails: the properties that cover
+the faulty code's area (a formula fault is a shape property's business, a merge fault a
+Bidirectional one's). They say where to look, not what to find: no property knows of faults.
+"""
+
+from __future__ import annotations
+import __future__
+
+import importlib
+import inspect
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+Patch = Callable[[pytest.MonkeyPatch], None]
+
+LSTM_TARGETS = ("lstm_forward", "model_forward", "stateful_forward")
+MASK_TARGETS = ("lstm_forward", "stateful_forward")
+BIDI_TARGETS = ("bidirectional_forward", "model_forward")
+SHAPE_TARGETS = ("lstm_shapes", "bidirectional_shapes", "sequential_shapes")
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    where: str  # "reference", "model", "formula" or "keras"
+    description: str
+    targets: tuple[str, ...]
+    apply: Patch
+
+    @property
+    def patches_keras(self) -> bool:
+        """Keras faults change how layers trace: cached layers must be rebuilt around them."""
+        return self.where == "keras"
+
+
+def edit(target: str, old: str, new: str) -> Patch:
+    """Replace ``old`` by ``new`` in the source of ``target`` (``module:function`` or
+    ``module:Class.method``) and install the edited function in its place."""
+
+    def apply(monkeypatch: pytest.MonkeyPatch) -> None:
+        module_name, qualified = target.split(":")
+        owner: Any = importlib.import_module(module_name)
+        *classes, name = qualified.split(".")
+        for class_name in classes:
+            owner = getattr(owner, class_name)
+        function = inspect.unwrap(getattr(owner, name))
+        source = textwrap.dedent(inspect.getsource(function))
+        if source.count(old) != 1:
+            raise LookupError(f"fault patch for {target}: expected {old!r} exactly once in its "
+                              f"source, found it {source.count(old)} times (the code changed: "
+                              "update tests/power/catalogue.py)")
+        namespace: dict[str, Any] = {}
+        code = compile(source.replace(old, new), f"<fault in {target}>", "exec",
+                       flags=__future__.annotations.compiler_flag, dont_inherit=True)
+        exec(code, function.__globals__, namespace)
+        monkeypatch.setattr(owner, name, namespace[name])
+
+    return apply
+
+
+def _keras() -> Any:
+    from verify import keras_adapter
+
+    return keras_adapter
+
+
+def _concat(parts: list[Any], axis: int) -> Any:
+    adapter = _keras()
+    if adapter.KERAS_MAJOR >= 3:
+        return adapter.keras.ops.concatenate(parts, axis=axis)
+    return adapter.tf.concat(parts, axis=axis)
+
+
+def wrap_keras_lstm_call(change: Callable[[Any, tuple[Any, ...], dict[str, Any],
+                                           Callable[..., Any]], Any]) -> Patch:
+    """Replace ``keras.layers.LSTM.call`` by ``change(layer, args, kwargs, original_call)``."""
+
+    def apply(monkeypatch: pytest.MonkeyPatch) -> None:
+        lstm = _keras().keras.layers.LSTM
+        original = lstm.call
+
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return change(self, args, kwargs, lambda *a, **k: original(self, *a, **k))
+
+        monkeypatch.setattr(lstm, "call", call)
+
+    return apply
+
+
+def with_cell_weight(name: str, transform: Callable[[Any, int], Any]) -> Patch:
+    """Keras computes with ``transform(cell.<name>, units)`` instead of the weight itself."""
+
+    def change(layer: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+               original: Callable[..., Any]) -> Any:
+        cell = layer.cell
+        weight = getattr(cell, name)
+        if weight is None:
+            return original(*args, **kwargs)
+        # object.__setattr__: Keras's own __setattr__ would track the tensor as a new weight.
+        object.__setattr__(cell, name, transform(weight, cell.units))
+        try:
+            return original(*args, **kwargs)
+        finally:
+            object.__setattr__(cell, name, weight)
+
+    return wrap_keras_lstm_call(change)
+
+
+def _swap_input_forget(weight: Any, units: int) -> Any:
+    return _concat([weight[:, units:2 * units], weight[:, :units], weight[:, 2 * units:]], 1)
+
+
+def _forget_bias_plus_one(bias: Any, units: int) -> Any:
+    return _concat([bias[:units], bias[units:2 * units] + 1.0, bias[2 * units:]], 0)
+
+
+def _drop_keyword(keyword: str) -> Patch:
+    def change(layer: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+               original: Callable[..., Any]) -> Any:
+        kwargs.pop(keyword, None)
+        return original(*args, **kwargs)
+
+    return wrap_keras_lstm_call(change)
+
+
+def _backwards_sequence_in_time_order(layer: Any, args: tuple[Any, ...],
+                                      kwargs: dict[str, Any],
+                                      original: Callable[..., Any]) -> Any:
+    result = original(*args, **kwargs)
+    if not (layer.go_backwards and layer.return_sequences):
+        return result
+    adapter = _keras()
+    reverse = (adapter.keras.ops.flip if adapter.KERAS_MAJOR >= 3
+               else lambda t, axis: adapter.tf.reverse(t, [axis]))
+    if isinstance(result, list | tuple):
+        return type(result)([reverse(result[0], axis=1), *result[1:]])
+    return reverse(result, axis=1)
+
+
+RUN = "verify.reference:_run"
+LSTM = "verify.reference:lstm"
+BIDI = "verify.reference:bidirectional"
+MERGE = "verify.reference:merge"
+GATE_ORDER = '("i", "f", "o", "c")'
+CANDIDATE = "c_t += i * act(z[:, 3 * units:])"
+
+CATALOGUE: tuple[Fault, ...] = (
+    # --- the reference LSTM step ------------------------------------------------------------
+    Fault("gate_order_i_f", "reference", "input and forget gate blocks swapped",
+          LSTM_TARGETS, edit(RUN, GATE_ORDER, '("f", "i", "o", "c")')),
+    Fault("gate_order_c_o", "reference", "cell candidate and output gate blocks swapped",
+          LSTM_TARGETS, edit(RUN, GATE_ORDER, '("i", "f", "c", "o")')),
+    Fault("gate_order_i_o", "reference", "input and output gate blocks swapped",
+          LSTM_TARGETS, edit(RUN, GATE_ORDER, '("o", "f", "i", "c")')),
+    Fault("forget_gate_on_candidate", "reference",
+          "the forget gate (not the input gate) scales the new candidate",
+          LSTM_TARGETS, edit(RUN, CANDIDATE, "c_t += f * act(z[:, 3 * units:])")),
+    Fault("missing_bias", "reference", "the bias is never added",
+          LSTM_TARGETS, edit(RUN, "projected += weights.bias[columns]", "pass")),
+    Fault("sigmoid_candidate", "reference",
+          "the candidate uses the recurrent activation (sigmoid) instead of the activation",
+          LSTM_TARGETS, edit(RUN, CANDIDATE, "c_t += i * gate_activation(z[:, 3 * units:])")),
+    Fault("h_without_activation", "reference", "h = o * c, without the activation of c",
+          LSTM_TARGETS, edit(RUN, "h_t = o * act(c_t)", "h_t = o * c_t")),
+    Fault("input_one_step_late", "reference",
+          "off by one in the time loop: step t reads x_{t-1}",
+          LSTM_TARGETS, edit(RUN, "z += projected[t]", "z += projected[max(t - 1, 0)]")),
+    Fault("recurrent_activation_ignored", "reference", "the gates always use sigmoid",
+          LSTM_TARGETS, edit(RUN, "semantics.activation(recurrent_activation)",
+                             'semantics.activation("sigmoid")')),
+    Fault("activation_ignored", "reference", "the candidate and output always use tanh",
+          LSTM_TARGETS, edit(RUN, "act = semantics.activation(activation)",
+                             'act = semantics.activation("tanh")')),
+    Fault("go_backwards_output_flipped_back", "reference",
+          "go_backwards outputs returned in time order instead of processing order",
+          LSTM_TARGETS, edit(LSTM, "    output = outputs if",
+                             "    outputs = outputs[:, ::-1] if go_backwards else outputs\n"
+                             "    output = outputs if")),
+    Fault("initial_state_order_c_h", "reference", "initial_state read as [c, h]",
+          LSTM_TARGETS, edit(LSTM, "h0, c0 = _states(", "c0, h0 = _states(")),
+    Fault("final_h_from_output", "reference", "return_state's h is the last output",
+          MASK_TARGETS, edit(RUN, "    return outputs, h, c", "    return outputs, output, c")),
+    Fault("wrong_hard_sigmoid", "reference",
+          "the other Keras version's hard_sigmoid (0.2x + 0.5 vs x/6 + 0.5)",
+          LSTM_TARGETS, edit("verify.semantics:Semantics.hard_sigmoid_function",
+                             'if self.hard_sigmoid == "keras2":',
+                             'if self.hard_sigmoid != "keras2":')),
+    # --- masks ----------------------------------------------------------------------------
+    Fault("masked_steps_update_state", "reference", "masked steps still update h and c",
+          MASK_TARGETS, edit(RUN, "h, c = np.where(keep, h_t, h), np.where(keep, c_t, c)",
+                             "h, c = h_t, c_t")),
+    Fault("masked_output_from_h", "reference",
+          "a masked step outputs the carried h, not the previous output",
+          MASK_TARGETS, edit(RUN, 'elif semantics.masked_output == "previous_output":',
+                             "elif False:")),
+    Fault("zero_output_for_mask_ignored", "reference",
+          "masked steps output the previous output even with zero_output_for_mask",
+          (*MASK_TARGETS, "bidirectional_forward"),
+          edit(RUN, "if zero_output_for_mask:", "if False:")),
+    Fault("mask_not_reversed_with_go_backwards", "reference",
+          "go_backwards reverses the inputs but not the mask",
+          MASK_TARGETS, edit(RUN, "mask[:, order, None]", "mask[:, :, None]")),
+    # --- Bidirectional -------------------------------------------------------------------------
+    Fault("concat_order_swapped", "reference", "concat merges [backward, forward]",
+          BIDI_TARGETS, edit(MERGE, "[forward, backward], axis=-1",
+                             "[backward, forward], axis=-1")),
+    Fault("ave_as_sum", "reference", "merge_mode='ave' adds without halving",
+          BIDI_TARGETS, edit(MERGE, "np.asarray((forward + backward) / 2)",
+                             "np.asarray(forward + backward)")),
+    Fault("backward_output_not_reflipped", "reference",
+          "the backward sequence is merged in processing order (not flipped back)",
+          BIDI_TARGETS, edit(BIDI, "in_time_order = outputs[:, ::-1] if go_backwards else outputs",
+                             "in_time_order = outputs")),
+    Fault("bidirectional_state_order", "reference",
+          "return_state gives [fwd_h, bwd_h, fwd_c, bwd_c]",
+          BIDI_TARGETS, edit(BIDI, "[*merged, fwd_h, fwd_c, bwd_h, bwd_c]",
+                             "[*merged, fwd_h, bwd_h, fwd_c, bwd_c]")),
+    Fault("backward_initial_state_swapped", "reference",
+          "initial_state halves swapped between the directions",
+          BIDI_TARGETS, edit(BIDI, "((forward, False, states[:2]),",
+                             "((forward, False, states[2:]),")),
+    # --- stateful and whole models ----------------------------------------------------------
+    Fault("stateful_state_not_carried", "reference",
+          "StatefulLSTM starts every batch from the initial state",
+          ("stateful_forward",), edit("verify.reference:StatefulLSTM.__call__",
+                                      "self.states = [h, c]", "pass")),
+    Fault("dense_activation_skipped", "model", "verify.predict skips a Dense activation",
+          ("model_forward",), edit("verify.model:_dense_forward", "return activation(output)",
+                                   "return output")),
+    Fault("dense_bias_skipped", "model", "verify.predict skips a Dense bias",
+          ("model_forward",), edit("verify.model:_dense_forward", "output = output + weights[1]",
+                                   "pass")),
+    # --- the documented formulas ------------------------------------------------------------
+    Fault("param_count_4u_d_plus_u", "formula", "LSTM parameters 4u(d + u) even with a bias",
+          SHAPE_TARGETS, edit("verify.shapes:lstm_param_count",
+                              "4 * u * (d + u + int(", "4 * u * (d + u + 0 * int(")),
+    Fault("bidirectional_params_not_doubled", "formula",
+          "Bidirectional parameter count not doubled",
+          SHAPE_TARGETS[1:], edit("verify.shapes:param_count", "return 2 * param_count(",
+                                  "return param_count(")),
+    Fault("bidirectional_weights_not_doubled", "formula",
+          "Bidirectional get_weights() shapes list one direction only",
+          SHAPE_TARGETS[1:], edit("verify.shapes:weight_shapes", "return 2 * weight_shapes(",
+                                  "return weight_shapes(")),
+    Fault("merge_none_single_output", "formula",
+          "merge_mode=None output shapes: one output instead of one per direction",
+          SHAPE_TARGETS[1:], edit("verify.shapes:output_shapes",
+                                  "outputs = [direction, direction]", "outputs = [direction]")),
+    # --- simulated Keras regressions (the suite must say Keras is wrong) ----------------------
+    Fault("keras_kernel_gate_blocks_permuted", "keras",
+          "Keras computes with the kernel's input and forget blocks swapped",
+          LSTM_TARGETS, with_cell_weight("kernel", _swap_input_forget)),
+    Fault("keras_recurrent_gate_blocks_permuted", "keras",
+          "Keras computes with the recurrent kernel's input and forget blocks swapped",
+          LSTM_TARGETS, with_cell_weight("recurrent_kernel", _swap_input_forget)),
+    Fault("keras_forget_bias_plus_one", "keras",
+          "Keras adds unit_forget_bias's 1 at call time, not only at initialisation",
+          LSTM_TARGETS, with_cell_weight("bias", _forget_bias_plus_one)),
+    Fault("keras_ignores_initial_state", "keras", "Keras's LSTM drops initial_state",
+          LSTM_TARGETS, _drop_keyword("initial_state")),
+    Fault("keras_ignores_mask", "keras", "Keras's LSTM drops the mask",
+          MASK_TARGETS, _drop_keyword("mask")),
+    Fault("keras_backward_sequence_in_time_order", "keras",
+          "Keras returns a go_backwards sequence in time order (Bidirectional then flips it "
+          "a second time)", (*LSTM_TARGETS, "bidirectional_forward"),
+          wrap_keras_lstm_call(_backwards_sequence_in_time_order)),
+)
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in CATALOGUE}
+assert len(FAULTS) == len(CATALOGUE), "fault names must be unique"

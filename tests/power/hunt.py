@@ -1,0 +1,85 @@
+"""Inject one fault, run its target properties under the ``ci`` profile, report who caught it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import Phase, given, settings
+
+from verify import profiles
+from verify.properties import PROPERTIES, run_id, runs
+
+from .catalogue import Fault
+
+
+@dataclass(frozen=True)
+class Outcome:
+    fault: Fault
+    caught_by: str | None  # the property that failed, None if every target passed
+    examples: int  # examples the catching run needed (0 when missed)
+    message: str  # first line of the failure
+    seconds: float
+
+    @property
+    def caught(self) -> bool:
+        return self.caught_by is not None
+
+
+def ci_settings() -> settings:
+    """The ``ci`` profile (derandomized, so an outcome is reproducible), without the shrink
+    phase: the first failing example is the catch; shrinking it would only cost time."""
+    profiles.register()
+    return settings(settings.get_profile("ci"), phases=(Phase.explicit, Phase.generate))
+
+
+def hunt(fault: Fault) -> Outcome:
+    """Apply ``fault``, run its target properties in order until one fails, undo the fault."""
+    from verify import keras_adapter
+
+    started = time.perf_counter()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fault.apply(monkeypatch)
+        if fault.patches_keras:
+            keras_adapter.clear()  # layers traced before the patch would not see it
+        try:
+            for run in runs(*fault.targets):  # the suite's own test runs, strata included
+                caught = _first_failure(run)
+                if caught is not None:
+                    examples, message = caught
+                    return Outcome(fault, run_id(run), examples, message,
+                                   time.perf_counter() - started)
+        finally:
+            if fault.patches_keras:
+                keras_adapter.clear()
+    return Outcome(fault, None, 0, "every run of the target properties passed",
+                   time.perf_counter() - started)
+
+
+def _first_failure(run: tuple[str, str | None]) -> tuple[int, str] | None:
+    """Run one property (stratum) as the suite does, under the ``ci`` profile; the number
+    of the first failing example and the first line of its failure, or ``None``."""
+    name, stratum = run
+    prop = PROPERTIES[name]
+    calls = 0
+    first: int | None = None
+
+    @ci_settings()
+    @given(case=prop.strategy(stratum))
+    def test(case: dict[str, Any]) -> None:
+        nonlocal calls, first
+        calls += 1
+        try:
+            prop.run(case)
+        except Exception:
+            first = calls if first is None else first
+            raise
+
+    try:
+        test()
+    except Exception as error:  # the property failed: the fault is caught
+        line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return first or calls, f"{type(error).__name__}: {line}"[:160]
+    return None
