@@ -404,11 +404,13 @@ def built(config: BuildableConfig) -> BuiltLayer:
     return layer
 
 
-def call_model(model: Any, x: Any) -> list[np.ndarray]:
+def call_model(model: Any, x: Any, *, dtype: Any = np.float32) -> list[np.ndarray]:
     """Call any Keras model (or layer) of the user's on ``x`` with ``training=False``; every
-    output as a NumPy array (one eager call, no caching)."""
-    inputs = [np.asarray(item, np.float32) for item in x] if isinstance(x, list | tuple) \
-        else np.asarray(x, np.float32)
+    output as a NumPy array (one eager call, no caching). ``x`` is converted to ``dtype``
+    first; ``dtype=None`` hands Keras the arrays in their own dtype (to see how Keras treats,
+    say, float64 input to a float32 layer)."""
+    inputs = [np.asarray(item, dtype) for item in x] if isinstance(x, list | tuple) \
+        else np.asarray(x, dtype)
     return [_to_numpy(output) for output in _flatten(model(inputs, training=False))]
 
 
