@@ -58,6 +58,8 @@ def test_report_passes_and_writes_json(tmp_path: Path) -> None:
     assert document["passed"] is True and document["seed"] == 1
     assert [p["name"] for p in document["properties"]] == ["lstm_shapes", "gate_f"]
     assert all(p["examples"] >= 3 and p["passed"] for p in document["properties"])
+    assert all(0 <= p["rejected"] <= p["examples"] for p in document["properties"])
+    assert "ill-cond." in result.stdout and "rejected as ill-conditioned" in result.stdout
     assert document["versions"]["keras_version"]
 
 

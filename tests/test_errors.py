@@ -128,6 +128,11 @@ def test_built_refuses_what_it_cannot_build(adapter: Any) -> None:
         adapter.built(DenseConfig(units=1, input_dim=2))
 
 
+def test_call_model_refuses_a_bad_dtype(adapter: Any) -> None:
+    with pytest.raises(TypeError, match=r"dtype must be a NumPy dtype or None, got 'float33'"):
+        adapter.call_model(adapter.built(LSTM).layer, np.zeros((1, 4, 3)), dtype="float33")
+
+
 K = np.zeros((3, 8))
 R = np.zeros((2, 8))
 B = np.zeros(8)
@@ -201,6 +206,10 @@ REFERENCE_CASES: list[tuple[str, Any, type[Exception], str]] = [
      ValueError, "weights has no entry for layer 'lstm'"),
     ("activations get", lambda: activations.get("softmax", hard_sigmoid=np.tanh), ValueError,
      "unknown activation 'softmax'"),
+    ("property stratum", lambda: properties.PROPERTIES["lstm_forward"].strategy("padded"),
+     ValueError, "stratum.*'no_mask'.*got 'padded'"),
+    ("property runs", lambda: properties.runs("lstm_forwards"), ValueError,
+     "property.*'lstm_forward'.*got 'lstm_forwards'"),
 ]
 
 

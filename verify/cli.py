@@ -26,6 +26,9 @@ class Outcome:
     name: str
     summary: str
     examples: int = 0
+    #: Examples rejected as ill-conditioned (outputs move by more than
+    #: ``compare.ILL_CONDITIONED`` of their size under one float32 step): drawn, not compared.
+    rejected: int = 0
     passed: bool = True
     worst_error_ratio: float = 0.0
     seconds: float = 0.0
@@ -113,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -> Outcome:
     from hypothesis import given
     from hypothesis import seed as hypothesis_seed
+    from hypothesis.errors import UnsatisfiedAssumption
 
     from verify.properties import PROPERTIES
 
@@ -124,7 +128,12 @@ def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -
     @given(prop.cases())
     def run(case: dict[str, Any]) -> None:
         outcome.examples += 1
-        outcome.worst_error_ratio = max(outcome.worst_error_ratio, prop.run(case))
+        try:
+            ratio = prop.run(case)
+        except UnsatisfiedAssumption:
+            outcome.rejected += 1
+            raise
+        outcome.worst_error_ratio = max(outcome.worst_error_ratio, ratio)
         if progress:
             print(f"\r  {name}: {outcome.examples} examples", end="", file=out, flush=True)
 
@@ -148,13 +157,13 @@ def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -
 
 def format_table(outcomes: Sequence[Outcome]) -> str:
     """The results as an aligned text table."""
-    rows = [("property", "examples", "result", "worst err/tol", "what it checks")]
-    rows += [(o.name, str(o.examples), "pass" if o.passed else "FAIL",
+    rows = [("property", "examples", "ill-cond.", "result", "worst err/tol", "what it checks")]
+    rows += [(o.name, str(o.examples), str(o.rejected), "pass" if o.passed else "FAIL",
               f"{o.worst_error_ratio:.3g}", o.summary) for o in outcomes]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = []
     for index, row in enumerate(rows):
-        cells = [row[i].ljust(widths[i]) for i in range(4)] + [row[4]]
+        cells = [row[i].ljust(widths[i]) for i in range(5)] + [row[5]]
         lines.append("  ".join(cells).rstrip())
         if index == 0:
             lines.append("  ".join("-" * width for width in widths) + "  " + "-" * 14)
@@ -196,8 +205,10 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
             print(f"\n{outcome.name} failed; minimal failing case:\n{outcome.failure}", file=out)
     passed = all(outcome.passed for outcome in outcomes)
     total = sum(outcome.examples for outcome in outcomes)
+    rejected = sum(outcome.rejected for outcome in outcomes)
     print(f"\n{'all properties hold' if passed else 'MISMATCH'}: {total} examples in "
-          f"{elapsed:.1f} s ({total / elapsed:.1f}/s)", file=out)
+          f"{elapsed:.1f} s ({total / elapsed:.1f}/s); {rejected} rejected as ill-conditioned",
+          file=out)
     if args.json is not None:
         document = {
             "passed": passed,

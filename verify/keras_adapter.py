@@ -409,6 +409,11 @@ def call_model(model: Any, x: Any, *, dtype: Any = np.float32) -> list[np.ndarra
     output as a NumPy array (one eager call, no caching). ``x`` is converted to ``dtype``
     first; ``dtype=None`` hands Keras the arrays in their own dtype (to see how Keras treats,
     say, float64 input to a float32 layer)."""
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError as error:
+            raise TypeError(f"dtype must be a NumPy dtype or None, got {dtype!r}") from error
     inputs = [np.asarray(item, dtype) for item in x] if isinstance(x, list | tuple) \
         else np.asarray(x, dtype)
     return [_to_numpy(output) for output in _flatten(model(inputs, training=False))]

@@ -537,7 +537,9 @@ PROPERTIES: dict[str, Property] = {
 
 def runs(*names: str) -> list[tuple[str, str | None]]:
     """``(property, stratum)`` for every run the test suite makes of properties ``names``."""
-    return [(name, stratum) for name in names for stratum in PROPERTIES[name].stratum_names()]
+    return [(name, stratum) for name in names
+            for stratum in PROPERTIES[_validate.one_of("property", name,
+                                                       tuple(PROPERTIES))].stratum_names()]
 
 
 def run_id(run: tuple[str, str | None]) -> str:

@@ -16,3 +16,31 @@ def test_fault_is_caught(fault: Fault, adapter: Any) -> None:
     assert outcome.caught, (
         f"seeded fault {fault.name!r} ({fault.description}) was not caught by "
         f"{', '.join(fault.targets)} in {outcome.examples} examples under the ci profile")
+
+
+def test_a_failure_is_reproducible_and_says_how(adapter: Any) -> None:
+    """Under the ci profile a failure is the same on every run (derandomized), and it prints
+    Hypothesis's reproduction blob and a runnable snippet that rebuilds the failing case."""
+    from hypothesis import settings
+
+    from verify import profiles
+    from verify.properties import PROPERTIES
+
+    from .catalogue import FAULTS
+
+    profiles.register()
+    failures = []
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        FAULTS["gate_order_i_f"].apply(monkeypatch)
+        for _ in range(2):
+            test = settings(settings.get_profile("ci"))(
+                PROPERTIES["lstm_forward"].hypothesis_test("no_mask"))
+            with pytest.raises(AssertionError) as raised:
+                test()
+            failures.append(raised.value)
+    first, second = failures
+    assert str(first) == str(second), "the ci profile must find the same minimal failure"
+    notes = "\n".join(getattr(first, "__notes__", []))
+    assert "@reproduce_failure(" in notes
+    assert "layer = keras_adapter.built(LSTMConfig(" in str(first)
+    assert "layer.set_weights([np.array(" in str(first)
