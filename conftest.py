@@ -55,3 +55,21 @@ def adapter() -> Any:
 
     keras_adapter.warm_up()
     return keras_adapter
+
+
+@pytest.fixture
+def check_property(adapter: Any, record_property: Any) -> Any:
+    """Run one property (or one stratum of it) as a Hypothesis test and record its numbers in
+    the JUnit report (``python -m verify matrix`` reads them)."""
+    from verify.properties import PROPERTIES
+
+    def check(name: str, stratum: str | None = None) -> None:
+        stats: dict[str, float] = {}
+        record_property("property", name)
+        try:
+            PROPERTIES[name].hypothesis_test(stratum, stats)()
+        finally:
+            for key, value in stats.items():
+                record_property(key, value)
+
+    return check

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from verify import reference
-from verify.properties import PROPERTIES, run_id, runs
+from verify.properties import run_id, runs
 
 
 @pytest.mark.parametrize("run", runs("bidirectional_forward"), ids=run_id)
-def test_reference_equals_keras_in_every_merge_mode(adapter: Any,
+def test_reference_equals_keras_in_every_merge_mode(check_property: Any,
                                                     run: tuple[str, str | None]) -> None:
     name, stratum = run
-    PROPERTIES[name].hypothesis_test(stratum)()
+    check_property(name, stratum)
 
 
 @pytest.fixture

@@ -244,3 +244,52 @@ def test_bad_model_input_exits_2_with_one_line(saved: dict[str, Path], tmp_path:
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" errors="0" failures="{failures}" skipped="0" tests="3"
+ time="12.5">
+<testcase classname="tests.test_divergences" name="test_environment_is_recorded">
+ <properties><property name="environment" value="Keras 9.9 on tensorflow"/></properties>
+</testcase>
+<testcase classname="tests.test_divergences" name="test_divergence_is_exactly_as_named[x]">
+ <properties><property name="divergence" value="hard-sigmoid-keras2"/>
+ <property name="divergence_applies" value="True"/></properties>
+</testcase>
+<testcase classname="tests.test_forward" name="test_reference_equals_keras[lstm_forward]">
+ <properties><property name="property" value="lstm_forward"/>
+ <property name="examples" value="60"/><property name="rejected" value="2"/>
+ <property name="worst" value="0.05"/></properties>{failure}
+</testcase></testsuite></testsuites>
+"""
+
+
+def test_matrix_merges_environment_reports(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "tf215.xml").write_text(JUNIT.format(failures=0, failure=""))
+    (reports / "jax.xml").write_text(JUNIT.format(failures=1, failure="<failure message='x'/>"))
+    result = run("matrix", str(reports), "--markdown", str(tmp_path / "matrix.md"))
+    assert result.returncode == 1, result.stdout + result.stderr  # jax failed
+    assert "✓ 60 / 0.05" in result.stdout and "✗ 60 / 0.05" in result.stdout
+    assert "1/2 environments green" in result.stdout and "jax: 1 failed of 3" in result.stdout
+    assert "Keras 9.9 on tensorflow" in result.stdout
+    assert "stale divergences (applied in no environment): masked-output" in result.stdout
+    markdown = (tmp_path / "matrix.md").read_text()
+    assert markdown.startswith("| environment | Keras | tests | lstm_forward |")
+    assert "| tf215 | Keras 9.9 on tensorflow | ✓ 3 passed, 0 failed, 0 skipped |" in markdown
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    ("missing", "is not a directory"), ("empty", "no *.xml reports"),
+    ("garbage", "cannot read"), ("notjunit", "has no <testsuite>")])
+def test_matrix_refuses_unreadable_reports(tmp_path: Path, setup: str, message: str) -> None:
+    reports = tmp_path / "reports"
+    if setup != "missing":
+        reports.mkdir()
+    if setup == "garbage":
+        (reports / "a.xml").write_text("<not xml")
+    if setup == "notjunit":
+        (reports / "a.xml").write_text("<html/>")
+    result = run("matrix", str(reports))
+    assert result.returncode == 2 and message in result.stderr, result.stderr

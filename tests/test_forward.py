@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from verify import reference
-from verify.properties import PROPERTIES, run_id, runs
+from verify.properties import run_id, runs
 
 
 @pytest.mark.parametrize("run", runs("lstm_forward", "stateful_forward"), ids=run_id)
-def test_reference_equals_keras(adapter: Any, run: tuple[str, str | None]) -> None:
+def test_reference_equals_keras(check_property: Any, run: tuple[str, str | None]) -> None:
     name, stratum = run
-    PROPERTIES[name].hypothesis_test(stratum)()
+    check_property(name, stratum)
 
 
 def test_one_step_by_hand() -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from verify import gates
-from verify.properties import GATE_EFFECTS, PROPERTIES
+from verify.properties import GATE_EFFECTS
 
 
 def fused_arrays() -> st.SearchStrategy[np.ndarray]:
@@ -50,6 +50,6 @@ def test_gate_order_is_keras_order() -> None:
 
 
 @pytest.mark.parametrize("gate", list(GATE_EFFECTS))
-def test_perturbing_one_gate_block_has_that_gates_effect_in_keras(adapter: Any,
+def test_perturbing_one_gate_block_has_that_gates_effect_in_keras(check_property: Any,
                                                                   gate: str) -> None:
-    PROPERTIES[f"gate_{gate}"].hypothesis_test()()
+    check_property(f"gate_{gate}")

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 import strategies
 import verify
-from verify.properties import PROPERTIES, check_predict
+from verify.properties import check_predict
 
 
-def test_generated_models_equal_keras(adapter: Any) -> None:
-    PROPERTIES["model_forward"].hypothesis_test()()
+def test_generated_models_equal_keras(check_property: Any) -> None:
+    check_property("model_forward")
 
 
 def _seed_models(keras: Any) -> dict[str, Callable[[], Any]]:

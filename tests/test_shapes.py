@@ -13,9 +13,9 @@ from verify.properties import PROPERTIES, run_id, runs
 
 @pytest.mark.parametrize(
     "run", runs("lstm_shapes", "bidirectional_shapes", "sequential_shapes"), ids=run_id)
-def test_keras_shapes_equal_formulas(adapter: Any, run: tuple[str, str | None]) -> None:
+def test_keras_shapes_equal_formulas(check_property: Any, run: tuple[str, str | None]) -> None:
     name, stratum = run
-    PROPERTIES[name].hypothesis_test(stratum)()
+    check_property(name, stratum)
 
 
 @pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])

@@ -110,6 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("output", type=Path, metavar="OUT.npz")
     export.add_argument("--layout", choices=["keras", "torch", "onnx"], default="keras",
                         help="array layout (default: keras)")
+
+    matrix = commands.add_parser(
+        "matrix", help="merge the tox environments' reports into one table",
+        description="Read every REPORTS_DIR/<env>.xml written by `tox` (pytest --junitxml) and "
+                    "print environments x properties: tests passed/failed/skipped, examples "
+                    "run, worst error / tolerance, and the named divergences that applied; "
+                    "divergences that applied nowhere are reported as stale. Exit 1 if an "
+                    "environment failed.")
+    matrix.add_argument("reports", type=Path, metavar="REPORTS_DIR")
+    matrix.add_argument("--markdown", type=Path, metavar="PATH",
+                        help="also write the table as Markdown")
     return parser
 
 
@@ -371,8 +382,29 @@ def export_command(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def matrix_command(args: argparse.Namespace, out: TextIO) -> int:
+    from verify import matrix
+
+    if args.markdown is not None:
+        _writable(args.markdown, "--markdown")
+    try:
+        results = matrix.collect(args.reports)
+    except matrix.ReportError as error:
+        raise UsageError(str(error)) from error
+    print(matrix.table(results, markdown=False), file=out)
+    print("\n" + matrix.summary(results), file=out)
+    print("cell: ✓/✗ examples run / worst error ÷ tolerance", file=out)
+    if args.markdown is not None:
+        args.markdown.write_text(
+            matrix.table(results, markdown=True) + "\n\n"
+            + "\n".join(f"- {line.strip()}" for line in matrix.summary(results).splitlines())
+            + "\n")
+        print(f"wrote {args.markdown}", file=out)
+    return 0 if all(result.passed for result in results) else 1
+
+
 COMMANDS = {"report": report, "explain": explain_command, "check": check_command,
-            "export": export_command}
+            "export": export_command, "matrix": matrix_command}
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from hypothesis import currently_in_test_context, given, reject
 from hypothesis import strategies as st
+from hypothesis.errors import UnsatisfiedAssumption
 
 import strategies
 from verify import _validate, compare, gates, reference, shapes
@@ -58,13 +59,23 @@ class Property:
         """What the suite runs: every stratum, or the whole property when it has none."""
         return tuple(self.strata) or (None,)
 
-    def hypothesis_test(self, stratum: str | None = None) -> Callable[[], None]:
+    def hypothesis_test(self, stratum: str | None = None,
+                        stats: dict[str, float] | None = None) -> Callable[[], None]:
         """A Hypothesis test of this property (or of one stratum of it) under the current
-        settings profile."""
+        settings profile. ``stats``, if given, is filled with the examples run, those rejected
+        as ill-conditioned and the worst error / tolerance."""
+        tally = stats if stats is not None else {}
+        tally.update(examples=0, rejected=0, worst=0.0)
 
         @given(case=self.strategy(stratum))
         def test(case: Case) -> None:
-            self.run(case)
+            tally["examples"] += 1
+            try:
+                ratio = self.run(case)
+            except UnsatisfiedAssumption:
+                tally["rejected"] += 1
+                raise
+            tally["worst"] = max(tally["worst"], ratio)
 
         test.__name__ = self.name if stratum is None else f"{self.name}[{stratum}]"
         return test

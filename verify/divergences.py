@@ -1,0 +1,201 @@
+"""Named divergences between Keras versions and backends (``verify/divergences.toml``), and the
+probes that observe each one on the running Keras.
+
+>>> [entry.name for entry in load()][:2]
+['hard-sigmoid-keras2', 'masked-output-carried-state-jax']
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DATA = Path(__file__).with_name("divergences.toml")
+_CONDITIONS = frozenset({"keras", "backend", "legacy", "tensorflow_below"})
+_FIELDS = ("name", "what", "applies", "probe", "observed", "otherwise", "reason", "source")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What a condition is matched against (from :func:`verify.keras_adapter.info`)."""
+
+    keras_major: int
+    backend: str
+    legacy_keras: bool
+    tensorflow_version: str | None
+
+
+@dataclass(frozen=True)
+class Divergence:
+    name: str
+    what: str
+    applies: Mapping[str, Any]
+    probe: str
+    observed: str
+    otherwise: str | tuple[tuple[Mapping[str, Any], str], ...]
+    reason: str
+    source: str
+
+    def applies_to(self, environment: Environment) -> bool:
+        return matches(self.applies, environment)
+
+    def expected(self, environment: Environment) -> str:
+        """What the probe must observe on ``environment``."""
+        if self.applies_to(environment):
+            return self.observed
+        if isinstance(self.otherwise, str):
+            return self.otherwise
+        for when, observed in self.otherwise:
+            if matches(when, environment):
+                return observed
+        raise ValueError(f"divergence {self.name!r}: no 'otherwise' rule matches {environment}")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")[:2])
+
+
+def matches(condition: Mapping[str, Any], environment: Environment) -> bool:
+    """Whether every key of ``condition`` holds for ``environment`` (``{}`` always does)."""
+    unknown = set(condition) - _CONDITIONS
+    if unknown:
+        raise ValueError(f"unknown condition keys {sorted(unknown)}; "
+                         f"expected some of {sorted(_CONDITIONS)}")
+    if "keras" in condition and environment.keras_major not in condition["keras"]:
+        return False
+    if "backend" in condition and environment.backend not in condition["backend"]:
+        return False
+    if "legacy" in condition and environment.legacy_keras != condition["legacy"]:
+        return False
+    if "tensorflow_below" in condition:
+        version = environment.tensorflow_version
+        if version is None or _version(version) >= _version(condition["tensorflow_below"]):
+            return False
+    return True
+
+
+def load(path: Path = DATA) -> list[Divergence]:
+    """Every entry of the data file, validated (``ValueError`` names the entry and field)."""
+    try:
+        document = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ValueError(f"cannot read divergences from {str(path)!r}: {error}") from error
+    entries = []
+    for index, raw in enumerate(document.get("divergence", [])):
+        label = raw.get("name", f"#{index}")
+        missing = [name for name in _FIELDS if name not in raw]
+        if missing or set(raw) - set(_FIELDS):
+            raise ValueError(f"divergence {label!r}: missing {missing}, unknown "
+                             f"{sorted(set(raw) - set(_FIELDS))}; fields are {list(_FIELDS)}")
+        if raw["probe"] not in PROBES:
+            raise ValueError(f"divergence {label!r}: unknown probe {raw['probe']!r}; "
+                             f"expected one of {sorted(PROBES)}")
+        otherwise = raw["otherwise"]
+        if not isinstance(otherwise, str):
+            otherwise = tuple((rule["when"], rule["observed"]) for rule in otherwise)
+        entries.append(Divergence(**{**raw, "otherwise": otherwise}))
+    names = [entry.name for entry in entries]
+    if len(set(names)) != len(names):
+        raise ValueError(f"divergence names must be unique, got {names}")
+    return entries
+
+
+def environment() -> Environment:
+    """The running Keras (imports it)."""
+    from verify import keras_adapter
+
+    info = keras_adapter.info()
+    return Environment(info.keras_major, info.backend, info.legacy_keras,
+                       info.tensorflow_version)
+
+
+# --- probes: each observes one behaviour on the running Keras and names it ----------------------
+
+
+def _adapter() -> Any:
+    from verify import keras_adapter
+
+    return keras_adapter
+
+
+def probe_hard_sigmoid() -> str:
+    value = float(_adapter().activation("hard_sigmoid", np.array([1.0]))[0])
+    names = {0.7: "0.2x+0.5", 2 / 3: "x/6+0.5"}
+    return next((name for target, name in names.items() if abs(value - target) < 1e-6),
+                f"hard_sigmoid(1) = {value}")
+
+
+def _lstm(adapter: Any, **options: Any) -> Any:
+    from verify.config import LSTMConfig
+
+    config = LSTMConfig(units=2, input_dim=1, timesteps=3, return_sequences=True, **options)
+    layer = adapter.built(config)
+    layer.set_weights([np.full((1, 8), 0.5, np.float32), np.full((2, 8), 0.25, np.float32),
+                       np.zeros(8, np.float32)])
+    return layer
+
+
+def probe_masked_output() -> str:
+    """Row 0's first step is masked and h0 is non-zero: output 0 or h0 there?"""
+    adapter = _adapter()
+    h0 = np.array([[0.5, -0.25]], np.float32)
+    output = _lstm(adapter)(np.ones((1, 3, 1), np.float32), mask=np.array([[False, True, True]]),
+                            initial_state=[h0, np.zeros_like(h0)])[0][0, 0]
+    if np.allclose(output, 0.0):
+        return "previous_output"
+    return "carried_state" if np.allclose(output, h0[0]) else f"other: {output}"
+
+
+def probe_zero_output_last_step() -> str:
+    from verify.config import LSTMConfig
+
+    adapter = _adapter()
+    config = LSTMConfig(units=2, input_dim=1, timesteps=3, zero_output_for_mask=True)
+    layer = adapter.built(config)
+    layer.set_weights([np.full((1, 8), 0.5, np.float32), np.full((2, 8), 0.25, np.float32),
+                       np.zeros(8, np.float32)])
+    output = layer(np.ones((1, 3, 1), np.float32), mask=np.array([[True, True, False]]))[0]
+    return "zeroed" if np.all(output == 0.0) else "last_real_output"
+
+
+def probe_compat_v1_lstm_default() -> str:
+    adapter = _adapter()
+    if adapter.BACKEND != "tensorflow":
+        return "unavailable"
+    layer = adapter.tf.compat.v1.keras.layers.LSTM(2)
+    activation = layer.recurrent_activation
+    return str(getattr(activation, "__name__", activation))
+
+
+def probe_bidirectional_go_backwards() -> str:
+    from verify.config import BidirectionalConfig, LSTMConfig
+
+    adapter = _adapter()
+    try:
+        layer = adapter.built(BidirectionalConfig(
+            LSTMConfig(units=2, input_dim=1, go_backwards=True))).layer
+    except ValueError:
+        return "refused"
+    if layer.forward_layer.go_backwards and not layer.backward_layer.go_backwards:
+        return "flipped"
+    return "other"
+
+
+def probe_swish_config_name() -> str:
+    layer = _adapter().keras.layers.LSTM(2, activation="swish")
+    return str(layer.get_config()["activation"])
+
+
+PROBES: dict[str, Callable[[], str]] = {
+    "hard_sigmoid": probe_hard_sigmoid,
+    "masked_output": probe_masked_output,
+    "zero_output_last_step": probe_zero_output_last_step,
+    "compat_v1_lstm_default": probe_compat_v1_lstm_default,
+    "bidirectional_go_backwards": probe_bidirectional_go_backwards,
+    "swish_config_name": probe_swish_config_name,
+}
