@@ -133,7 +133,7 @@ def probe_hard_sigmoid() -> str:
 def _lstm(adapter: Any, **options: Any) -> Any:
     from verify.config import LSTMConfig
 
-    config = LSTMConfig(units=2, input_dim=1, timesteps=3, return_sequences=True, **options)
+    config = LSTMConfig(units=2, input_dim=1, timesteps=3, **options)
     layer = adapter.built(config)
     layer.set_weights([np.full((1, 8), 0.5, np.float32), np.full((2, 8), 0.25, np.float32),
                        np.zeros(8, np.float32)])
@@ -144,7 +144,8 @@ def probe_masked_output() -> str:
     """Row 0's first step is masked and h0 is non-zero: output 0 or h0 there?"""
     adapter = _adapter()
     h0 = np.array([[0.5, -0.25]], np.float32)
-    output = _lstm(adapter)(np.ones((1, 3, 1), np.float32), mask=np.array([[False, True, True]]),
+    output = _lstm(adapter, return_sequences=True)(
+        np.ones((1, 3, 1), np.float32), mask=np.array([[False, True, True]]),
                             initial_state=[h0, np.zeros_like(h0)])[0][0, 0]
     if np.allclose(output, 0.0):
         return "previous_output"
@@ -152,13 +153,8 @@ def probe_masked_output() -> str:
 
 
 def probe_zero_output_last_step() -> str:
-    from verify.config import LSTMConfig
-
-    adapter = _adapter()
-    config = LSTMConfig(units=2, input_dim=1, timesteps=3, zero_output_for_mask=True)
-    layer = adapter.built(config)
-    layer.set_weights([np.full((1, 8), 0.5, np.float32), np.full((2, 8), 0.25, np.float32),
-                       np.zeros(8, np.float32)])
+    """The last step is masked: is the returned (last) output zeros or the last real one?"""
+    layer = _lstm(_adapter(), zero_output_for_mask=True)
     output = layer(np.ones((1, 3, 1), np.float32), mask=np.array([[True, True, False]]))[0]
     return "zeroed" if np.all(output == 0.0) else "last_real_output"
 
