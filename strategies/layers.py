@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from verify import semantics
 from verify.config import (
     ACTIVATIONS,
     MERGE_MODES,
@@ -26,7 +27,8 @@ from verify.config import (
 #: ``exponential``, whose output compounds through the cell (``c`` grows by up to ``e^|z|`` a
 #: step, then ``h = o * exp(c)``) and overflows float32 within a few steps; ask for it
 #: explicitly. ``tanh`` (Keras's default) comes first so that it is what examples shrink to.
-DEFAULT_ACTIVATIONS: tuple[str, ...] = ("tanh", *sorted(ACTIVATIONS - {"tanh", "exponential"}))
+DEFAULT_ACTIVATIONS: tuple[str, ...] = ("tanh", *sorted(
+    ACTIVATIONS - {"tanh", "exponential"} - semantics.missing_activations()))
 #: Drawn by default for ``recurrent_activation``: the gate-like functions, bounded by 1 in
 #: magnitude, with ``sigmoid`` (Keras's default) first. With bounded gates the cell grows at
 #: most geometrically, ``|c_t| <= (1 + u)|c_{t-1}| + d + 1``, which float32 holds for the

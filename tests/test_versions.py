@@ -75,6 +75,10 @@ def test_every_activation_equals_keras(adapter: Any, name: str) -> None:
     from verify import semantics
 
     x = np.linspace(-6, 6, 97).astype(np.float32)
+    if name in semantics.missing_activations():  # named divergence mish-unknown-before-keras-2.13
+        with pytest.raises(ValueError, match=f"Unknown activation function: '{name}'"):
+            adapter.activation(name, x)
+        return
     keras_values = adapter.activation(name, x).astype(np.float64)
     mine = semantics.default().activation(name)(x.astype(np.float64))
     np.testing.assert_allclose(mine, keras_values, rtol=2e-6, atol=2e-6)

@@ -187,7 +187,16 @@ def probe_swish_config_name() -> str:
     return str(layer.get_config()["activation"])
 
 
+def probe_mish_known() -> str:
+    try:
+        _adapter().keras.activations.get("mish")
+    except ValueError:
+        return "unknown"
+    return "known"
+
+
 PROBES: dict[str, Callable[[], str]] = {
+    "mish_known": probe_mish_known,
     "hard_sigmoid": probe_hard_sigmoid,
     "masked_output": probe_masked_output,
     "zero_output_last_step": probe_zero_output_last_step,

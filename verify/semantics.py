@@ -106,6 +106,18 @@ def detect() -> Semantics | None:
     return KERAS3_JAX if _keras3_backend() in ("jax", "numpy") else KERAS3
 
 
+@functools.cache
+def missing_activations() -> frozenset[str]:
+    """Activation names of :data:`verify.config.ACTIVATIONS` that the installed Keras does not
+    know (read from package metadata, without importing Keras): ``mish`` before Keras 2.13."""
+    legacy = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
+    version = (_version("tf-keras") if legacy else None) or _version("keras")
+    if version is None:
+        return frozenset()
+    major_minor = tuple(int(part) for part in version.split(".")[:2])
+    return frozenset({"mish"}) if major_minor < (2, 13) else frozenset()
+
+
 def default() -> Semantics:
     """The installed Keras's semantics when one is installed, else Keras 3's."""
     return detect() or KERAS3
@@ -124,4 +136,4 @@ def resolve(semantics: Semantics | str | None) -> Semantics:
 
 
 __all__ = ["KERAS2", "KERAS3", "KERAS3_JAX", "VARIANTS", "Semantics", "default", "detect",
-           "resolve"]
+           "missing_activations", "resolve"]
