@@ -217,7 +217,10 @@ def test_keras2_file(saved: dict[str, Path], adapter: Any) -> None:
         assert "Bidirectional(LSTM)" in result.stdout
     else:
         assert result.returncode == 2
-        assert "cannot load" in result.stderr and "time_major" in result.stderr
+        assert "cannot load" in result.stderr
+        # Keras >= 3.4 stops at the LSTM's time_major; Keras 3.3 earlier, at the initializer
+        # config Keras 2 wrote (no 'module' key).
+        assert "time_major" in result.stderr or "Could not interpret initializer" in result.stderr
         assert "Traceback" not in result.stderr
 
 

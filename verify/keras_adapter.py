@@ -37,6 +37,7 @@ import numpy as np  # noqa: E402
 from verify import _validate, shapes  # noqa: E402
 from verify.config import (  # noqa: E402
     BidirectionalConfig,
+    DenseConfig,
     LayerConfig,
     LSTMConfig,
     SequentialConfig,
@@ -63,6 +64,8 @@ if BACKEND == "tensorflow":
             _setter(int(os.environ["TF_NUM_INTRAOP_THREADS"]))
 
 BuildableConfig = LSTMConfig | BidirectionalConfig | SequentialConfig
+_TF_BEFORE_2_14 = BACKEND == "tensorflow" and tuple(
+    int(part) for part in tf.__version__.split(".")[:2]) < (2, 14)
 
 #: How many built layers the cache keeps (least recently used are dropped first).
 CACHE_SIZE = _validate.positive_int(
@@ -334,8 +337,8 @@ class BuiltLayer:
                 keywords["initial_state"] = states
             return layer(x, **keywords)
 
-        if BACKEND != "tensorflow" or self.stateful:  # a stateful layer is always called eagerly
-            self._functions[key] = call
+        if BACKEND != "tensorflow" or self.stateful or _compiled_call_is_wrong(self.config):
+            self._functions[key] = call  # eager: stateful layers, and see _compiled_call_is_wrong
         elif self._eager_calls[key] < EAGER_CALLS_BEFORE_TRACING:
             self._eager_calls[key] += 1
             return call
@@ -353,6 +356,19 @@ class BuiltLayer:
             self._functions[key] = tf.function(call, input_signature=signature,
                                                autograph=False)
         return self._functions[key]
+
+
+def _compiled_call_is_wrong(config: BuildableConfig) -> bool:
+    """TensorFlow 2.12-2.13 compute an LSTM with activation ``linear`` or ``gelu`` wrongly in a
+    compiled call (``tf.function``, ``model.predict``) while the eager call is right: the named
+    divergence ``onednn-compiled-lstm-linear-gelu`` (verify/divergences.toml), asserted by
+    tests/test_divergences.py. Such layers are always called eagerly here, so the properties
+    check what Keras's LSTM computes rather than that bug again."""
+    if KERAS_MAJOR >= 3 or BACKEND != "tensorflow" or not _TF_BEFORE_2_14:
+        return False
+    layers = config.layers if isinstance(config, SequentialConfig) else (config,)
+    return any((layer.layer if isinstance(layer, BidirectionalConfig) else layer).activation
+               in ("linear", "gelu") for layer in layers if not isinstance(layer, DenseConfig))
 
 
 def _flatten_shapes(result: Any) -> list[Any]:
