@@ -68,7 +68,9 @@ def _halves(config: Any, weights: list[np.ndarray]) -> list[list[np.ndarray]]:
 def test_torch_lstm_with_exported_weights_equals_keras(adapter: Any,
                                                        case: dict[str, Any]) -> None:
     torch = pytest.importorskip("torch", reason="torch is optional: pip install "
-                                "'lstm-verify[convert]' to prove the PyTorch export")
+                                "'lstm-verify[convert]' to prove the PyTorch export (tox's "
+                                "tf213 cannot: TensorFlow 2.13 pins typing-extensions < 4.6, "
+                                "torch 2.13 needs >= 4.10)")
     config, weights, x, state = case["config"], case["weights"], case["x"], case["state"]
     bidirectional = isinstance(config, BidirectionalConfig)
     module = torch.nn.LSTM(config.input_dim, config.units, batch_first=True,
@@ -125,8 +127,8 @@ def _onnx() -> Any:
                     f"this TensorFlow pins ({error})")
     if tuple(int(part) for part in onnx.__version__.split(".")[:2]) < (1, 23):
         pytest.skip(f"onnx {onnx.__version__}'s ReferenceEvaluator LSTM returns no Y_c and has "
-                    "no bidirectional direction (both added in 1.23, which needs protobuf >= 5: "
-                    "TensorFlow 2.12 pins protobuf < 5)")
+                    "no bidirectional direction (both added in onnx 1.23, whose protobuf and "
+                    "ml_dtypes requirements this TensorFlow's pins exclude)")
     return onnx
 
 

@@ -514,11 +514,16 @@ def reset_states(layer: BuiltLayer) -> None:
 
 
 def clear() -> None:
-    """Drop every cached layer and clear Keras's session (``clear_session``)."""
+    """Drop every cached layer and clear Keras's session (``clear_session``); on jax also
+    its compilation caches, which grow with every new shape (each call compiles its scan)."""
     global _builds_since_clear
     _cache.clear()
     _builds_since_clear = 0
     keras.backend.clear_session()
+    if BACKEND == "jax":
+        import jax
+
+        jax.clear_caches()
 
 
 def warm_up() -> None:

@@ -44,9 +44,10 @@ class Fault:
         return self.where == "keras"
 
 
-def edit(target: str, old: str, new: str) -> Patch:
-    """Replace ``old`` by ``new`` in the source of ``target`` (``module:function`` or
-    ``module:Class.method``) and install the edited function in its place."""
+def edit(target: str, old: str, new: str, *more: tuple[str, str]) -> Patch:
+    """Replace ``old`` by ``new`` (and each further ``(old, new)`` pair) in the source of
+    ``target`` (``module:function`` or ``module:Class.method``) and install the edited
+    function in its place."""
 
     def apply(monkeypatch: pytest.MonkeyPatch) -> None:
         module_name, qualified = target.split(":")
@@ -56,12 +57,14 @@ def edit(target: str, old: str, new: str) -> Patch:
             owner = getattr(owner, class_name)
         function = inspect.unwrap(getattr(owner, name))
         source = textwrap.dedent(inspect.getsource(function))
-        if source.count(old) != 1:
-            raise LookupError(f"fault patch for {target}: expected {old!r} exactly once in its "
-                              f"source, found it {source.count(old)} times (the code changed: "
-                              "update tests/power/catalogue.py)")
+        for before, after in ((old, new), *more):
+            if source.count(before) != 1:
+                raise LookupError(f"fault patch for {target}: expected {before!r} exactly once "
+                                  f"in its source, found it {source.count(before)} times (the "
+                                  "code changed: update tests/power/catalogue.py)")
+            source = source.replace(before, after)
         namespace: dict[str, Any] = {}
-        code = compile(source.replace(old, new), f"<fault in {target}>", "exec",
+        code = compile(source, f"<fault in {target}>", "exec",
                        flags=__future__.annotations.compiler_flag, dont_inherit=True)
         exec(code, function.__globals__, namespace)
         monkeypatch.setattr(owner, name, namespace[name])
@@ -203,7 +206,9 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("masked_output_rule_swapped", "reference",
           "a masked step outputs by the other backends' rule (carried h <-> previous output)",
           MASK_TARGETS, edit(RUN, 'elif semantics.masked_output == "previous_output":',
-                             'elif semantics.masked_output != "previous_output":')),
+                             'elif semantics.masked_output != "previous_output":',
+                             ('h0 if semantics.masked_output == "carried_state"',
+                              'h0 if semantics.masked_output != "carried_state"'))),
     Fault("zero_output_for_mask_ignored", "reference",
           "masked steps output the previous output even with zero_output_for_mask",
           (*MASK_TARGETS, "bidirectional_forward"),
