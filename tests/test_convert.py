@@ -117,18 +117,18 @@ def _onnx() -> Any:
     """onnx, when this environment can run its reference LSTM; else a skip that says why."""
     try:
         import onnx
-    except ImportError:
-        pytest.skip("onnx is optional: pip install 'lstm-verify[convert]' to prove the ONNX "
-                    "export")
-    except AttributeError as error:  # onnx >= 1.23 against the old ml_dtypes TF 2.16 pins
-        import ml_dtypes
+    except (ImportError, AttributeError) as error:
+        if isinstance(error, ModuleNotFoundError) and error.name == "onnx":
+            pytest.skip(reason="onnx is optional: pip install 'lstm-verify[convert]' to prove "
+                        "the ONNX export")
+        import ml_dtypes  # onnx >= 1.19 against the older ml_dtypes TensorFlow 2.14-2.17 pin
 
-        pytest.skip(f"onnx cannot be imported next to ml_dtypes {ml_dtypes.__version__}, which "
-                    f"this TensorFlow pins ({error})")
+        pytest.skip(reason=f"onnx cannot be imported next to ml_dtypes "
+                    f"{ml_dtypes.__version__}, which this TensorFlow pins ({error})")
     if tuple(int(part) for part in onnx.__version__.split(".")[:2]) < (1, 23):
-        pytest.skip(f"onnx {onnx.__version__}'s ReferenceEvaluator LSTM returns no Y_c and has "
-                    "no bidirectional direction (both added in onnx 1.23, whose protobuf and "
-                    "ml_dtypes requirements this TensorFlow's pins exclude)")
+        pytest.skip(reason=f"onnx {onnx.__version__}'s ReferenceEvaluator LSTM returns no Y_c "
+                    "and has no bidirectional direction (both added in onnx 1.23, whose "
+                    "protobuf and ml_dtypes requirements this TensorFlow's pins exclude)")
     return onnx
 
 
