@@ -14,6 +14,7 @@ import strategies
 from verify import convert, gates
 from verify.config import BidirectionalConfig, LSTMConfig
 from verify.properties import compare_to_reference
+from verify.semantics import major_minor
 
 # The other frameworks implement the default LSTM only (tanh, sigmoid); masks are not
 # compared (PyTorch needs packed sequences, ONNX's evaluator ignores sequence_lens).
@@ -125,7 +126,7 @@ def _onnx() -> Any:
 
         pytest.skip(reason=f"onnx cannot be imported next to ml_dtypes "
                     f"{ml_dtypes.__version__}, which this TensorFlow pins ({error})")
-    if tuple(int(part) for part in onnx.__version__.split(".")[:2]) < (1, 23):
+    if major_minor(onnx.__version__) < (1, 23):
         pytest.skip(reason=f"onnx {onnx.__version__}'s ReferenceEvaluator LSTM returns no Y_c "
                     "and has no bidirectional direction (both added in onnx 1.23, whose "
                     "protobuf and ml_dtypes requirements this TensorFlow's pins exclude)")

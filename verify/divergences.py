@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from verify.semantics import major_minor
+
 DATA = Path(__file__).with_name("divergences.toml")
 _CONDITIONS = frozenset({"keras", "backend", "legacy", "tensorflow_below"})
 _FIELDS = ("name", "what", "applies", "probe", "observed", "otherwise", "reason", "source")
@@ -56,10 +58,6 @@ class Divergence:
         raise ValueError(f"divergence {self.name!r}: no 'otherwise' rule matches {environment}")
 
 
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split(".")[:2])
-
-
 def matches(condition: Mapping[str, Any], environment: Environment) -> bool:
     """Whether every key of ``condition`` holds for ``environment`` (``{}`` always does)."""
     unknown = set(condition) - _CONDITIONS
@@ -74,7 +72,8 @@ def matches(condition: Mapping[str, Any], environment: Environment) -> bool:
         return False
     if "tensorflow_below" in condition:
         version = environment.tensorflow_version
-        if version is None or _version(version) >= _version(condition["tensorflow_below"]):
+        if version is None or major_minor(version) >= major_minor(
+                condition["tensorflow_below"]):
             return False
     return True
 

@@ -34,7 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from verify import _validate, shapes  # noqa: E402
+from verify import _validate, semantics, shapes  # noqa: E402
 from verify.config import (  # noqa: E402
     BidirectionalConfig,
     DenseConfig,
@@ -44,7 +44,7 @@ from verify.config import (  # noqa: E402
 )
 from verify.explain import LayerRecord  # noqa: E402
 
-LEGACY_KERAS = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
+LEGACY_KERAS = semantics.legacy_keras_requested()
 
 if LEGACY_KERAS:
     import tf_keras as keras
@@ -64,8 +64,7 @@ if BACKEND == "tensorflow":
             _setter(int(os.environ["TF_NUM_INTRAOP_THREADS"]))
 
 BuildableConfig = LSTMConfig | BidirectionalConfig | SequentialConfig
-_TF_BEFORE_2_14 = BACKEND == "tensorflow" and tuple(
-    int(part) for part in tf.__version__.split(".")[:2]) < (2, 14)
+_TF_BEFORE_2_14 = BACKEND == "tensorflow" and semantics.major_minor(tf.__version__) < (2, 14)
 
 #: How many built layers the cache keeps (least recently used are dropped first).
 CACHE_SIZE = _validate.positive_int(

@@ -90,13 +90,23 @@ def _keras3_backend() -> str:
         return "tensorflow"
 
 
+def legacy_keras_requested() -> bool:
+    """``TF_USE_LEGACY_KERAS`` is set: TensorFlow (and this project) use tf-keras (Keras 2)."""
+    return os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
+
+
+def major_minor(version: str) -> tuple[int, int]:
+    """``"2.13.1"`` -> ``(2, 13)`` (release candidates too: ``"2.14.0rc1"`` -> ``(2, 14)``)."""
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
 @functools.cache
 def detect() -> Semantics | None:
     """The semantics of the Keras that ``verify.keras_adapter`` would import, without
     importing it; ``None`` when no Keras is installed. Cached for the process (reading
     package metadata costs ~0.7 ms); ``detect.cache_clear()`` after changing the environment."""
-    legacy = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
-    if legacy and _version("tf-keras"):
+    if legacy_keras_requested() and _version("tf-keras"):
         return KERAS2
     keras_version = _version("keras")
     if keras_version is None:
@@ -110,12 +120,10 @@ def detect() -> Semantics | None:
 def missing_activations() -> frozenset[str]:
     """Activation names of :data:`verify.config.ACTIVATIONS` that the installed Keras does not
     know (read from package metadata, without importing Keras): ``mish`` before Keras 2.13."""
-    legacy = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
-    version = (_version("tf-keras") if legacy else None) or _version("keras")
+    version = (_version("tf-keras") if legacy_keras_requested() else None) or _version("keras")
     if version is None:
         return frozenset()
-    major_minor = tuple(int(part) for part in version.split(".")[:2])
-    return frozenset({"mish"}) if major_minor < (2, 13) else frozenset()
+    return frozenset({"mish"}) if major_minor(version) < (2, 13) else frozenset()
 
 
 def default() -> Semantics:
@@ -136,4 +144,4 @@ def resolve(semantics: Semantics | str | None) -> Semantics:
 
 
 __all__ = ["KERAS2", "KERAS3", "KERAS3_JAX", "VARIANTS", "Semantics", "default", "detect",
-           "missing_activations", "resolve"]
+           "legacy_keras_requested", "major_minor", "missing_activations", "resolve"]
