@@ -125,29 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -> Outcome:
-    from hypothesis import given
     from hypothesis import seed as hypothesis_seed
-    from hypothesis.errors import UnsatisfiedAssumption
 
     from verify.properties import PROPERTIES
 
     prop = PROPERTIES[name]
     outcome = Outcome(name=name, summary=prop.summary)
     progress = out.isatty()
+    stats: dict[str, float] = {}
 
-    @settings_  # type: ignore[untyped-decorator]  # a settings object made at run time
-    @given(prop.cases())
-    def run(case: dict[str, Any]) -> None:
-        outcome.examples += 1
-        try:
-            ratio = prop.run(case)
-        except UnsatisfiedAssumption:
-            outcome.rejected += 1
-            raise
-        outcome.worst_error_ratio = max(outcome.worst_error_ratio, ratio)
-        if progress:
-            print(f"\r  {name}: {outcome.examples} examples", end="", file=out, flush=True)
+    def show(tally: dict[str, float]) -> None:
+        print(f"\r  {name}: {int(tally['examples'])} examples", end="", file=out, flush=True)
 
+    run = settings_(prop.hypothesis_test(stats=stats, on_example=show if progress else None))
     if seed is not None:
         run = hypothesis_seed(seed)(run)
     started = time.perf_counter()
@@ -158,6 +148,8 @@ def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -
         notes = "\n".join(getattr(error, "__notes__", []))
         outcome.failure = f"{type(error).__name__}: {error}\n{notes}".strip()
     outcome.seconds = time.perf_counter() - started
+    outcome.examples, outcome.rejected = int(stats["examples"]), int(stats["rejected"])
+    outcome.worst_error_ratio = stats["worst"]
     if progress:
         print("\r" + " " * 60 + "\r", end="", file=out, flush=True)
     mark = "ok" if outcome.passed else "FAILED"

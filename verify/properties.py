@@ -60,10 +60,13 @@ class Property:
         return tuple(self.strata) or (None,)
 
     def hypothesis_test(self, stratum: str | None = None,
-                        stats: dict[str, float] | None = None) -> Callable[[], None]:
+                        stats: dict[str, float] | None = None,
+                        on_example: Callable[[dict[str, float]], None] | None = None
+                        ) -> Callable[[], None]:
         """A Hypothesis test of this property (or of one stratum of it) under the current
         settings profile. ``stats``, if given, is filled with the examples run, those rejected
-        as ill-conditioned and the worst error / tolerance."""
+        as ill-conditioned and the worst error / tolerance; ``on_example(stats)`` is called
+        after each example that passed."""
         tally = stats if stats is not None else {}
         tally.update(examples=0, rejected=0, worst=0.0)
 
@@ -76,6 +79,8 @@ class Property:
                 tally["rejected"] += 1
                 raise
             tally["worst"] = max(tally["worst"], ratio)
+            if on_example is not None:
+                on_example(tally)
 
         test.__name__ = self.name if stratum is None else f"{self.name}[{stratum}]"
         return test
