@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
-from verify import profiles, semantics  # noqa: E402
+from verify import environment, profiles  # noqa: E402
 
 profiles.register()
 # Loaded explicitly: with $CI set, Hypothesis would otherwise load its own built-in "ci".
@@ -32,7 +32,7 @@ def _version(*distributions: str) -> str:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Versions read from package metadata, so the controller process never imports TF."""
-    legacy = semantics.legacy_keras_requested()
+    legacy = environment.legacy_keras_requested()
     keras = f"tf-keras {_version('tf-keras')}" if legacy else f"Keras {_version('keras')}"
     backend = "tensorflow" if legacy else os.environ.get("KERAS_BACKEND", "tensorflow")
     return [

@@ -1,4 +1,5 @@
-"""Hypothesis strategies for Keras LSTM verification, importable by users' own tests.
+"""Hypothesis strategies for Keras recurrent-layer verification (LSTM, GRU, SimpleRNN),
+importable by users' own tests.
 
 >>> from hypothesis import given
 >>> from strategies import lstm_configs, weights
@@ -15,23 +16,31 @@ from strategies.arrays import (
     weights,
 )
 from strategies.layers import (
+    CELL_KINDS,
     DEFAULT_ACTIVATIONS,
     DEFAULT_RECURRENT_ACTIVATIONS,
     bidirectional_configs,
+    gru_configs,
     lstm_configs,
+    rnn_configs,
     sequential_configs,
+    simple_rnn_configs,
 )
 
 __all__ = [
+    "CELL_KINDS",
     "DEFAULT_ACTIVATIONS",
     "DEFAULT_RECURRENT_ACTIVATIONS",
     "MASK_KINDS",
     "bidirectional_configs",
     "float32_arrays",
+    "gru_configs",
     "initial_states",
     "inputs",
     "lstm_configs",
     "masks",
+    "rnn_configs",
     "sequential_configs",
+    "simple_rnn_configs",
     "weights",
 ]

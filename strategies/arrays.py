@@ -19,12 +19,12 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
 from verify import shapes
-from verify.config import BidirectionalConfig, LSTMConfig, SequentialConfig
+from verify.config import BidirectionalConfig, RNNConfig, SequentialConfig
 
 #: The kinds of mask :func:`masks` draws (a mask is ``True`` where a step is kept).
 MASK_KINDS: tuple[str, ...] = ("right_padded", "left_padded", "random", "all_masked")
 
-ConfigWithInput = LSTMConfig | BidirectionalConfig | SequentialConfig
+ConfigWithInput = RNNConfig | BidirectionalConfig | SequentialConfig
 
 
 def _check_magnitude(max_magnitude: Any) -> float:
@@ -38,7 +38,7 @@ def _check_magnitude(max_magnitude: Any) -> float:
     return float(max_magnitude)
 
 
-def _check_config(config: Any, allowed: tuple[type, ...] = (LSTMConfig, BidirectionalConfig,
+def _check_config(config: Any, allowed: tuple[type, ...] = (RNNConfig, BidirectionalConfig,
                                                            SequentialConfig)) -> None:
     if not isinstance(config, allowed):
         names = ", ".join(kind.__name__ for kind in allowed)
@@ -109,7 +109,7 @@ def masks(
     length, possibly all or nothing), ``random`` masks any steps, ``all_masked`` masks every
     step of at least one row. Shrinks to ``None`` (no mask), then to right padding.
     """
-    _check_config(config, (LSTMConfig, BidirectionalConfig))
+    _check_config(config, (RNNConfig, BidirectionalConfig))
     batch = _check_batch(batch_size)
     steps = _timesteps(config)
     if isinstance(kinds, str) or not kinds or any(kind not in MASK_KINDS for kind in kinds):
@@ -141,18 +141,19 @@ def masks(
 
 
 def initial_states(
-    config: LSTMConfig | BidirectionalConfig,
+    config: RNNConfig | BidirectionalConfig,
     *,
     batch_size: int,
     max_magnitude: float = 1.0,
     allow_none: bool = True,
 ) -> st.SearchStrategy[list[np.ndarray] | None]:
-    """``[h0, c0]`` (``[fwd_h0, fwd_c0, bwd_h0, bwd_c0]`` for Bidirectional), each
-    ``(batch_size, units)``; or ``None`` (zeros, Keras's default), which it shrinks to."""
-    _check_config(config, (LSTMConfig, BidirectionalConfig))
+    """The layer's states (LSTM ``[h0, c0]``, GRU/SimpleRNN ``[h0]``; both directions' for
+    Bidirectional), each ``(batch_size, units)``; or ``None`` (zeros, Keras's default), which
+    it shrinks to."""
+    _check_config(config, (RNNConfig, BidirectionalConfig))
     shape = (_check_batch(batch_size), config.units)
     if not isinstance(allow_none, bool):
         raise InvalidArgument(f"allow_none must be a bool, got {allow_none!r}")
-    count = 4 if isinstance(config, BidirectionalConfig) else 2
+    count = config.state_count
     states = st.tuples(*[float32_arrays(shape, max_magnitude=max_magnitude)] * count).map(list)
     return (st.none() | states) if allow_none else states

@@ -66,10 +66,10 @@ def test_report_passes_and_writes_json(tmp_path: Path) -> None:
 def test_report_exits_1_with_a_reproducer_when_keras_disagrees(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A deliberately wrong formula (4u(d+u) with bias) must be caught against real Keras."""
-    from verify import shapes
+    from verify import cells
 
-    monkeypatch.setattr(shapes, "lstm_param_count",
-                        lambda d, u, *, use_bias=True: 4 * u * (d + u))
+    monkeypatch.setattr(cells.LSTM, "param_count",
+                        lambda d, u, *, use_bias=True, **options: 4 * u * (d + u))
     result = run("report", "--examples", "5", "--property", "lstm_shapes")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "MISMATCH" in result.stdout
@@ -125,6 +125,10 @@ def saved(adapter: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, P
             layers.Bidirectional(layers.LSTM(3), merge_mode="sum", name="bidi"),
             layers.Dense(2)]),
         "gru": keras.Sequential([keras.Input((4, 3)), layers.GRU(2, name="my_gru")]),
+        "gru_before": keras.Sequential([keras.Input((4, 3)),
+                                        layers.GRU(2, reset_after=False, name="old_gru")]),
+        "relu_lstm": keras.Sequential([keras.Input((4, 3)),
+                                       layers.LSTM(2, activation="relu", name="relu_lstm")]),
         "dense": keras.Sequential([keras.Input((3,)), layers.Dense(2)]),
     }
     paths = {}
@@ -145,7 +149,7 @@ def test_explain_decodes_every_lstm(saved: dict[str, Path], tmp_path: Path) -> N
     text = result.stdout
     assert "encoder: LSTM, units u=4, input features d=3" in text
     assert "kernel[:, 0:4]" in text and "→ W_i (input gate)" in text
-    assert "recurrent_kernel[:, 8:12]" in text and "→ U_c (cell candidate gate)" in text
+    assert "recurrent_kernel[:, 8:12]" in text and "→ U_c (cell candidate)" in text
     assert "parameters: 128 = 4u(d + u + 1) = 4*4*(3 + 4 + 1) = 128 ✓" in text
     assert "bidi: Bidirectional(LSTM), units u=3, input features d=4" in text
     assert "merge_mode='sum'" in text and "backward kernel" in text
@@ -179,9 +183,9 @@ def test_check_reproduces_the_model(saved: dict[str, Path]) -> None:
 def test_check_exits_1_when_predict_is_wrong(saved: dict[str, Path],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """A reference with its input and forget gates swapped must be caught on a real model."""
-    from verify import gates
+    from verify import cells
 
-    monkeypatch.setattr(gates, "GATES", ("f", "i", "c", "o"))
+    monkeypatch.setattr(cells.LSTM, "gates", ("f", "i", "c", "o"))
     result = run("check", str(saved["lstm"]), "--samples", "2")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "MISMATCH" in result.stdout and "verify.predict(model" in result.stdout
@@ -229,9 +233,11 @@ def test_keras2_file(saved: dict[str, Path], adapter: Any) -> None:
     [
         (["explain", "{missing}"], "no such file or directory"),
         (["explain", "{text}"], "cannot load"),
-        (["explain", "{dense}"], "has no LSTM or Bidirectional(LSTM) layer"),
-        (["explain", "{gru}"], "layer 'my_gru' is a GRU: not supported yet"),
-        (["check", "{gru}"], "not supported yet"),
+        (["explain", "{dense}"], "has no LSTM, GRU or SimpleRNN layer"),
+        (["export", "{gru_before}", "{tmp}/out.npz", "--layout", "torch"],
+         "reset_after=False has no torch.nn.GRU equivalent"),
+        (["export", "{relu_lstm}", "{tmp}/out.npz", "--layout", "torch"],
+         "cannot be exported to torch: torch.nn.LSTM computes activation in ['tanh']"),
         (["export", "{lstm}", "/proc/no/such/dir/out.npz"], "cannot write OUT"),
         (["export", "{lstm}", "{tmp}/out.txt"], "OUT must end in .npz"),
         (["export", "{lstm}", "{tmp}/out.npz", "--layout", "tf"], "--layout: invalid choice"),

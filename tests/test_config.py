@@ -9,16 +9,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import strategies
-from verify.config import BidirectionalConfig, DenseConfig, LSTMConfig, SequentialConfig
+from verify.config import (
+    BidirectionalConfig,
+    DenseConfig,
+    GRUConfig,
+    LSTMConfig,
+    RNNConfig,
+    SequentialConfig,
+    SimpleRNNConfig,
+)
 
-any_configs = st.one_of(strategies.lstm_configs(), strategies.bidirectional_configs(),
+any_configs = st.one_of(strategies.rnn_configs(),
+                        strategies.bidirectional_configs(cells=strategies.CELL_KINDS),
                         strategies.sequential_configs())
 
 
 @given(any_configs)
 def test_repr_rebuilds_the_configuration(config: Any) -> None:
-    namespace = {cls.__name__: cls for cls in
-                 (LSTMConfig, BidirectionalConfig, DenseConfig, SequentialConfig)}
+    namespace = {cls.__name__: cls for cls in (LSTMConfig, GRUConfig, SimpleRNNConfig,
+                                               BidirectionalConfig, DenseConfig,
+                                               SequentialConfig)}
     assert eval(repr(config), namespace) == config
 
 
@@ -29,16 +39,16 @@ def test_repr_shows_only_what_differs_from_keras_defaults() -> None:
     )
 
 
-@given(strategies.lstm_configs())
-def test_lstm_config_round_trips_through_keras_get_config(adapter: Any,
-                                                          config: LSTMConfig) -> None:
+@given(strategies.rnn_configs())
+def test_rnn_config_round_trips_through_keras_get_config(adapter: Any,
+                                                         config: RNNConfig) -> None:
     keras_config = adapter.built(config).layer.get_config()
-    again = LSTMConfig.from_keras_config(keras_config, input_dim=config.input_dim,
-                                         timesteps=config.timesteps)
+    again = type(config).from_keras_config(keras_config, input_dim=config.input_dim,
+                                           timesteps=config.timesteps)
     assert again == config
 
 
-@given(strategies.bidirectional_configs())
+@given(strategies.bidirectional_configs(cells=strategies.CELL_KINDS))
 def test_bidirectional_config_round_trips_through_keras_get_config(
     adapter: Any, config: BidirectionalConfig
 ) -> None:
@@ -77,9 +87,9 @@ def test_from_keras_config_rejects_what_it_cannot_represent(
 def test_from_keras_config_rejects_other_layers() -> None:
     with pytest.raises(ValueError, match="units"):
         LSTMConfig.from_keras_config({"filters": 3}, input_dim=2)
-    with pytest.raises(NotImplementedError, match="GRU"):
+    with pytest.raises(NotImplementedError, match="ConvLSTM1D"):
         BidirectionalConfig.from_keras_config(
-            {"layer": {"class_name": "GRU", "config": {"units": 3}}}, input_dim=2)
+            {"layer": {"class_name": "ConvLSTM1D", "config": {"filters": 3}}}, input_dim=2)
 
 
 def test_custom_backward_layer_must_mirror_the_forward_one() -> None:

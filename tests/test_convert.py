@@ -1,49 +1,71 @@
-"""verify.convert: round trips, and proof against the real thing — the exported weights loaded
-into torch.nn.LSTM and into ONNX's reference LSTM give Keras's outputs."""
+"""verify.convert and ``export``: round trips, and proof against the real thing — the exported
+weights loaded into torch.nn.LSTM/GRU/RNN, into ONNX's reference LSTM/GRU/RNN and into
+onnxruntime give Keras's outputs. The arrays come from ``explain.export_arrays`` (what the
+``export`` command writes), and one test per cell kind runs the command itself on a saved file."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import strategies
-from verify import convert, gates
-from verify.config import BidirectionalConfig, LSTMConfig
+from verify import cells, convert, explain, gates
+from verify.config import BidirectionalConfig, GRUConfig, RNNConfig
+from verify.environment import major_minor
 from verify.properties import compare_to_reference
-from verify.semantics import major_minor
+from verify.records import LayerRecord
 
-# The other frameworks implement the default LSTM only (tanh, sigmoid); masks are not
-# compared (PyTorch needs packed sequences, ONNX's evaluator ignores sequence_lens).
-DEFAULT_LSTMS = strategies.lstm_configs(activations=("tanh",),
-                                        recurrent_activations=("sigmoid",),
-                                        return_sequences=True, return_state=True)
-DEFAULT_BIDIRECTIONAL = strategies.bidirectional_configs(
-    merge_modes=("concat",), activations=("tanh",), recurrent_activations=("sigmoid",),
-    return_sequences=True, return_state=True)
+# What PyTorch's and ONNX's default operators compute: tanh with sigmoid gates (SimpleRNN: tanh
+# or relu); masks are not compared (PyTorch needs packed sequences, ONNX's evaluator ignores
+# sequence_lens). A GRU with reset_after=False has no nn.GRU equivalent (see test_errors).
+_COMMON = {"return_sequences": True, "return_state": True}
+LAYERS = {
+    "LSTM": strategies.lstm_configs(activations=("tanh",), recurrent_activations=("sigmoid",),
+                                    **_COMMON),
+    "GRU": strategies.gru_configs(activations=("tanh",), recurrent_activations=("sigmoid",),
+                                  **_COMMON),
+    "SimpleRNN": strategies.simple_rnn_configs(activations=("tanh", "relu"), **_COMMON),
+}
 
 
-@given(strategies.lstm_configs(), st.data())
-def test_round_trips(config: LSTMConfig, data: st.DataObject) -> None:
+def _exportable(configs: st.SearchStrategy[Any], layout: str) -> st.SearchStrategy[Any]:
+    if layout == "torch":  # nn.GRU is Keras's reset_after=True only
+        return configs.filter(lambda c: not (isinstance(c.recurrent, GRUConfig)
+                                             and not c.recurrent.reset_after))
+    return configs
+
+
+def _bidirectional(layers: st.SearchStrategy[RNNConfig]) -> st.SearchStrategy[Any]:
+    return st.builds(BidirectionalConfig, layers.map(
+        lambda c: c if not c.go_backwards else type(c)(**{**c.__dict__, "go_backwards": False})),
+        st.just("concat"))
+
+
+@pytest.mark.parametrize("cell", list(cells.CELLS))
+@given(data=st.data())
+def test_round_trips(cell: str, data: st.DataObject) -> None:
+    config = data.draw(strategies.rnn_configs(cells=(cell,)))
     weights = data.draw(strategies.weights(config))
-    bias = weights[2] if config.use_bias else np.zeros(4 * config.units, np.float32)
-    for back in (convert.from_torch(convert.to_torch(*weights)),
-                 convert.from_onnx(**convert.to_onnx([weights]))[0]):
+    options = dict(config.cell_options)
+    options.pop("recurrent_activation", None)
+    kind = config.cell
+    bias = weights[2] if config.use_bias else np.zeros(kind.bias_shape(config.units, **options))
+    backs = [convert.from_onnx(**convert.to_onnx([weights], cell=cell, **options), cell=cell,
+                               **options)[0]]
+    if options.get("reset_after", True):
+        backs.append(convert.from_torch(convert.to_torch(*weights, cell=cell, **options),
+                                        cell=cell, **options))
+    for back in backs:
         for got, want in zip(back, [weights[0], weights[1], bias], strict=True):
             np.testing.assert_array_equal(got, want)
-    named = convert.to_named(*weights)
-    for gate in gates.GATES:
-        np.testing.assert_array_equal(named[f"W_{gate}"], gates.split(weights[0])[gate])
-
-
-def _keras(adapter: Any, config: Any, weights: list[np.ndarray], x: np.ndarray,
-           state: list[np.ndarray] | None) -> list[np.ndarray]:
-    layer = adapter.built(config)
-    layer.set_weights(weights)
-    return layer(x, initial_state=state)
+    named = convert.to_named(*weights, cell=cell, **options)
+    for gate in kind.gates:
+        np.testing.assert_array_equal(named[f"W_{gate}"], gates.split(weights[0], cell=cell)[gate])
 
 
 def _cases(configs: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
@@ -59,63 +81,112 @@ def _cases(configs: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]
     return draw()
 
 
-def _halves(config: Any, weights: list[np.ndarray]) -> list[list[np.ndarray]]:
-    if isinstance(config, BidirectionalConfig):
-        return [weights[:len(weights) // 2], weights[len(weights) // 2:]]
-    return [weights]
+def _record(adapter: Any, config: Any, weights: list[np.ndarray]) -> LayerRecord:
+    """The layer as the CLI sees it in a saved model: Keras's own get_config() and weights."""
+    layer = adapter.built(config).layer
+    bidirectional = isinstance(config, BidirectionalConfig)
+    return LayerRecord(path="rnn", class_name="Bidirectional" if bidirectional else config.CELL,
+                       config=layer.get_config(), weights=weights,
+                       wrapped=config.recurrent.CELL if bidirectional else None)
 
 
-@given(case=_cases(DEFAULT_LSTMS | DEFAULT_BIDIRECTIONAL))
-def test_torch_lstm_with_exported_weights_equals_keras(adapter: Any,
-                                                       case: dict[str, Any]) -> None:
+def _exported(adapter: Any, config: Any, weights: list[np.ndarray],
+              layout: str) -> dict[str, np.ndarray]:
+    arrays = explain.export_arrays(explain.explain([_record(adapter, config, weights)]), layout)
+    return {name.removeprefix("rnn/"): value for name, value in arrays.items()}
+
+
+def _keras(adapter: Any, config: Any, weights: list[np.ndarray], x: np.ndarray,
+           state: list[np.ndarray] | None) -> list[np.ndarray]:
+    layer = adapter.built(config)
+    layer.set_weights(weights)
+    return layer(x, initial_state=state)
+
+
+def _torch_outputs(torch: Any, config: Any, entries: dict[str, np.ndarray], x: np.ndarray,
+                   state: list[np.ndarray] | None) -> list[np.ndarray]:
+    layer = config.recurrent
+    bidirectional = isinstance(config, BidirectionalConfig)
+    options: dict[str, Any] = {"batch_first": True, "bidirectional": bidirectional}
+    if layer.CELL == "SimpleRNN":
+        options["nonlinearity"] = layer.activation
+    module = getattr(torch.nn, layer.cell.torch_module.removeprefix("nn."))(
+        config.input_dim, config.units, **options)
+    module.load_state_dict({name: torch.from_numpy(np.ascontiguousarray(value))
+                            for name, value in entries.items()})
+    # PyTorch has no go_backwards: feed the reversed sequence; outputs then come in
+    # processing order, as Keras returns them.
+    backwards = not bidirectional and layer.go_backwards
+    inputs = torch.from_numpy(np.ascontiguousarray(x[:, ::-1] if backwards else x))
+    count = layer.state_count  # states per direction, Keras order [h(, c)] per direction
+    initial = None
+    if state is not None:
+        per_state = [np.stack(state[index::count]) for index in range(count)]
+        tensors = [torch.from_numpy(array) for array in per_state]
+        initial = tuple(tensors) if count == 2 else tensors[0]
+    with torch.no_grad():
+        sequence, final = module(inputs, initial)
+    finals = [tensor.numpy() for tensor in (final if isinstance(final, tuple) else (final,))]
+    directions = 2 if bidirectional else 1
+    states = [finals[index][direction] for direction in range(directions)
+              for index in range(count)]
+    return [sequence.numpy(), *states]
+
+
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["layer", "bidirectional"])
+@pytest.mark.parametrize("cell", list(cells.CELLS))
+def test_torch_module_with_exported_weights_equals_keras(adapter: Any, cell: str,
+                                                         bidirectional: bool) -> None:
     torch = pytest.importorskip("torch", reason="torch is optional: pip install "
                                 "'lstm-verify[convert]' to prove the PyTorch export (tox's "
                                 "tf213 cannot: TensorFlow 2.13 pins typing-extensions < 4.6, "
                                 "torch 2.13 needs >= 4.10)")
-    config, weights, x, state = case["config"], case["weights"], case["x"], case["state"]
-    bidirectional = isinstance(config, BidirectionalConfig)
-    module = torch.nn.LSTM(config.input_dim, config.units, batch_first=True,
-                           bidirectional=bidirectional)
-    entries: dict[str, Any] = {}
-    for index, half in enumerate(_halves(config, weights)):
-        entries |= convert.to_torch(*half, reverse=index == 1)
-    module.load_state_dict({name: torch.from_numpy(value.copy())
-                            for name, value in entries.items()})
-    # PyTorch has no go_backwards: feed the reversed sequence; outputs then come in
-    # processing order, as Keras returns them.
-    backwards = not bidirectional and config.go_backwards
-    inputs = torch.from_numpy((x[:, ::-1] if backwards else x).copy())
-    directions = 2 if bidirectional else 1
-    h0 = c0 = None
-    if state is not None:
-        h0 = torch.from_numpy(np.stack(state[0::2][:directions]))
-        c0 = torch.from_numpy(np.stack(state[1::2][:directions]))
-    with torch.no_grad():
-        sequence, (h_n, c_n) = module(inputs, None if state is None else (h0, c0))
-    states = [array for pair in zip(h_n.numpy(), c_n.numpy(), strict=True) for array in pair]
-    torch_outputs = [sequence.numpy(), *states]
-    compare_to_reference(torch_outputs, config, weights, x, initial_state=state,
-                         what="torch.nn.LSTM with verify.convert.to_torch weights vs reference")
-    compare_to_reference(_keras(adapter, config, weights, x, state), config, weights, x,
-                         initial_state=state, what="Keras vs reference")
+    layers = _exportable(LAYERS[cell], "torch")
+    configs = _bidirectional(layers) if bidirectional else layers
+
+    @given(case=_cases(configs))
+    def check(case: dict[str, Any]) -> None:
+        config, weights, x, state = case["config"], case["weights"], case["x"], case["state"]
+        entries = _exported(adapter, config, weights, "torch")
+        outputs = _torch_outputs(torch, config, entries, x, state)
+        what = (f"torch.{config.cell.torch_module} with the exported (--layout torch) weights "
+                "vs reference")
+        compare_to_reference(outputs, config, weights, x, initial_state=state, what=what)
+        compare_to_reference(_keras(adapter, config, weights, x, state), config, weights, x,
+                             initial_state=state, what="Keras vs reference")
+
+    check()
 
 
-def _onnx_lstm(units: int, direction: str, with_state: bool) -> Any:
+def _onnx_model(onnx: Any, config: Any, with_state: bool) -> Any:
     from onnx import TensorProto, helper
 
-    names = ["X", "W", "R", "B", "", "initial_h", "initial_c"] if with_state else \
-        ["X", "W", "R", "B"]
-    node = helper.make_node("LSTM", names, ["Y", "Y_h", "Y_c"], hidden_size=units,
-                            direction=direction)
+    layer = config.recurrent
+    cell = layer.cell
+    bidirectional = isinstance(config, BidirectionalConfig)
+    direction = "bidirectional" if bidirectional else (
+        "reverse" if layer.go_backwards else "forward")
+    lstm = cell.name == "LSTM"
+    names = ["X", "W", "R", "B"]
+    if with_state:
+        names += ["", "initial_h"] + (["initial_c"] if lstm else [])
+    outputs = ["Y", "Y_h"] + (["Y_c"] if lstm else [])
+    attributes = dict(convert.onnx_attributes(cell=cell.name, **layer.cell_options))
+    if cell.name == "SimpleRNN":
+        attributes["activations"] = [layer.activation.capitalize()] * (2 if bidirectional else 1)
+    node = helper.make_node(cell.onnx_operator, names, outputs, hidden_size=config.units,
+                            direction=direction, **attributes)
     inputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, None)
               for name in names if name]
-    outputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, None)
-               for name in ("Y", "Y_h", "Y_c")]
-    return helper.make_model(helper.make_graph([node], "lstm", inputs, outputs))
+    values = [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in outputs]
+    model = helper.make_model(helper.make_graph([node], "rnn", inputs, values),
+                              opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    return model
 
 
 def _onnx() -> Any:
-    """onnx, when this environment can run its reference LSTM; else a skip that says why."""
+    """onnx, when this environment can run its reference operators; else a skip that says why."""
     try:
         import onnx
     except (ImportError, AttributeError) as error:
@@ -133,48 +204,94 @@ def _onnx() -> Any:
     return onnx
 
 
-@given(case=_cases(DEFAULT_LSTMS))
-def test_onnx_lstm_with_exported_weights_equals_keras(adapter: Any,
-                                                      case: dict[str, Any]) -> None:
-    _onnx()
-    _check_onnx(adapter, case)
+def _run_onnx(runtime: str, model: Any, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    if runtime == "reference":
+        from onnx.reference import ReferenceEvaluator
+
+        return list(ReferenceEvaluator(model).run(None, feeds))
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is optional (it does not "
+                              "install next to every TensorFlow of the matrix); onnx's "
+                              "reference evaluator proves the export without it")
+    session = ort.InferenceSession(model.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    return list(session.run(None, feeds))
 
 
-def test_onnx_bidirectional_lstm_with_exported_weights_equals_keras(adapter: Any) -> None:
-    _onnx()
+@pytest.mark.parametrize("runtime", ["reference", "onnxruntime"])
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["layer", "bidirectional"])
+@pytest.mark.parametrize("cell", list(cells.CELLS))
+def test_onnx_operator_with_exported_weights_equals_keras(adapter: Any, cell: str,
+                                                          bidirectional: bool,
+                                                          runtime: str) -> None:
+    onnx = _onnx()
+    layers = _exportable(LAYERS[cell], "onnx")
+    if runtime == "reference" and cell == "SimpleRNN":
+        # onnx's evaluator knows only the Tanh and Affine activations for RNN (op_rnn.py's
+        # choose_act raises on Relu); onnxruntime proves the relu export.
+        layers = strategies.simple_rnn_configs(activations=("tanh",), **_COMMON)
+    configs = _bidirectional(layers) if bidirectional else layers
 
-    @given(case=_cases(DEFAULT_BIDIRECTIONAL))
+    @settings(max_examples=30)
+    @given(case=_cases(configs))
     def check(case: dict[str, Any]) -> None:
-        _check_onnx(adapter, case)
+        config, weights, x, state = case["config"], case["weights"], case["x"], case["state"]
+        layer = config.recurrent
+        feeds = {name: value.astype(np.float32)
+                 for name, value in _exported(adapter, config, weights, "onnx").items()}
+        feeds["X"] = np.ascontiguousarray(x.transpose(1, 0, 2))  # ONNX layout 0: [T, B, d]
+        count = layer.state_count
+        if state is not None:
+            feeds["initial_h"] = np.stack(state[0::count])
+            if count == 2:
+                feeds["initial_c"] = np.stack(state[1::count])
+        y, *finals = _run_onnx(runtime, _onnx_model(onnx, config, state is not None), feeds)
+        sequence = y.transpose(2, 0, 1, 3)  # [B, T, dirs, u]
+        if isinstance(config, BidirectionalConfig):
+            sequence = sequence.reshape(*sequence.shape[:2], -1)  # forward then backward
+        else:
+            sequence = sequence[:, :, 0]
+            if layer.go_backwards:  # ONNX returns Y in time order, Keras in processing order
+                sequence = sequence[:, ::-1]
+        states = [final[direction] for direction in range(finals[0].shape[0])
+                  for final in finals]
+        what = f"ONNX {layer.cell.onnx_operator} ({runtime}) with the exported weights vs reference"
+        compare_to_reference([sequence, *states], config, weights, x, initial_state=state,
+                             what=what)
+        compare_to_reference(_keras(adapter, config, weights, x, state), config, weights, x,
+                             initial_state=state, what="Keras vs reference")
 
     check()
 
 
-def _check_onnx(adapter: Any, case: dict[str, Any]) -> None:
-    from onnx.reference import ReferenceEvaluator
+@pytest.mark.parametrize("cell", list(cells.CELLS))
+def test_the_export_command_output_loads_into_torch(adapter: Any, cell: str,
+                                                    tmp_path: Path) -> None:
+    """End to end: a saved model, ``python -m verify export --layout torch``, the .npz loaded
+    into the torch module the command names, equal to Keras on random inputs."""
+    torch = pytest.importorskip("torch", reason="torch is optional: pip install "
+                                "'lstm-verify[convert]'")
+    from tests.test_cli import run
 
-    config, weights, x, state = case["config"], case["weights"], case["x"], case["state"]
-    bidirectional = isinstance(config, BidirectionalConfig)
-    direction = "bidirectional" if bidirectional else (
-        "reverse" if config.go_backwards else "forward")
-    feeds = {name: value.astype(np.float32)
-             for name, value in convert.to_onnx(_halves(config, weights)).items()}
-    feeds["X"] = x.transpose(1, 0, 2).copy()  # ONNX layout 0: [T, B, d]
-    if state is not None:
-        directions = 2 if bidirectional else 1
-        feeds["initial_h"] = np.stack(state[0::2][:directions])
-        feeds["initial_c"] = np.stack(state[1::2][:directions])
-    y, y_h, y_c = ReferenceEvaluator(_onnx_lstm(config.units, direction, state is not None)).run(
-        None, feeds)
-    sequence = y.transpose(2, 0, 1, 3)  # [B, T, dirs, u]
-    if bidirectional:
-        sequence = sequence.reshape(*sequence.shape[:2], -1)  # forward then backward, as concat
-    else:
-        sequence = sequence[:, :, 0]
-        if config.go_backwards:  # ONNX returns Y in time order, Keras in processing order
-            sequence = sequence[:, ::-1]
-    states = [array for pair in zip(y_h, y_c, strict=True) for array in pair]
-    compare_to_reference([sequence, *states], config, weights, x, initial_state=state,
-                         what="ONNX LSTM with verify.convert.to_onnx weights vs reference")
-    compare_to_reference(_keras(adapter, config, weights, x, state), config, weights, x,
-                         initial_state=state, what="Keras vs reference")
+    keras = adapter.keras
+    layer = getattr(keras.layers, cell)(3, return_sequences=True, name="rnn")
+    model = keras.Sequential([keras.Input((5, 2)),
+                              keras.layers.Bidirectional(layer, name="bidi")])
+    rng = np.random.default_rng(4)
+    model.set_weights([rng.uniform(-1, 1, w.shape).astype("float32")
+                       for w in model.get_weights()])
+    model.save(tmp_path / "model.keras")
+    result = run("export", str(tmp_path / "model.keras"), str(tmp_path / "out.npz"),
+                 "--layout", "torch")
+    assert result.returncode == 0, result.stderr
+    assert f"torch.{cells.get(cell).torch_module}(2, 3, batch_first=True, bidirectional=True" \
+        in result.stdout
+    module = getattr(torch.nn, cells.get(cell).torch_module.removeprefix("nn."))(
+        2, 3, batch_first=True, bidirectional=True)
+    with np.load(tmp_path / "out.npz") as arrays:
+        module.load_state_dict({name.removeprefix("bidi/"): torch.from_numpy(arrays[name])
+                                for name in arrays.files})
+    x = rng.uniform(-1, 1, (4, 5, 2)).astype("float32")
+    with torch.no_grad():
+        ours = module(torch.from_numpy(x))[0].numpy()
+    theirs = adapter.call_model(model, x)[0]
+    np.testing.assert_allclose(ours, theirs, atol=2e-5)

@@ -215,11 +215,11 @@ REFERENCE_CASES: list[tuple[str, Any, type[Exception], str]] = [
 
 CONVERT_CASES: list[tuple[str, Any, type[Exception], str]] = [
     ("to_torch recurrent", lambda: convert.to_torch(K, np.zeros((2, 7))), ValueError,
-     r"recurrent_kernel must have shape \(units, 4 \* units\), got \(2, 7\)"),
+     r"recurrent_kernel must have shape \(units, 4 \* units\) for an LSTM, got \(2, 7\)"),
     ("to_torch kernel", lambda: convert.to_torch(np.zeros((3, 4)), R), ValueError,
-     r"kernel must have shape \(input_dim, 4 \* units\) = \(d, 8\), got \(3, 4\)"),
+     r"kernel must have shape \(input_dim, 4 \* units\) = \(3, 8\).*got \(3, 4\)"),
     ("to_torch bias", lambda: convert.to_torch(K, R, np.zeros(5)), ValueError,
-     r"bias must have shape \(8,\), got \(5,\)"),
+     r"bias must have shape \(4 \* units,\) = \(8,\) for an LSTM, got \(5,\)"),
     ("to_torch reverse", lambda: convert.to_torch(K, R, reverse=1), TypeError, "reverse"),
     ("from_torch type", lambda: convert.from_torch([K]), TypeError, "state_dict must be a mapping"),
     ("from_torch missing", lambda: convert.from_torch({"weight_ih_l0": K.T}), ValueError,
@@ -231,6 +231,20 @@ CONVERT_CASES: list[tuple[str, Any, type[Exception], str]] = [
     ("to_onnx direction", lambda: convert.to_onnx([[K]]), ValueError, "each direction must be"),
     ("from_onnx shapes", lambda: convert.from_onnx(np.zeros((1, 8, 3)), np.zeros((1, 8, 3))),
      ValueError, r"W must be \[dirs, 4u, d\] and R \[dirs, 4u, u\]"),
+    ("to_torch gru reset_before", lambda: convert.to_torch(
+        np.zeros((3, 6)), np.zeros((2, 6)), np.zeros(6), cell="GRU", reset_after=False),
+     ValueError, "reset_after=False has no torch.nn.GRU equivalent"),
+    ("to_torch gru bias rows", lambda: convert.to_torch(
+        np.zeros((3, 6)), np.zeros((2, 6)), np.zeros(6), cell="GRU"),
+     ValueError, r"bias must have shape \(2, 3 \* units\) = \(2, 6\) for a GRU with "
+     r"reset_after=True, got \(6,\)"),
+    ("to_named cell", lambda: convert.to_named(K, R, cell="LSTM2"), ValueError,
+     "cell must be one of 'LSTM', 'GRU', 'SimpleRNN'"),
+    ("to_named option", lambda: convert.to_named(K, R, reset_after=True), TypeError,
+     r"LSTM has no options \['reset_after'\]"),
+    ("from_onnx gru", lambda: convert.from_onnx(np.zeros((1, 8, 3)), np.zeros((1, 8, 2)),
+                                                cell="GRU"),
+     ValueError, r"W must be \[dirs, 3u, d\] and R \[dirs, 3u, u\].*ONNX GRU"),
     ("from_onnx bias", lambda: convert.from_onnx(np.zeros((1, 8, 3)), np.zeros((1, 8, 2)),
                                                  np.zeros((1, 8))), ValueError,
      r"B must have shape \[dirs, 8u\] = \(1, 16\)"),

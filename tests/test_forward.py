@@ -11,7 +11,8 @@ from verify import reference
 from verify.properties import run_id, runs
 
 
-@pytest.mark.parametrize("run", runs("lstm_forward", "stateful_forward"), ids=run_id)
+@pytest.mark.parametrize("run", runs("lstm_forward", "gru_forward", "simple_rnn_forward",
+                                     "stateful_forward"), ids=run_id)
 def test_reference_equals_keras(check_property: Any, run: tuple[str, str | None]) -> None:
     name, stratum = run
     check_property(name, stratum)
@@ -62,3 +63,45 @@ def test_use_bias_false_is_a_zero_bias() -> None:
         rng.normal(size=(3, 4, 2))
     np.testing.assert_array_equal(reference.lstm(x, kernel, recurrent_kernel),
                                   reference.lstm(x, kernel, recurrent_kernel, np.zeros(8)))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-z))
+
+
+def test_one_gru_step_by_hand_both_conventions() -> None:
+    """u=1, d=1: z, r, h blocks [z, r, h]; reset_after=True puts r on (h U_h + b_rec_h),
+    reset_after=False on h before the matmul (with one bias row)."""
+    kernel = np.array([[0.5, -0.5, 1.0]])            # W_z, W_r, W_h
+    recurrent_kernel = np.array([[0.1, 0.2, 0.3]])  # U_z, U_r, U_h
+    x, h0 = np.array([[[2.0]]]), np.array([[0.5]])
+    b_in, b_rec = np.array([0.1, 0.2, 0.3]), np.array([-0.1, 0.4, 0.6])
+    z = _sigmoid(2 * 0.5 + 0.1 + 0.5 * 0.1 - 0.1)
+    r = _sigmoid(2 * -0.5 + 0.2 + 0.5 * 0.2 + 0.4)
+    hh = np.tanh(2 * 1.0 + 0.3 + r * (0.5 * 0.3 + 0.6))
+    output, h = reference.gru(x, kernel, recurrent_kernel, np.stack([b_in, b_rec]),
+                              return_state=True, initial_state=[h0])
+    np.testing.assert_allclose(h, [[z * 0.5 + (1 - z) * hh]], rtol=1e-15)
+    np.testing.assert_array_equal(output, h)
+    z = _sigmoid(2 * 0.5 + 0.1 + 0.5 * 0.1)
+    r = _sigmoid(2 * -0.5 + 0.2 + 0.5 * 0.2)
+    hh = np.tanh(2 * 1.0 + 0.3 + (r * 0.5) * 0.3)
+    h = reference.gru(x, kernel, recurrent_kernel, b_in, reset_after=False, initial_state=[h0])
+    np.testing.assert_allclose(h, [[z * 0.5 + (1 - z) * hh]], rtol=1e-15)
+
+
+def test_one_simple_rnn_step_by_hand() -> None:
+    output, h = reference.simple_rnn(np.array([[[2.0]]]), np.array([[0.5]]), np.array([[0.25]]),
+                                     np.array([0.1]), return_state=True,
+                                     initial_state=[np.array([[-1.0]])])
+    np.testing.assert_allclose(h, [[np.tanh(2 * 0.5 - 0.25 + 0.1)]], rtol=1e-15)
+    np.testing.assert_array_equal(output, h)
+
+
+def test_the_two_gru_conventions_are_different_functions() -> None:
+    """Without a bias the arrays fit both conventions; only reset_after tells them apart."""
+    rng = np.random.default_rng(3)
+    x, kernel, recurrent = (rng.uniform(-1, 1, size) for size in ((2, 5, 3), (3, 12), (4, 12)))
+    after = reference.gru(x, kernel, recurrent, reset_after=True)
+    before = reference.gru(x, kernel, recurrent, reset_after=False)
+    assert np.abs(after - before).max() > 1e-3

@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from verify import shapes
-from verify.config import BidirectionalConfig, DenseConfig, LSTMConfig, SequentialConfig
+from verify.config import (
+    BidirectionalConfig,
+    DenseConfig,
+    GRUConfig,
+    LSTMConfig,
+    SequentialConfig,
+    SimpleRNNConfig,
+)
 
 
 def test_lstm128_on_10x10_with_dense1(adapter: Any) -> None:
@@ -46,3 +53,20 @@ def test_lstm5_on_4x3_with_dense1(adapter: Any) -> None:
     expected = [(3, 20), (5, 20), (20,), (5, 1), (1,)]
     assert [w.shape for w in adapter.built(model).get_weights()] == expected
     assert shapes.weight_shapes(model) == expected
+
+
+def test_gru32_on_14_features_has_4608_params_and_a_2x96_bias(adapter: Any) -> None:
+    """'GRU(32) on 14 features has 4,608 parameters — why?' and 'why is my GRU bias (2, 96)?'"""
+    gru = GRUConfig(units=32, input_dim=14)
+    built = adapter.built(gru)
+    assert built.count_params() == 4608 == shapes.gru_param_count(14, 32)
+    assert [w.shape for w in built.get_weights()] == [(14, 96), (32, 96), (2, 96)]
+    old = adapter.built(GRUConfig(units=32, input_dim=14, reset_after=False))
+    assert [w.shape for w in old.get_weights()][2] == (96,)
+    assert old.count_params() == 4512 == shapes.gru_param_count(14, 32, reset_after=False)
+
+
+def test_simple_rnn_and_bidirectional_gru(adapter: Any) -> None:
+    assert adapter.built(SimpleRNNConfig(units=4, input_dim=3)).count_params() == 32
+    bidi = adapter.built(BidirectionalConfig(GRUConfig(units=20, input_dim=100)))
+    assert [w.shape for w in bidi.get_weights()] == [(100, 60), (20, 60), (2, 60)] * 2

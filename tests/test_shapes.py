@@ -12,7 +12,8 @@ from verify.properties import PROPERTIES, run_id, runs
 
 
 @pytest.mark.parametrize(
-    "run", runs("lstm_shapes", "bidirectional_shapes", "sequential_shapes"), ids=run_id)
+    "run", runs("lstm_shapes", "gru_shapes", "simple_rnn_shapes", "bidirectional_shapes",
+                "sequential_shapes"), ids=run_id)
 def test_keras_shapes_equal_formulas(check_property: Any, run: tuple[str, str | None]) -> None:
     name, stratum = run
     check_property(name, stratum)
@@ -51,3 +52,16 @@ def test_formulas_scale_as_documented() -> None:
         lstm = LSTMConfig(units=u, input_dim=d)
         assert shapes.param_count(BidirectionalConfig(lstm)) == 2 * with_bias
         assert shapes.weight_shapes(BidirectionalConfig(lstm)) == 2 * shapes.weight_shapes(lstm)
+
+
+def test_gru_and_simple_rnn_formulas() -> None:
+    """GRU: 3u(d + u + 2) with reset_after (a (2, 3u) bias), 3u(d + u + 1) without, 3u(d + u)
+    without bias; SimpleRNN u(d + u + 1)."""
+    for d, u in [(1, 1), (14, 32), (100, 20)]:
+        assert shapes.gru_param_count(d, u) == 3 * u * (d + u + 2)
+        assert shapes.gru_param_count(d, u, reset_after=False) == 3 * u * (d + u + 1)
+        assert shapes.gru_param_count(d, u, use_bias=False) == 3 * u * (d + u)
+        assert shapes.gru_weight_shapes(d, u)[2] == (2, 3 * u)
+        assert shapes.gru_weight_shapes(d, u, reset_after=False)[2] == (3 * u,)
+        assert shapes.simple_rnn_weight_shapes(d, u) == [(d, u), (u, u), (u,)]
+        assert shapes.simple_rnn_param_count(d, u) == u * (d + u + 1)

@@ -72,10 +72,10 @@ def test_hard_sigmoid_is_the_detected_variant(adapter: Any) -> None:
                                   "softplus", "elu", "selu", "gelu", "silu", "swish", "mish",
                                   "exponential", "hard_sigmoid"])
 def test_every_activation_equals_keras(adapter: Any, name: str) -> None:
-    from verify import semantics
+    from verify import environment, semantics
 
     x = np.linspace(-6, 6, 97).astype(np.float32)
-    if name in semantics.missing_activations():  # named divergence mish-unknown-before-keras-2.13
+    if name in environment.missing_activations():  # named divergence mish-unknown-before-keras-2.13
         with pytest.raises(ValueError, match=f"Unknown activation function: '{name}'"):
             adapter.activation(name, x)
         return

@@ -6,7 +6,7 @@ user's mistake reads as one clear line instead of a traceback from deep inside N
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -70,3 +70,30 @@ def numeric_array(name: str, value: Any, *, min_ndim: int = 0) -> np.ndarray:
             f"{name} must have at least {min_ndim} axis/axes, got shape {array.shape}"
         )
     return array
+
+
+def mask_array(mask: Any, batch: int, steps: int) -> np.ndarray | None:
+    """``mask`` as a bool ``(batch, steps)`` array (``True`` where a step counts), or ``None``."""
+    if mask is None:
+        return None
+    array = np.asarray(mask)
+    if array.dtype != np.bool_ or array.shape != (batch, steps):
+        raise ValueError(f"mask must be a bool array of shape (batch, timesteps) = "
+                         f"{(batch, steps)}, got {describe(mask)}")
+    return array
+
+
+def state_list(initial_state: Any, count: int, batch: int, units: int) -> list[np.ndarray]:
+    """``initial_state`` as ``count`` numeric arrays of shape ``(batch, units)``."""
+    if isinstance(initial_state, np.ndarray) or not isinstance(initial_state, Sequence) \
+            or len(initial_state) != count:
+        raise ValueError(f"initial_state must be a list of {count} arrays of shape "
+                         f"(batch, units) = {(batch, units)}, got {describe(initial_state)}")
+    arrays = []
+    for index, state in enumerate(initial_state):
+        array = numeric_array(f"initial_state[{index}]", state)
+        if array.shape != (batch, units):
+            raise ValueError(f"initial_state[{index}] must have shape (batch, units) = "
+                             f"{(batch, units)}, got {array.shape}")
+        arrays.append(array)
+    return arrays

@@ -148,14 +148,18 @@ def _rss_mb() -> float:
 
 def throughput(count: int, seed: int) -> dict[str, Any]:
     """Examples/s of the forward properties: naive baseline, harness cold, harness warm."""
+    import functools
+
     from verify import keras_adapter, properties
+    from verify.properties import cases as case_strategies
 
     keras_adapter.warm_up()
     results: dict[str, Any] = {}
-    for kind, cases_of, name in (("lstm", properties.recurrent_cases, "lstm_forward"),
-                                 ("bidirectional", properties.bidirectional_cases,
-                                  "bidirectional_forward"),
-                                 ("stacked model", properties.model_cases, "model_forward")):
+    for kind, cases_of, name in (
+            ("lstm", case_strategies.layer_cases, "lstm_forward"),
+            ("gru", functools.partial(case_strategies.layer_cases, "GRU"), "gru_forward"),
+            ("bidirectional", case_strategies.bidirectional_cases, "bidirectional_forward"),
+            ("stacked model", case_strategies.model_cases, "model_forward")):
         cases = _draw_cases(cases_of(), count, seed)
         prop = properties.PROPERTIES[name]
         naive = _rate(_naive, cases[: max(5, count // 4)])

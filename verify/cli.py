@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="python -m verify",
-        description="Check the installed Keras's LSTM against the documented formulas.",
+        description="Check the installed Keras's LSTM, GRU and SimpleRNN layers against the "
+                    "documented formulas and a NumPy reference.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     report = commands.add_parser(
@@ -75,16 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"run only this property (repeatable): {', '.join(PROPERTIES)}")
 
     explain = commands.add_parser(
-        "explain", help="decode a saved model's LSTM weights gate by gate",
-        description="For every LSTM and Bidirectional(LSTM) in a saved model (.keras, .h5 or a "
-                    "SavedModel directory Keras can load): each array's shape and formula, its "
-                    "gate blocks with column ranges, and the parameter count checked against "
-                    "the formula.")
+        "explain", help="decode a saved model's recurrent weights gate by gate",
+        description="For every LSTM, GRU and SimpleRNN (plain or in Bidirectional) in a saved "
+                    "model (.keras, .h5 or a SavedModel directory Keras can load): each array's "
+                    "shape and formula, its gate blocks with column ranges (a GRU's two bias "
+                    "rows too), and the parameter count checked against the formula.")
     explain.add_argument("model", type=Path, metavar="MODEL")
     explain.add_argument("--json", type=Path, metavar="PATH",
                          help="also write the explanation as JSON ('-' for standard output)")
     explain.add_argument("--plot", type=Path, metavar="PNG",
-                         help="draw each kernel's four gate blocks as heatmaps (needs matplotlib)")
+                         help="draw each kernel's gate blocks as heatmaps (needs matplotlib)")
 
     check = commands.add_parser(
         "check", help="check that verify.predict reproduces a saved model's outputs",
@@ -101,11 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
                        "unknown (default: 10)")
 
     export = commands.add_parser(
-        "export", help="save a model's LSTM weights by gate, or in PyTorch/ONNX layout",
-        description="Write the LSTM weights of a saved model to an .npz: named per layer and "
-                    "gate (keras: path/W_i ...), as PyTorch nn.LSTM state-dict entries (torch: "
-                    "path/weight_ih_l0 ..., _reverse for the backward direction) or as ONNX "
-                    "LSTM inputs (onnx: path/W, path/R, path/B; gate order i, o, f, c).")
+        "export", help="save a model's recurrent weights by gate, or in PyTorch/ONNX layout",
+        description="Write the LSTM/GRU/SimpleRNN weights of a saved model to an .npz: named "
+                    "per layer and gate (keras: path/W_i ...), as PyTorch nn.LSTM/nn.GRU/nn.RNN "
+                    "state-dict entries (torch: path/weight_ih_l0 ..., _reverse for the backward "
+                    "direction) or as ONNX LSTM/GRU/RNN inputs (onnx: path/W, path/R, path/B). "
+                    "What the target cannot compute (a GRU with reset_after=False in torch, an "
+                    "activation the target lacks) is refused with exit 2.")
     export.add_argument("model", type=Path, metavar="MODEL")
     export.add_argument("output", type=Path, metavar="OUT.npz")
     export.add_argument("--layout", choices=["keras", "torch", "onnx"], default="keras",
@@ -290,20 +293,21 @@ def explain_command(args: argparse.Namespace, out: TextIO) -> int:
 def _plot(layers: Sequence[Any], target: Path) -> None:
     import matplotlib.pyplot as plt
 
-    from verify import gates
-
     panels = [(layer, direction, weights[0]) for layer in layers
               for direction, weights in layer.directions.items()]
-    figure, axes = plt.subplots(len(panels), 4, figsize=(13, 3.0 * len(panels)), squeeze=False,
-                                layout="constrained")
+    columns = max(layer.cell.blocks for layer in layers)
+    figure, axes = plt.subplots(len(panels), columns, figsize=(3.3 * columns, 3.0 * len(panels)),
+                                squeeze=False, layout="constrained")
     for row, (layer, direction, kernel) in enumerate(panels):
         limit = float(abs(kernel).max()) or 1.0
-        for column, (gate, block) in enumerate(gates.split(kernel).items()):
+        for column in range(layer.cell.blocks, columns):
+            axes[row][column].axis("off")
+        for column, (gate, block) in enumerate(layer.cell.split(kernel).items()):
             axis = axes[row][column]
             image = axis.imshow(block, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-            span = gates.block(gate, layer.units)
+            span = layer.cell.block(gate, layer.units)
             label = f"{layer.path} ({direction})" if len(layer.directions) > 1 else layer.path
-            axis.set_title(f"{label}\nW_{gate} {gates.GATE_NAMES[gate]}: "
+            axis.set_title(f"{label}\nW_{gate} {layer.cell.gate_names[gate]}: "
                            f"kernel[:, {span.start}:{span.stop}]", fontsize=8)
             axis.set_xlabel("unit")
             if column == 0:
@@ -362,7 +366,10 @@ def export_command(args: argparse.Namespace, out: TextIO) -> int:
                          f"got {str(args.output)!r}")
     _writable(args.output, "OUT")
     _, _, layers = _load(args.model)
-    arrays = explain.export_arrays(layers, args.layout)
+    try:
+        arrays = explain.export_arrays(layers, args.layout)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
     try:
         np.savez(args.output, **arrays)  # type: ignore[arg-type]  # numpy stubs: names as kwargs
     except OSError as error:
@@ -371,6 +378,11 @@ def export_command(args: argparse.Namespace, out: TextIO) -> int:
     print(f"wrote {len(arrays)} arrays ({args.layout} layout) to {args.output}:", file=out)
     for name, array in arrays.items():
         print(f"  {name:<40} {tuple(array.shape)}", file=out)
+    notes = explain.export_notes(layers, args.layout)
+    if notes:
+        print("load them into:", file=out)
+        for note in notes:
+            print(f"  {note}", file=out)
     return 0
 
 

@@ -15,11 +15,11 @@ LSTMConfig(units=20, input_dim=100, return_sequences=True)
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from verify import _validate
+from verify import _validate, cells
 
 #: Activation names accepted by Keras 2.12+ and Keras 3 alike (``keras.activations.get``).
 ACTIVATIONS: frozenset[str] = frozenset(
@@ -36,9 +36,9 @@ ACTIVATION_ALIASES: dict[str, str] = {"swish": "silu"}
 #: ``Bidirectional`` merge modes; ``None`` returns the two directions as a list.
 MERGE_MODES: tuple[str | None, ...] = ("concat", "sum", "mul", "ave", None)
 
-# Keys of an LSTM ``get_config()`` that do not change the function computed at inference
+# Keys of a recurrent layer's ``get_config()`` that do not change the function computed at inference
 # (``training=False``) or the weight shapes, so they are read past without a word.
-_IGNORED_LSTM_KEYS = frozenset(
+_IGNORED_RNN_KEYS = frozenset(
     {
         "name", "trainable", "dtype", "kernel_initializer", "recurrent_initializer",
         "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
@@ -93,18 +93,21 @@ def _require_mapping(name: str, value: Any) -> Mapping[str, Any]:
 
 
 @dataclass(frozen=True, repr=False)
-class LSTMConfig:
-    """One ``keras.layers.LSTM`` on inputs of shape ``(batch, timesteps, input_dim)``.
+class RNNConfig:
+    """What every Keras recurrent layer (``LSTM``, ``GRU``, ``SimpleRNN``) has, on inputs of
+    shape ``(batch, timesteps, input_dim)``; subclasses add their cell's options and name their
+    cell (:mod:`verify.cells`), to which shapes and equations are delegated.
 
     ``timesteps=None`` means any length. Defaults are Keras's own defaults.
     """
+
+    CELL: ClassVar[str] = ""
 
     units: int
     input_dim: int
     timesteps: int | None = None
     use_bias: bool = True
     activation: str = "tanh"
-    recurrent_activation: str = "sigmoid"
     return_sequences: bool = False
     return_state: bool = False
     go_backwards: bool = False
@@ -112,14 +115,17 @@ class LSTMConfig:
     unroll: bool = False
 
     def __post_init__(self) -> None:
+        if type(self) is RNNConfig:
+            raise TypeError("RNNConfig is abstract: use LSTMConfig, GRUConfig or SimpleRNNConfig")
         _validate.positive_int("units", self.units)
         _validate.positive_int("input_dim", self.input_dim)
         _validate.optional_positive_int("timesteps", self.timesteps)
-        for flag in ("use_bias", "return_sequences", "return_state", "go_backwards",
-                     "zero_output_for_mask", "unroll"):
-            _validate.boolean(flag, getattr(self, flag))
+        for item in dataclasses.fields(self):
+            if isinstance(item.default, bool):
+                _validate.boolean(item.name, getattr(self, item.name))
         for name in ("activation", "recurrent_activation"):
-            object.__setattr__(self, name, _activation(name, getattr(self, name)))
+            if hasattr(self, name):
+                object.__setattr__(self, name, _activation(name, getattr(self, name)))
         if self.unroll and self.timesteps is None:
             raise ValueError("unroll=True needs a known number of timesteps, got timesteps=None "
                              "(Keras cannot unroll a sequence of unknown length)")
@@ -128,29 +134,45 @@ class LSTMConfig:
         return _repr(self, always=("units", "input_dim"))
 
     @property
+    def cell(self) -> cells.Cell:
+        """The cell kind (:mod:`verify.cells`): gates, shapes, step equations, layouts."""
+        return cells.get(self.CELL)
+
+    @property
+    def recurrent(self) -> RNNConfig:
+        """The recurrent layer itself (a Bidirectional's is the layer it wraps)."""
+        return self
+
+    @property
+    def cell_options(self) -> dict[str, Any]:
+        """The cell's own options (``recurrent_activation``, ``reset_after``), by name."""
+        return {name: getattr(self, name) for name in self.cell.option_defaults}
+
+    @property
     def output_features(self) -> int:
         """Size of the last axis of the layer's (first) output."""
         return self.units
 
+    @property
+    def state_count(self) -> int:
+        """States per direction: 2 for an LSTM (``[h, c]``), 1 otherwise (``[h]``)."""
+        return len(self.cell.states)
+
+    def direction_weights(self, weights: Sequence[Any]) -> list[list[Any]]:
+        """``get_weights()`` split by direction: one list here, forward and backward for a
+        Bidirectional layer."""
+        return [list(weights)]
+
     def to_keras_config(self) -> dict[str, Any]:
-        """Keyword arguments for ``keras.layers.LSTM`` that reproduce this configuration."""
-        return {
-            "units": self.units,
-            "activation": self.activation,
-            "recurrent_activation": self.recurrent_activation,
-            "use_bias": self.use_bias,
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "zero_output_for_mask": self.zero_output_for_mask,
-            "unroll": self.unroll,
-        }
+        """Keyword arguments for the Keras layer class that reproduce this configuration."""
+        return {item.name: getattr(self, item.name) for item in dataclasses.fields(self)
+                if item.name not in ("input_dim", "timesteps")}
 
     @classmethod
     def from_keras_config(
         cls, config: Mapping[str, Any], *, input_dim: int, timesteps: int | None = None
-    ) -> LSTMConfig:
-        """Read an ``LSTM`` layer's ``get_config()`` (Keras 2 or 3).
+    ) -> Any:
+        """Read a recurrent layer's ``get_config()`` (Keras 2 or 3).
 
         A layer config does not record its input size, so ``input_dim`` (and optionally
         ``timesteps``) must be given. Options that change the computed function in a way this
@@ -158,28 +180,72 @@ class LSTMConfig:
         ``NotImplementedError``; keys that do not matter at inference (initialisers, dropout,
         regularisers, ``implementation``, ``unit_forget_bias``) are ignored.
         """
+        if cls is RNNConfig:
+            raise TypeError("call from_keras_config on LSTMConfig, GRUConfig or "
+                            "SimpleRNNConfig (or use config_class(class_name))")
         config = _require_mapping("config", config)
         if "units" not in config:
-            raise ValueError(f"config has no 'units': not an LSTM get_config(); keys: "
+            raise ValueError(f"config has no 'units': not a {cls.CELL} get_config(); keys: "
                              f"{sorted(config)}")
         for option in ("stateful", "time_major"):
             if config.get(option):
-                raise NotImplementedError(f"LSTM option {option}=True is not supported")
+                raise NotImplementedError(f"{cls.CELL} option {option}=True is not supported")
         dtype = _dtype_name(config.get("dtype"))
         if dtype not in (None, "float32"):
-            raise NotImplementedError(f"LSTM dtype policy {dtype!r} is not supported; "
+            raise NotImplementedError(f"{cls.CELL} dtype policy {dtype!r} is not supported; "
                                       f"expected 'float32'")
         names = {item.name for item in dataclasses.fields(cls)} - {"input_dim", "timesteps"}
-        unknown = set(config) - names - _IGNORED_LSTM_KEYS
+        unknown = set(config) - names - _IGNORED_RNN_KEYS
         if unknown:
-            raise NotImplementedError(f"LSTM config keys {sorted(unknown)} are not understood")
+            raise NotImplementedError(f"{cls.CELL} config keys {sorted(unknown)} are not "
+                                      "understood")
         values = {name: config[name] for name in names if name in config}
         return cls(input_dim=input_dim, timesteps=timesteps, **values)
 
 
 @dataclass(frozen=True, repr=False)
+class LSTMConfig(RNNConfig):
+    """One ``keras.layers.LSTM`` (gates i, f, c, o; states ``[h, c]``)."""
+
+    CELL: ClassVar[str] = "LSTM"
+
+    recurrent_activation: str = "sigmoid"
+
+
+@dataclass(frozen=True, repr=False)
+class GRUConfig(RNNConfig):
+    """One ``keras.layers.GRU`` (gates z, r, h; state ``[h]``). ``reset_after=True`` (Keras's
+    default) applies the reset gate after the recurrent matmul and has a ``(2, 3u)`` bias."""
+
+    CELL: ClassVar[str] = "GRU"
+
+    recurrent_activation: str = "sigmoid"
+    reset_after: bool = True
+
+
+@dataclass(frozen=True, repr=False)
+class SimpleRNNConfig(RNNConfig):
+    """One ``keras.layers.SimpleRNN`` (``h_t = act(x W + h U + b)``; state ``[h]``)."""
+
+    CELL: ClassVar[str] = "SimpleRNN"
+
+
+#: The configuration class of each recurrent Keras layer class.
+RNN_CONFIGS: dict[str, type[RNNConfig]] = {
+    config.CELL: config for config in (LSTMConfig, GRUConfig, SimpleRNNConfig)}
+
+
+def config_class(class_name: str) -> type[RNNConfig]:
+    """The configuration class for a Keras recurrent layer class name (``"GRU"``...)."""
+    if class_name not in RNN_CONFIGS:
+        raise NotImplementedError(f"recurrent layer class {class_name!r} is not supported; "
+                                  f"supported: {', '.join(RNN_CONFIGS)}")
+    return RNN_CONFIGS[class_name]
+
+
+@dataclass(frozen=True, repr=False)
 class BidirectionalConfig:
-    """``keras.layers.Bidirectional(LSTM(...), merge_mode=...)``.
+    """``keras.layers.Bidirectional(LSTM(...) | GRU(...) | SimpleRNN(...), merge_mode=...)``.
 
     The backward layer is the forward one with ``go_backwards`` flipped, as Keras 2 makes it
     (Keras 3 refuses to wrap a ``go_backwards=True`` layer). ``return_sequences`` and
@@ -188,12 +254,13 @@ class BidirectionalConfig:
     describes what Keras computes.
     """
 
-    layer: LSTMConfig
+    layer: RNNConfig
     merge_mode: str | None = "concat"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.layer, LSTMConfig):
-            raise TypeError(f"layer must be an LSTMConfig, got {_validate.describe(self.layer)}")
+        if not isinstance(self.layer, RNNConfig):
+            raise TypeError(f"layer must be an LSTMConfig, GRUConfig or SimpleRNNConfig, "
+                            f"got {_validate.describe(self.layer)}")
         _validate.one_of("merge_mode", self.merge_mode, MERGE_MODES)
         forced = self.layer.return_sequences
         if self.layer.zero_output_for_mask != forced:
@@ -203,6 +270,15 @@ class BidirectionalConfig:
 
     def __repr__(self) -> str:
         return f"BidirectionalConfig({self.layer!r}, merge_mode={self.merge_mode!r})"
+
+    @property
+    def cell(self) -> cells.Cell:
+        return self.layer.cell
+
+    @property
+    def recurrent(self) -> RNNConfig:
+        """The wrapped layer (forward direction)."""
+        return self.layer
 
     @property
     def units(self) -> int:
@@ -217,19 +293,33 @@ class BidirectionalConfig:
         return self.layer.timesteps
 
     @property
+    def state_count(self) -> int:
+        """States of both directions: ``[fwd..., bwd...]``."""
+        return 2 * self.layer.state_count
+
+    @property
     def output_features(self) -> int:
         """Size of the last axis of the merged output (of each output with ``merge_mode=None``)."""
         return 2 * self.units if self.merge_mode == "concat" else self.units
 
     @property
-    def backward_layer(self) -> LSTMConfig:
+    def backward_layer(self) -> RNNConfig:
         """The configuration Keras gives the backward copy of the wrapped layer."""
         return dataclasses.replace(self.layer, go_backwards=not self.layer.go_backwards)
+
+    def direction_weights(self, weights: Sequence[Any]) -> list[list[Any]]:
+        """``get_weights()`` split into the forward and the backward layer's arrays."""
+        half = len(self.layer.cell.weight_shapes(1, 1, use_bias=self.layer.use_bias,
+                                                  **self.layer.cell_options))
+        if len(weights) != 2 * half:
+            raise ValueError(f"a {self!r} has {2 * half} weight arrays ({half} per direction), "
+                             f"got {len(weights)}")
+        return [list(weights[:half]), list(weights[half:])]
 
     def to_keras_config(self) -> dict[str, Any]:
         """``{"layer": {"class_name": "LSTM", "config": ...}, "merge_mode": ...}``."""
         return {
-            "layer": {"class_name": "LSTM", "config": self.layer.to_keras_config()},
+            "layer": {"class_name": self.layer.CELL, "config": self.layer.to_keras_config()},
             "merge_mode": self.merge_mode,
         }
 
@@ -244,11 +334,11 @@ class BidirectionalConfig:
         """
         config = _require_mapping("config", config)
         inner = _require_mapping("config['layer']", config.get("layer"))
-        if inner.get("class_name") != "LSTM":
-            raise NotImplementedError(
-                f"Bidirectional wraps {inner.get('class_name')!r}; only 'LSTM' is supported"
-            )
-        layer = LSTMConfig.from_keras_config(
+        kind = inner.get("class_name")
+        if kind not in RNN_CONFIGS:
+            raise NotImplementedError(f"Bidirectional wraps {kind!r}; supported: "
+                                      f"{', '.join(RNN_CONFIGS)}")
+        layer = RNN_CONFIGS[str(kind)].from_keras_config(
             _require_mapping("config['layer']['config']", inner.get("config")),
             input_dim=input_dim, timesteps=timesteps,
         )
@@ -257,11 +347,11 @@ class BidirectionalConfig:
         backward = config.get("backward_layer")
         if backward is not None:
             backward = _require_mapping("config['backward_layer']", backward)
-            parsed = LSTMConfig.from_keras_config(
+            parsed = RNN_CONFIGS[str(kind)].from_keras_config(
                 _require_mapping("config['backward_layer']['config']", backward.get("config")),
                 input_dim=input_dim, timesteps=timesteps,
             )
-            if backward.get("class_name") != "LSTM" or parsed != made.backward_layer:
+            if backward.get("class_name") != kind or parsed != made.backward_layer:
                 raise NotImplementedError(
                     f"a custom backward_layer {parsed!r} is not supported; expected the "
                     f"mirror of the forward layer, {made.backward_layer!r}"
@@ -295,13 +385,14 @@ class DenseConfig:
         return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias}
 
 
-RecurrentConfig = LSTMConfig | BidirectionalConfig
-LayerConfig = LSTMConfig | BidirectionalConfig | DenseConfig
+RecurrentConfig = RNNConfig | BidirectionalConfig
+LayerConfig = RNNConfig | BidirectionalConfig | DenseConfig
 
 
 @dataclass(frozen=True, repr=False)
 class SequentialConfig:
-    """A ``keras.Sequential`` stack: recurrent layers, then optionally Dense layers on top.
+    """A ``keras.Sequential`` stack: recurrent layers (any cell kind, mixed), then optionally
+    Dense layers on top.
 
     The first layer fixes the input shape ``(timesteps, input_dim)``; every later layer's
     ``input_dim`` must equal the previous layer's ``output_features``. A recurrent layer
@@ -316,11 +407,12 @@ class SequentialConfig:
             raise ValueError(f"layers must be a non-empty tuple of layer configs, "
                              f"got {_validate.describe(self.layers)}")
         for index, layer in enumerate(self.layers):
-            if not isinstance(layer, LSTMConfig | BidirectionalConfig | DenseConfig):
-                raise TypeError(f"layers[{index}] must be an LSTMConfig, BidirectionalConfig "
-                                f"or DenseConfig, got {_validate.describe(layer)}")
+            if not isinstance(layer, RNNConfig | BidirectionalConfig | DenseConfig):
+                raise TypeError(f"layers[{index}] must be an LSTMConfig, GRUConfig, "
+                                f"SimpleRNNConfig, BidirectionalConfig or DenseConfig, "
+                                f"got {_validate.describe(layer)}")
         if isinstance(self.layers[0], DenseConfig):
-            raise ValueError("layers[0] must be recurrent (LSTMConfig or BidirectionalConfig), "
+            raise ValueError("layers[0] must be recurrent (an RNN or Bidirectional config), "
                              "got a DenseConfig")
         seen_dense = False
         pairs = zip(self.layers, self.layers[1:], strict=False)
@@ -366,10 +458,8 @@ class SequentialConfig:
         return self.layers[-1].output_features
 
 
-def _recurrent(layer: LayerConfig) -> LSTMConfig:
-    """The LSTM inside ``layer`` (itself, or the one a Bidirectional wraps)."""
-    if isinstance(layer, BidirectionalConfig):
-        return layer.layer
-    if isinstance(layer, LSTMConfig):
-        return layer
+def _recurrent(layer: LayerConfig) -> RNNConfig:
+    """The recurrent layer inside ``layer`` (itself, or the one a Bidirectional wraps)."""
+    if isinstance(layer, RNNConfig | BidirectionalConfig):
+        return layer.recurrent
     raise TypeError(f"expected a recurrent layer config, got {_validate.describe(layer)}")

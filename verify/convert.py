@@ -1,17 +1,23 @@
-"""Keras LSTM weights to and from other layouts: named gates, PyTorch ``nn.LSTM``, ONNX ``LSTM``.
+"""Keras recurrent weights to and from other layouts: named gates, PyTorch, ONNX.
 
-* Named (``layout="keras"``): ``W_i, W_f, W_c, W_o`` (kernel blocks, ``(d, u)``),
-  ``U_i…U_o`` (recurrent kernel blocks, ``(u, u)``), ``b_i…b_o`` (``(u,)``).
-* PyTorch: ``weight_ih_l0 (4u, d) = kernel.T``, ``weight_hh_l0 (4u, u) = recurrent_kernel.T``,
-  ``bias_ih_l0 = bias``, ``bias_hh_l0 = 0``; gate order i, f, g, o is Keras's. The backward
-  direction of a bidirectional LSTM takes the suffix ``_reverse``. PyTorch has no
-  ``go_backwards``: feed such a layer the time-reversed sequence.
-* ONNX: gates in the order **i, o, f, c**; ``W [dirs, 4u, d]``, ``R [dirs, 4u, u]``,
-  ``B [dirs, 8u] = [Wb, Rb]`` with ``Rb = 0``; ``go_backwards`` is ``direction="reverse"``
-  (ONNX returns ``Y`` in time order, Keras in processing order), Bidirectional is
-  ``"bidirectional"`` (forward first).
+Every function takes ``cell="LSTM"`` (default), ``"GRU"`` or ``"SimpleRNN"`` and the cell's
+options (GRU: ``reset_after``); each cell's module (:mod:`verify.cells`) holds its layouts:
 
-Converting back sums the two PyTorch/ONNX biases into Keras's one bias.
+* Named (``layout="keras"``): ``W_<gate>`` (kernel blocks, ``(d, u)``), ``U_<gate>``
+  (recurrent kernel blocks, ``(u, u)``), ``b_<gate>`` (``(u,)``); a GRU with
+  ``reset_after=True`` has two bias rows, ``b_<gate>`` (input) and ``rb_<gate>`` (recurrent).
+* PyTorch ``nn.LSTM`` (gates i, f, g, o = Keras's; ``bias_hh = 0``), ``nn.GRU`` (gates r, z, n;
+  ``bias_ih``/``bias_hh`` = the two bias rows; ``reset_after=True`` only: ``False`` has no
+  ``nn.GRU`` equivalent and is refused), ``nn.RNN`` (``bias_hh = 0``). The backward direction of
+  a bidirectional layer takes the suffix ``_reverse``. PyTorch has no ``go_backwards``: feed
+  such a layer the time-reversed sequence.
+* ONNX ``LSTM`` (gates i, o, f, c), ``GRU`` (z, r, h; ``linear_before_reset=1`` is
+  ``reset_after=True``), ``RNN``: ``W [dirs, k*u, d]``, ``R [dirs, k*u, u]``,
+  ``B [dirs, 2*k*u] = [Wb, Rb]``; ``go_backwards`` is ``direction="reverse"`` (ONNX returns
+  ``Y`` in time order, Keras in processing order), Bidirectional is ``"bidirectional"``
+  (forward first).
+
+Converting back sums two biases into Keras's one bias where Keras has one.
 
 >>> import numpy as np
 >>> kernel, recurrent, bias = np.zeros((3, 8)), np.zeros((2, 8)), np.arange(8.0)
@@ -19,6 +25,9 @@ Converting back sums the two PyTorch/ONNX biases into Keras's one bias.
 ['bias_hh_l0', 'bias_ih_l0', 'weight_hh_l0', 'weight_ih_l0']
 >>> to_onnx([[kernel, recurrent, bias]])["B"][0, :8].tolist()   # i, o, f, c blocks of the bias
 [0.0, 1.0, 6.0, 7.0, 2.0, 3.0, 4.0, 5.0]
+>>> gru = [np.zeros((3, 6)), np.zeros((2, 6)), np.arange(12.0).reshape(2, 6)]
+>>> to_torch(*gru, cell="GRU")["bias_ih_l0"].tolist()          # z, r, h -> r, z, n
+[2.0, 3.0, 0.0, 1.0, 4.0, 5.0]
 """
 
 from __future__ import annotations
@@ -28,62 +37,68 @@ from typing import Any
 
 import numpy as np
 
-from verify import _validate, gates
+from verify import _validate, cells
+from verify.cells.base import CellWeights
 
-#: ONNX's gate order along its 4u axis.
+#: ONNX's LSTM gate order along its 4u axis.
 ONNX_GATES: tuple[str, str, str, str] = ("i", "o", "f", "c")
 
 
-def _lstm_arrays(kernel: Any, recurrent_kernel: Any,
-                 bias: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validated Keras arrays; a missing bias becomes zeros (what ``use_bias=False`` computes)."""
-    recurrent = _validate.numeric_array("recurrent_kernel", recurrent_kernel)
-    if recurrent.ndim != 2 or recurrent.shape[1] != 4 * recurrent.shape[0] or not recurrent.size:
-        raise ValueError(f"recurrent_kernel must have shape (units, 4 * units), "
-                         f"got {recurrent.shape}")
-    units = recurrent.shape[0]
-    kernel = _validate.numeric_array("kernel", kernel)
-    if kernel.ndim != 2 or kernel.shape[1] != 4 * units:
-        raise ValueError(f"kernel must have shape (input_dim, 4 * units) = (d, {4 * units}), "
-                         f"got {kernel.shape}")
-    if bias is None:
-        bias = np.zeros(4 * units, kernel.dtype)
-    bias = _validate.numeric_array("bias", bias)
-    if bias.shape != (4 * units,):
-        raise ValueError(f"bias must have shape {(4 * units,)}, got {bias.shape}")
-    return kernel, recurrent, bias
+def _checked(cell: cells.Cell, arrays: Sequence[Any], options: Mapping[str, Any],
+             prefix: str = "") -> CellWeights:
+    """One direction's arrays validated against ``cell``'s shapes (dtype kept)."""
+    kernel = _validate.numeric_array(f"{prefix}kernel", arrays[0])
+    dtype = kernel.dtype if np.issubdtype(kernel.dtype, np.floating) else np.float64
+    return cell.check_weights(arrays[0], arrays[1], arrays[2] if len(arrays) > 2 else None,
+                              input_dim=None, dtype=dtype, options=options, prefix=prefix,
+                              check_finite=False)
 
 
-def to_named(kernel: Any, recurrent_kernel: Any, bias: Any = None) -> dict[str, np.ndarray]:
-    """``{"W_i": kernel block, ..., "U_i": recurrent block, ..., "b_i": bias block, ...}``;
-    no ``b_*`` without a bias."""
-    kernel, recurrent, full_bias = _lstm_arrays(kernel, recurrent_kernel, bias)
-    named = {f"W_{gate}": part for gate, part in gates.split(kernel).items()}
-    named |= {f"U_{gate}": part for gate, part in gates.split(recurrent).items()}
-    if bias is not None:
-        named |= {f"b_{gate}": part for gate, part in gates.split(full_bias).items()}
+def _cell(cell: str | cells.Cell, options: Mapping[str, Any]) -> tuple[cells.Cell,
+                                                                        dict[str, Any]]:
+    kind = cells.get(cell)
+    completed = kind.options(options)
+    for name, value in completed.items():
+        if isinstance(kind.option_defaults[name], bool):
+            _validate.boolean(name, value)
+    return kind, completed
+
+
+def to_named(kernel: Any, recurrent_kernel: Any, bias: Any = None, *,
+             cell: str | cells.Cell = "LSTM", **cell_options: Any) -> dict[str, np.ndarray]:
+    """``{"W_i": kernel block, ..., "U_i": recurrent block, ..., "b_i": bias block, ...}``
+    (the cell's gate letters); no ``b_*`` without a bias; ``rb_*`` for a GRU's recurrent bias
+    row (``reset_after=True``)."""
+    kind, options = _cell(cell, cell_options)
+    weights = _checked(kind, [kernel, recurrent_kernel, bias], options)
+    named = {f"W_{gate}": part for gate, part in kind.split(weights.kernel).items()}
+    named |= {f"U_{gate}": part for gate, part in kind.split(weights.recurrent_kernel).items()}
+    if weights.bias is not None:
+        rows = ([weights.bias] if weights.bias.ndim == 1 else list(weights.bias))
+        for prefix, row in zip(("b", "rb"), rows, strict=False):
+            named |= {f"{prefix}_{gate}": part for gate, part in kind.split(row).items()}
     return named
 
 
-def to_torch(kernel: Any, recurrent_kernel: Any, bias: Any = None, *,
-             reverse: bool = False) -> dict[str, np.ndarray]:
-    """PyTorch ``nn.LSTM`` state-dict entries (layer 0) for one Keras LSTM direction."""
-    kernel, recurrent, full_bias = _lstm_arrays(kernel, recurrent_kernel, bias)
+def to_torch(kernel: Any, recurrent_kernel: Any, bias: Any = None, *, reverse: bool = False,
+             cell: str | cells.Cell = "LSTM", **cell_options: Any) -> dict[str, np.ndarray]:
+    """PyTorch ``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` state-dict entries (layer 0) for one Keras
+    direction. A GRU with ``reset_after=False`` raises ``ValueError`` (no ``nn.GRU``
+    equivalent)."""
+    kind, options = _cell(cell, cell_options)
     suffix = "_reverse" if _validate.boolean("reverse", reverse) else ""
-    return {
-        f"weight_ih_l0{suffix}": np.ascontiguousarray(kernel.T),
-        f"weight_hh_l0{suffix}": np.ascontiguousarray(recurrent.T),
-        f"bias_ih_l0{suffix}": full_bias.copy(),
-        f"bias_hh_l0{suffix}": np.zeros_like(full_bias),
-    }
+    return kind.to_torch(_checked(kind, [kernel, recurrent_kernel, bias], options), options,
+                         suffix)
 
 
-def from_torch(state_dict: Mapping[str, Any], *, reverse: bool = False) -> list[np.ndarray]:
-    """Keras ``[kernel, recurrent_kernel, bias]`` from a PyTorch ``nn.LSTM`` state dict (layer
-    0; ``reverse=True`` for the backward direction). Tensors or arrays; biases are summed."""
+def from_torch(state_dict: Mapping[str, Any], *, reverse: bool = False,
+               cell: str | cells.Cell = "LSTM", **cell_options: Any) -> list[np.ndarray]:
+    """Keras ``[kernel, recurrent_kernel, bias]`` from a PyTorch state dict (layer 0;
+    ``reverse=True`` for the backward direction). Tensors or arrays."""
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"state_dict must be a mapping of names to arrays, "
                         f"got {_validate.describe(state_dict)}")
+    kind, options = _cell(cell, cell_options)
     suffix = "_reverse" if _validate.boolean("reverse", reverse) else ""
     names = [f"weight_ih_l0{suffix}", f"weight_hh_l0{suffix}"]
     missing = [name for name in names if name not in state_dict]
@@ -91,12 +106,13 @@ def from_torch(state_dict: Mapping[str, Any], *, reverse: bool = False) -> list[
         raise ValueError(f"state_dict has no {missing}; it has {sorted(state_dict)}")
     arrays = {name: _validate.numeric_array(name, _numpy(value))
               for name, value in state_dict.items() if name.endswith(f"_l0{suffix}")}
-    kernel, recurrent = arrays[names[0]].T, arrays[names[1]].T
-    bias = np.zeros(kernel.shape[1], kernel.dtype)
-    for name in (f"bias_ih_l0{suffix}", f"bias_hh_l0{suffix}"):
-        if name in arrays:
-            bias = bias + arrays[name]
-    return list(_lstm_arrays(kernel, recurrent, bias))
+    for name in names:
+        if arrays[name].ndim != 2:
+            raise ValueError(f"{name} must be 2-D, got shape {arrays[name].shape}")
+    weights = kind.from_torch(arrays, options, suffix)
+    checked = _checked(kind, weights, options)
+    return [checked.kernel, checked.recurrent_kernel,
+            checked.bias if checked.bias is not None else weights[2]]
 
 
 def _numpy(value: Any) -> Any:
@@ -106,16 +122,13 @@ def _numpy(value: Any) -> Any:
     return value
 
 
-def _reorder(array: np.ndarray, source: Sequence[str], target: Sequence[str]) -> np.ndarray:
-    """Reorder the four gate blocks of ``array``'s first axis from ``source`` to ``target``."""
-    blocks = dict(zip(source, np.split(array, 4, axis=0), strict=True))
-    return np.concatenate([blocks[gate] for gate in target], axis=0)
-
-
-def to_onnx(directions: Sequence[Sequence[Any]]) -> dict[str, np.ndarray]:
-    """ONNX ``LSTM`` inputs ``W``, ``R``, ``B`` for one direction (forward or, for a
-    ``go_backwards`` layer, ``direction="reverse"``) or two (``"bidirectional"``, forward
-    first). Each direction is Keras's ``[kernel, recurrent_kernel]`` or with ``bias``."""
+def to_onnx(directions: Sequence[Sequence[Any]], *, cell: str | cells.Cell = "LSTM",
+            **cell_options: Any) -> dict[str, np.ndarray]:
+    """ONNX ``LSTM`` / ``GRU`` / ``RNN`` inputs ``W``, ``R``, ``B`` for one direction (forward
+    or, for a ``go_backwards`` layer, ``direction="reverse"``) or two (``"bidirectional"``,
+    forward first). Each direction is Keras's ``[kernel, recurrent_kernel]`` or with ``bias``.
+    Set the operator's attributes with :func:`onnx_attributes`."""
+    kind, options = _cell(cell, cell_options)
     if isinstance(directions, np.ndarray) or not isinstance(directions, Sequence) \
             or len(directions) not in (1, 2):
         raise ValueError(f"directions must be a list of 1 or 2 [kernel, recurrent_kernel, bias] "
@@ -125,30 +138,36 @@ def to_onnx(directions: Sequence[Sequence[Any]]) -> dict[str, np.ndarray]:
         if isinstance(direction, np.ndarray) or len(direction) not in (2, 3):
             raise ValueError(f"each direction must be [kernel, recurrent_kernel] or [kernel, "
                              f"recurrent_kernel, bias], got {_validate.describe(direction)}")
-        kernel, recurrent, bias = _lstm_arrays(*direction, *([None] * (3 - len(direction))))
-        W.append(_reorder(kernel.T, gates.GATES, ONNX_GATES))
-        R.append(_reorder(recurrent.T, gates.GATES, ONNX_GATES))
-        B.append(np.concatenate([_reorder(bias, gates.GATES, ONNX_GATES), np.zeros_like(bias)]))
+        w, r, b = kind.to_onnx(_checked(kind, list(direction), options), options)
+        W.append(w)
+        R.append(r)
+        B.append(b)
     return {"W": np.stack(W), "R": np.stack(R), "B": np.stack(B)}
 
 
-def from_onnx(W: Any, R: Any, B: Any = None) -> list[list[np.ndarray]]:
+def onnx_attributes(*, cell: str | cells.Cell = "LSTM", **cell_options: Any) -> dict[str, Any]:
+    """Attributes the ONNX operator needs beyond ``hidden_size`` and ``direction`` to compute
+    what Keras does (GRU: ``linear_before_reset``)."""
+    kind, options = _cell(cell, cell_options)
+    return kind.onnx_attributes(options)
+
+
+def from_onnx(W: Any, R: Any, B: Any = None, *, cell: str | cells.Cell = "LSTM",
+              **cell_options: Any) -> list[list[np.ndarray]]:
     """Keras ``[kernel, recurrent_kernel, bias]`` per direction from ONNX ``W``, ``R``, ``B``."""
+    kind, options = _cell(cell, cell_options)
     W = _validate.numeric_array("W", W)
     R = _validate.numeric_array("R", R)
-    if W.ndim != 3 or R.ndim != 3 or R.shape[1] != 4 * R.shape[2] or W.shape[:2] != R.shape[:2]:
-        raise ValueError(f"W must be [dirs, 4u, d] and R [dirs, 4u, u] with the same dirs and "
-                         f"u, got W {W.shape} and R {R.shape}")
+    k = kind.blocks
+    if W.ndim != 3 or R.ndim != 3 or R.shape[1] != k * R.shape[2] or W.shape[:2] != R.shape[:2]:
+        raise ValueError(f"W must be [dirs, {k}u, d] and R [dirs, {k}u, u] with the same dirs "
+                         f"and u for an ONNX {kind.onnx_operator}, got W {W.shape} and "
+                         f"R {R.shape}")
     units = R.shape[2]
     if B is None:
-        B = np.zeros((W.shape[0], 8 * units), W.dtype)
+        B = np.zeros((W.shape[0], 2 * k * units), W.dtype)
     B = _validate.numeric_array("B", B)
-    if B.shape != (W.shape[0], 8 * units):
-        raise ValueError(f"B must have shape [dirs, 8u] = {(W.shape[0], 8 * units)}, "
+    if B.shape != (W.shape[0], 2 * k * units):
+        raise ValueError(f"B must have shape [dirs, {2 * k}u] = {(W.shape[0], 2 * k * units)}, "
                          f"got {B.shape}")
-    result = []
-    for w, r, b in zip(W, R, B, strict=True):
-        bias = _reorder(b[:4 * units] + b[4 * units:], ONNX_GATES, gates.GATES)
-        result.append([_reorder(w, ONNX_GATES, gates.GATES).T,
-                       _reorder(r, ONNX_GATES, gates.GATES).T, bias])
-    return result
+    return [kind.from_onnx(w, r, b, options) for w, r, b in zip(W, R, B, strict=True)]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from verify.semantics import major_minor
+from verify.environment import major_minor
 
 DATA = Path(__file__).with_name("divergences.toml")
 _CONDITIONS = frozenset({"keras", "backend", "legacy", "tensorflow_below"})

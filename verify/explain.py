@@ -1,41 +1,39 @@
 """Decode a model's recurrent weights: which array is which, its formula, its gate blocks.
 
-Works on plain records (a layer's path, class, ``get_config()`` and ``get_weights()``), so it
-needs no Keras; :mod:`verify.keras_adapter` reads them from a loaded model, and
-``python -m verify explain`` / ``export`` print or save what this module builds.
+Works on plain records (:class:`verify.records.LayerRecord`: a layer's path, class,
+``get_config()`` and ``get_weights()``), so it needs no Keras; :mod:`verify.keras_adapter`
+reads them from a loaded model, and ``python -m verify explain`` / ``export`` print or save what
+this module builds. Every cell kind of :mod:`verify.cells` (LSTM, GRU, SimpleRNN), plain or in
+``Bidirectional``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from verify import convert, gates, shapes
+from verify import cells, convert
+from verify.config import RNN_CONFIGS, BidirectionalConfig, RNNConfig
+from verify.records import LayerRecord
 
-#: Recurrent layers this project does not model yet (named in the error).
+#: Recurrent layers this project does not model (named in the error).
 UNSUPPORTED_RECURRENT = frozenset({
-    "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "RNN", "CuDNNLSTM", "CuDNNGRU",
-    "StackedRNNCells",
+    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "RNN", "CuDNNLSTM", "CuDNNGRU", "StackedRNNCells",
 })
+
+#: What each ``export`` layout can compute, per cell: the activations PyTorch and ONNX's
+#: default operators use. Anything else is refused rather than exported as another function.
+_DEFAULT_ACTIVATIONS = {"LSTM": ("tanh",), "GRU": ("tanh",), "SimpleRNN": ("tanh", "relu")}
+
+__all__ = ["UNSUPPORTED_RECURRENT", "Explained", "LayerRecord", "UnsupportedModel",
+           "explain", "export_arrays", "export_notes", "format_text"]
 
 
 class UnsupportedModel(ValueError):
-    """The model has no LSTM to explain, or a recurrent layer this project does not model."""
-
-
-@dataclass(frozen=True)
-class LayerRecord:
-    """One layer of a model: where it sits, what it is, its config and weights.
-    ``wrapped`` is the class a Bidirectional/TimeDistributed wrapper holds."""
-
-    path: str
-    class_name: str
-    config: Mapping[str, Any]
-    weights: Sequence[np.ndarray]
-    wrapped: str | None = None
+    """The model has no recurrent layer to explain, or one this project does not model."""
 
 
 @dataclass
@@ -43,39 +41,69 @@ class Explained:
     """One recurrent layer decoded."""
 
     path: str
-    kind: str
-    units: int
-    input_dim: int
-    use_bias: bool
-    activation: str
-    recurrent_activation: str
-    merge_mode: str | None
-    go_backwards: bool
+    config: RNNConfig | BidirectionalConfig
     directions: dict[str, list[np.ndarray]] = field(repr=False)
     param_count: int = 0
     param_formula: str = ""
     expected_params: int = 0
 
+    @property
+    def cell(self) -> cells.Cell:
+        return self.config.cell
+
+    @property
+    def layer(self) -> RNNConfig:
+        return self.config.recurrent
+
+    @property
+    def kind(self) -> str:
+        return (f"Bidirectional({self.cell.name})" if isinstance(self.config, BidirectionalConfig)
+                else self.cell.name)
+
+    @property
+    def units(self) -> int:
+        return self.layer.units
+
+    @property
+    def input_dim(self) -> int:
+        return self.layer.input_dim
+
+    @property
+    def merge_mode(self) -> str | None:
+        return self.config.merge_mode if isinstance(self.config, BidirectionalConfig) else None
+
     def arrays(self) -> list[dict[str, Any]]:
-        """Each array: its name, shape, the formula behind the shape, and its gate blocks."""
-        u = self.units
+        """Each array: its name, shape, the formula behind the shape, and its gate blocks
+        (``row`` is the bias row of a GRU's ``(2, 3u)`` bias, else ``None``)."""
+        cell, u = self.cell, self.units
+        formulas = cell.shape_formulas(use_bias=self.layer.use_bias, **self.layer.cell_options)
+        bias_rows = cell.bias_rows(self.layer.cell_options)
+        letters = {"kernel": "W", "recurrent_kernel": "U", "bias": "b"}
         rows = []
         for direction, (name_prefix, arrays) in zip(self.directions, self._prefixed(),
                                                     strict=True):
             names = ["kernel", "recurrent_kernel", "bias"][:len(arrays)]
-            formulas = ["(d, 4u)", "(u, 4u)", "(4u,)"]
-            letters = {"kernel": "W", "recurrent_kernel": "U", "bias": "b"}
-            for name, array, formula in zip(names, arrays, formulas, strict=False):
+            for name, array, formula in zip(names, arrays, formulas, strict=True):
                 blocks = []
-                for gate in gates.GATES:
-                    columns = gates.block(gate, u)
-                    span = f"{columns.start}:{columns.stop}"
-                    blocks.append({
-                        "gate": gate, "meaning": gates.GATE_NAMES[gate],
-                        "columns": [columns.start, columns.stop],
-                        "slice": f"{name}[{span}]" if name == "bias" else f"{name}[:, {span}]",
-                        "symbol": f"{letters[name]}_{gate}",
-                    })
+                bias_row_list: Sequence[int | None] = (
+                    range(len(bias_rows)) if name == "bias" and bias_rows else [None])
+                for row in bias_row_list:
+                    for gate in cell.gates:
+                        columns = cell.block(gate, u)
+                        span = f"{columns.start}:{columns.stop}"
+                        if name != "bias":
+                            where, symbol = f"{name}[:, {span}]", f"{letters[name]}_{gate}"
+                        elif row is None:
+                            where, symbol = f"{name}[{span}]", f"b_{gate}"
+                        else:
+                            where = f"{name}[{row}, {span}]"
+                            symbol = f"{'b' if row == 0 else 'rb'}_{gate}"
+                        meaning = cell.gate_names[gate]
+                        if row is not None:
+                            meaning += f", {bias_rows[row]} bias"
+                        blocks.append({"gate": gate, "meaning": meaning,
+                                       "columns": [columns.start, columns.stop], "row": row,
+                                       "slice": where, "symbol": symbol})
                 rows.append({"name": f"{name_prefix}{name}", "direction": direction,
                              "shape": list(array.shape), "formula": formula, "gates": blocks})
         return rows
@@ -87,10 +115,11 @@ class Explained:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "path": self.path, "kind": self.kind, "units": self.units,
-            "input_dim": self.input_dim, "use_bias": self.use_bias,
-            "activation": self.activation, "recurrent_activation": self.recurrent_activation,
-            "merge_mode": self.merge_mode, "go_backwards": self.go_backwards,
+            "path": self.path, "kind": self.kind, "cell": self.cell.name, "units": self.units,
+            "input_dim": self.input_dim, "use_bias": self.layer.use_bias,
+            "activation": self.layer.activation, **self.layer.cell_options,
+            "merge_mode": self.merge_mode, "go_backwards": self.layer.go_backwards,
+            "gates": {gate: self.cell.gate_names[gate] for gate in self.cell.gates},
             "arrays": self.arrays(),
             "parameters": {"count": self.param_count, "formula": self.param_formula,
                            "expected": self.expected_params,
@@ -99,58 +128,69 @@ class Explained:
 
 
 def explain(records: Sequence[LayerRecord]) -> list[Explained]:
-    """Every LSTM / Bidirectional(LSTM) in ``records``, decoded.
+    """Every LSTM, GRU and SimpleRNN (plain or in a Bidirectional) in ``records``, decoded.
 
-    Raises :class:`UnsupportedModel` for a GRU, SimpleRNN, ConvLSTM… (named, "not supported
-    yet") and when there is no LSTM at all.
+    Raises :class:`UnsupportedModel` for a ConvLSTM, CuDNNLSTM, a generic ``RNN`` … (named)
+    and when there is no recurrent layer at all.
     """
     explained = []
     for record in records:
         inner = record.wrapped or record.class_name
+        shown = record.class_name + (f"({record.wrapped})" if record.wrapped else "")
         if inner in UNSUPPORTED_RECURRENT:
-            shown = record.class_name + (f"({record.wrapped})" if record.wrapped else "")
-            raise UnsupportedModel(f"layer {record.path!r} is a {shown}: not supported yet "
-                                   "(only LSTM and Bidirectional(LSTM) are)")
-        if inner == "LSTM" and record.class_name in ("LSTM", "Bidirectional"):
+            raise UnsupportedModel(f"layer {record.path!r} is a {shown}: not supported (LSTM, "
+                                   "GRU and SimpleRNN are, plain or in Bidirectional)")
+        if inner in RNN_CONFIGS and record.class_name in (*RNN_CONFIGS, "Bidirectional"):
             explained.append(_explain_one(record))
-        elif inner == "LSTM":
-            raise UnsupportedModel(f"layer {record.path!r} wraps an LSTM in "
-                                   f"{record.class_name}: not supported yet")
+        elif inner in RNN_CONFIGS:
+            raise UnsupportedModel(f"layer {record.path!r} wraps a {inner} in "
+                                   f"{record.class_name}: not supported")
     if not explained:
-        raise UnsupportedModel("the model has no LSTM or Bidirectional(LSTM) layer to explain")
+        raise UnsupportedModel("the model has no LSTM, GRU or SimpleRNN layer (plain or in "
+                               "Bidirectional) to explain")
     return explained
 
 
 def _explain_one(record: LayerRecord) -> Explained:
-    config = record.config
-    bidirectional = record.class_name == "Bidirectional"
-    lstm_config = config["layer"]["config"] if bidirectional else config
     weights = [np.asarray(w) for w in record.weights]
-    per_direction = len(weights) // 2 if bidirectional else len(weights)
-    directions = ({"forward": weights[:per_direction], "backward": weights[per_direction:]}
-                  if bidirectional else {"forward": weights})
-    units, input_dim = int(lstm_config["units"]), int(weights[0].shape[0])
-    use_bias = bool(lstm_config.get("use_bias", True))
-    expected_shapes = shapes.lstm_weight_shapes(input_dim, units, use_bias=use_bias)
+    if not weights or weights[0].ndim != 2:
+        raise UnsupportedModel(f"layer {record.path!r}: expected a kernel (input_dim, ...) "
+                               f"first, got shapes {[w.shape for w in weights]}")
+    input_dim = int(weights[0].shape[0])
+    try:
+        if record.class_name == "Bidirectional":
+            config: RNNConfig | BidirectionalConfig = BidirectionalConfig.from_keras_config(
+                record.config, input_dim=input_dim)
+        else:
+            config = RNN_CONFIGS[record.class_name].from_keras_config(record.config,
+                                                                     input_dim=input_dim)
+    except (NotImplementedError, ValueError, TypeError) as error:
+        raise UnsupportedModel(f"layer {record.path!r}: {error}") from error
+    layer, cell = config.recurrent, config.cell
+    twice = isinstance(config, BidirectionalConfig)
+    expected_shapes = cell.weight_shapes(input_dim, layer.units, use_bias=layer.use_bias,
+                                         **layer.cell_options)
     actual_shapes = [tuple(w.shape) for w in weights]
-    if actual_shapes != expected_shapes * (2 if bidirectional else 1):
+    if actual_shapes != expected_shapes * (2 if twice else 1):
         raise UnsupportedModel(f"layer {record.path!r}: weight shapes {actual_shapes} do not "
-                               f"follow the LSTM formula {expected_shapes}")
-    single = shapes.lstm_param_count(input_dim, units, use_bias=use_bias)
-    bias_term = " + 1" if use_bias else ""
-    twice = "2 * " if bidirectional else ""
-    formula = (f"{twice}4u(d + u{bias_term}) = "
-               f"{twice}4*{units}*({input_dim} + {units}{bias_term})")
+                               f"follow the {cell.name} formula {expected_shapes}")
+    split = config.direction_weights(weights)
+    directions = (dict(zip(("forward", "backward"), split, strict=True)) if twice
+                  else {"forward": split[0]})
+    # The count from the formula's own terms (k blocks, bias rows), independent of the shapes.
+    k, u, d = cell.blocks, layer.units, input_dim
+    bias_terms = (len(cell.bias_rows(layer.cell_options)) or 1) if layer.use_bias else 0
+    single = k * u * (d + u + bias_terms)
+    factor = f"{k}*{u}*" if k > 1 else f"{u}*"
+    numeric = f"{factor}({d} + {u}{f' + {bias_terms}' if bias_terms else ''})"
+    prefix = "2 * " if twice else ""
+    symbolic = cell.param_formula(use_bias=layer.use_bias, **layer.cell_options)
+    expected = single * (2 if twice else 1)
     return Explained(
-        path=record.path, kind="Bidirectional(LSTM)" if bidirectional else "LSTM",
-        units=units, input_dim=input_dim, use_bias=use_bias,
-        activation=str(lstm_config.get("activation", "tanh")),
-        recurrent_activation=str(lstm_config.get("recurrent_activation", "sigmoid")),
-        merge_mode=config.get("merge_mode", "concat") if bidirectional else None,
-        go_backwards=bool(lstm_config.get("go_backwards", False)),
-        directions=directions, param_count=sum(int(w.size) for w in weights),
-        param_formula=f"{formula} = {single * (2 if bidirectional else 1)}",
-        expected_params=single * (2 if bidirectional else 1),
+        path=record.path, config=config, directions=directions,
+        param_count=sum(int(w.size) for w in weights),
+        param_formula=f"{prefix}{symbolic} = {prefix}{numeric} = {expected}",
+        expected_params=expected,
     )
 
 
@@ -158,43 +198,106 @@ def format_text(layers: Sequence[Explained]) -> str:
     """The human-readable explanation printed by ``python -m verify explain``."""
     lines = []
     for layer in layers:
-        extra = f", merge_mode={layer.merge_mode!r}" if layer.kind.startswith("Bi") else ""
-        extra += ", go_backwards=True" if layer.go_backwards else ""
+        options = "".join(f", {name}={value!r}" for name, value in
+                          layer.layer.cell_options.items())
+        bidirectional = isinstance(layer.config, BidirectionalConfig)
+        extra = f", merge_mode={layer.merge_mode!r}" if bidirectional else ""
+        extra += ", go_backwards=True" if layer.layer.go_backwards else ""
+        extra += ", use_bias=False" if not layer.layer.use_bias else ""
         lines.append(f"{layer.path}: {layer.kind}, units u={layer.units}, input features "
-                     f"d={layer.input_dim}, activation={layer.activation!r}, "
-                     f"recurrent_activation={layer.recurrent_activation!r}{extra}")
+                     f"d={layer.input_dim}, activation={layer.layer.activation!r}"
+                     f"{options}{extra}")
         for row in layer.arrays():
             shape = "(" + ", ".join(map(str, row["shape"])) + ("," if len(row["shape"]) == 1
                                                                 else "") + ")"
             lines.append(f"  {row['name']:<27} {shape:<12} = {row['formula']}")
             for block in row["gates"]:
                 lines.append(f"      {block['slice']:<30} → {block['symbol']} "
-                             f"({block['meaning']} gate)")
+                             f"({block['meaning']})")
         check = "✓" if layer.param_count == layer.expected_params else "✗ MISMATCH"
         lines.append(f"  parameters: {layer.param_count} = {layer.param_formula} {check}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
+LAYOUTS = ("keras", "torch", "onnx")
+
+
+def _check_exportable(layer: Explained, layout: str) -> None:
+    """Refuse what the target cannot compute (never export weights for another function)."""
+    if layout == "keras":
+        return
+    allowed = _DEFAULT_ACTIVATIONS[layer.cell.name]
+    recurrent = layer.layer.cell_options.get("recurrent_activation", "sigmoid")
+    target = (f"torch.{layer.cell.torch_module}" if layout == "torch"
+              else f"the ONNX {layer.cell.onnx_operator} operator's defaults")
+    if layer.layer.activation not in allowed or recurrent != "sigmoid":
+        raise ValueError(
+            f"layer {layer.path!r} ({layer.kind}, activation={layer.layer.activation!r}"
+            + (f", recurrent_activation={recurrent!r}" if layer.cell.name != "SimpleRNN" else "")
+            + f") cannot be exported to {layout}: {target} computes activation in "
+            f"{list(allowed)} with sigmoid gates only")
+
+
 def export_arrays(layers: Sequence[Explained], layout: str) -> dict[str, np.ndarray]:
     """Named arrays for an ``.npz``: per layer (by path) and gate, in ``layout`` ``keras``
     (``path/W_i`` …; ``path/forward/W_i`` for Bidirectional), ``torch`` (``path/weight_ih_l0``,
-    ``_reverse`` for the backward direction) or ``onnx`` (``path/W``, ``path/R``, ``path/B``)."""
-    if layout not in ("keras", "torch", "onnx"):
+    ``_reverse`` for the backward direction) or ``onnx`` (``path/W``, ``path/R``, ``path/B``).
+    A layer the target cannot compute (e.g. a GRU with ``reset_after=False`` for torch, a
+    non-default activation) raises ``ValueError`` naming it."""
+    if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of 'keras', 'torch', 'onnx'; got {layout!r}")
     arrays: dict[str, np.ndarray] = {}
     for layer in layers:
+        _check_exportable(layer, layout)
         directions = list(layer.directions.items())
-        if layout == "keras":
-            for direction, weights in directions:
-                prefix = layer.path if len(directions) == 1 else f"{layer.path}/{direction}"
-                arrays |= {f"{prefix}/{name}": value
-                           for name, value in convert.to_named(*weights).items()}
-        elif layout == "torch":
-            for index, (_, weights) in enumerate(directions):
+        options = {"cell": layer.cell, **layer.layer.cell_options}
+        options.pop("recurrent_activation", None)
+        try:
+            if layout == "keras":
+                for direction, weights in directions:
+                    prefix = layer.path if len(directions) == 1 else f"{layer.path}/{direction}"
+                    arrays |= {f"{prefix}/{name}": value
+                               for name, value in convert.to_named(*weights, **options).items()}
+            elif layout == "torch":
+                for index, (_, weights) in enumerate(directions):
+                    arrays |= {f"{layer.path}/{name}": value for name, value in
+                               convert.to_torch(*weights, reverse=index == 1,
+                                                **options).items()}
+            else:
                 arrays |= {f"{layer.path}/{name}": value for name, value in
-                           convert.to_torch(*weights, reverse=index == 1).items()}
-        else:
-            arrays |= {f"{layer.path}/{name}": value for name, value in
-                       convert.to_onnx([weights for _, weights in directions]).items()}
+                           convert.to_onnx([weights for _, weights in directions],
+                                           **options).items()}
+        except ValueError as error:
+            raise ValueError(f"layer {layer.path!r} ({layer.kind}): {error}") from error
     return arrays
+
+
+def export_notes(layers: Sequence[Explained], layout: str) -> list[str]:
+    """What the target needs besides the arrays, one line per layer (module or operator, its
+    direction and attributes)."""
+    notes = []
+    for layer in layers:
+        cell, config = layer.cell, layer.layer
+        bidirectional = len(layer.directions) == 2
+        if layout == "torch":
+            extra = ", bidirectional=True" if bidirectional else ""
+            if cell.name == "SimpleRNN":
+                extra += f", nonlinearity={config.activation!r}"
+            note = (f"torch.{cell.torch_module}({layer.input_dim}, {layer.units}, "
+                    f"batch_first=True{extra})")
+            if config.go_backwards:
+                note += "; feed it the time-reversed sequence (go_backwards=True)"
+        elif layout == "onnx":
+            direction = ("bidirectional" if bidirectional
+                         else "reverse" if config.go_backwards else "forward")
+            attributes = {"hidden_size": layer.units, "direction": direction,
+                          **cell.onnx_attributes(config.cell_options)}
+            if cell.name == "SimpleRNN" and config.activation == "relu":
+                attributes["activations"] = ["Relu"] * (2 if bidirectional else 1)
+            note = f"ONNX {cell.onnx_operator} with " + ", ".join(
+                f"{name}={value!r}" for name, value in attributes.items())
+        else:
+            continue
+        notes.append(f"{layer.path}: {note}")
+    return notes

@@ -34,17 +34,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from verify import _validate, semantics, shapes  # noqa: E402
+from verify import _validate, environment, shapes  # noqa: E402
 from verify.config import (  # noqa: E402
     BidirectionalConfig,
     DenseConfig,
     LayerConfig,
     LSTMConfig,
+    RNNConfig,
     SequentialConfig,
 )
-from verify.explain import LayerRecord  # noqa: E402
+from verify.records import LayerRecord  # noqa: E402
 
-LEGACY_KERAS = semantics.legacy_keras_requested()
+LEGACY_KERAS = environment.legacy_keras_requested()
 
 if LEGACY_KERAS:
     import tf_keras as keras
@@ -63,8 +64,8 @@ if BACKEND == "tensorflow":
         with contextlib.suppress(RuntimeError, ValueError):
             _setter(int(os.environ["TF_NUM_INTRAOP_THREADS"]))
 
-BuildableConfig = LSTMConfig | BidirectionalConfig | SequentialConfig
-_TF_BEFORE_2_14 = BACKEND == "tensorflow" and semantics.major_minor(tf.__version__) < (2, 14)
+BuildableConfig = RNNConfig | BidirectionalConfig | SequentialConfig
+_TF_BEFORE_2_14 = BACKEND == "tensorflow" and environment.major_minor(tf.__version__) < (2, 14)
 
 #: How many built layers the cache keeps (least recently used are dropped first).
 CACHE_SIZE = _validate.positive_int(
@@ -119,24 +120,26 @@ def info() -> KerasInfo:
     )
 
 
-def _make_lstm(config: LSTMConfig) -> Any:
-    return keras.layers.LSTM(**config.to_keras_config())
+def _make_rnn(config: RNNConfig, **extra: Any) -> Any:
+    """``keras.layers.LSTM`` / ``GRU`` / ``SimpleRNN`` for ``config``."""
+    return getattr(keras.layers, config.CELL)(**config.to_keras_config(), **extra)
 
 
 def _make_layer(config: LayerConfig) -> Any:
-    if isinstance(config, LSTMConfig):
-        return _make_lstm(config)
+    if isinstance(config, RNNConfig):
+        return _make_rnn(config)
     if isinstance(config, BidirectionalConfig):
-        return keras.layers.Bidirectional(_make_lstm(config.layer), merge_mode=config.merge_mode)
+        return keras.layers.Bidirectional(_make_rnn(config.layer), merge_mode=config.merge_mode)
     return keras.layers.Dense(**config.to_keras_config())
 
 
 def _make(config: BuildableConfig, stateful_batch_size: int | None = None) -> Any:
     """A built Keras layer, or a built ``Sequential`` model, for ``config``."""
     if stateful_batch_size is not None:
-        if not isinstance(config, LSTMConfig):
-            raise TypeError(f"only an LSTMConfig can be made stateful, got {config!r}")
-        layer = keras.layers.LSTM(**config.to_keras_config(), stateful=True)
+        if not isinstance(config, RNNConfig):
+            raise TypeError(f"only a single recurrent layer (an RNNConfig) can be made "
+                            f"stateful, got {config!r}")
+        layer = _make_rnn(config, stateful=True)
         layer.build((stateful_batch_size, config.timesteps, config.input_dim))
         return layer
     if isinstance(config, SequentialConfig):
@@ -251,8 +254,9 @@ class BuiltLayer:
         """Run the layer with ``training=False``; every output as a NumPy array, in order.
 
         ``x`` is ``(batch, timesteps, input_dim)``; ``mask`` (optional) is a boolean
-        ``(batch, timesteps)`` array; ``initial_state`` (optional) is ``[h0, c0]``, or
-        ``[fwd_h0, fwd_c0, bwd_h0, bwd_c0]`` for Bidirectional, each ``(batch, units)``.
+        ``(batch, timesteps)`` array; ``initial_state`` (optional) is the layer's states
+        (LSTM ``[h0, c0]``, GRU/SimpleRNN ``[h0]``; both directions' for Bidirectional), each
+        ``(batch, units)``.
         """
         return self._run([], x, mask, initial_state)
 
@@ -287,26 +291,13 @@ class BuiltLayer:
             if isinstance(self.config, SequentialConfig):
                 raise ValueError("mask is not accepted by a Sequential model here; "
                                  "put a Masking layer in the model instead")
-            mask = np.asarray(mask)
-            if mask.dtype != np.bool_ or mask.shape != (batch, steps):
-                raise ValueError(f"mask must be a bool array of shape {(batch, steps)}, "
-                                 f"got {_validate.describe(mask)}")
+            mask = _validate.mask_array(mask, batch, steps)
         states: list[np.ndarray] = []
         if initial_state is not None:
             if isinstance(self.config, SequentialConfig):
                 raise ValueError("initial_state is not accepted by a Sequential model")
-            count = 4 if isinstance(self.config, BidirectionalConfig) else 2
-            if isinstance(initial_state, np.ndarray) or not isinstance(initial_state, Sequence) \
-                    or len(initial_state) != count:
-                raise ValueError(f"initial_state must be a list of {count} arrays of shape "
-                                 f"{(batch, self.config.units)}, "
-                                 f"got {_validate.describe(initial_state)}")
-            for index, state in enumerate(initial_state):
-                array = _validate.numeric_array(f"initial_state[{index}]", state)
-                if array.shape != (batch, self.config.units):
-                    raise ValueError(f"initial_state[{index}] must have shape "
-                                     f"{(batch, self.config.units)}, got {array.shape}")
-                states.append(array.astype(np.float32, copy=False))
+            states = [array.astype(np.float32, copy=False) for array in _validate.state_list(
+                initial_state, self.config.state_count, batch, self.config.units)]
         return x.astype(np.float32, copy=False), mask, states
 
     def _function(self, has_mask: bool, state_count: int,
@@ -366,8 +357,9 @@ def _compiled_call_is_wrong(config: BuildableConfig) -> bool:
     if KERAS_MAJOR >= 3 or BACKEND != "tensorflow" or not _TF_BEFORE_2_14:
         return False
     layers = config.layers if isinstance(config, SequentialConfig) else (config,)
-    return any((layer.layer if isinstance(layer, BidirectionalConfig) else layer).activation
-               in ("linear", "gelu") for layer in layers if not isinstance(layer, DenseConfig))
+    return any(isinstance(layer.recurrent, LSTMConfig)
+               and layer.recurrent.activation in ("linear", "gelu")
+               for layer in layers if not isinstance(layer, DenseConfig))
 
 
 def _flatten_shapes(result: Any) -> list[Any]:
@@ -387,7 +379,7 @@ _builds_since_clear = 0
 
 def cache_key(config: BuildableConfig) -> BuildableConfig:
     """The configuration a cached layer is built for: ``timesteps`` dropped where Keras allows."""
-    if isinstance(config, LSTMConfig) and not config.unroll:
+    if isinstance(config, RNNConfig) and not config.unroll:
         return dataclasses.replace(config, timesteps=None)
     if isinstance(config, BidirectionalConfig) and not config.layer.unroll:
         return dataclasses.replace(config, layer=dataclasses.replace(config.layer, timesteps=None))
@@ -402,9 +394,10 @@ def built(config: BuildableConfig) -> BuiltLayer:
     traced graphs and global state that dropping a layer alone leaves behind.
     """
     global _builds_since_clear
-    if not isinstance(config, LSTMConfig | BidirectionalConfig | SequentialConfig):
-        raise TypeError(f"config must be an LSTMConfig, BidirectionalConfig or "
-                        f"SequentialConfig, got {_validate.describe(config)}")
+    if not isinstance(config, RNNConfig | BidirectionalConfig | SequentialConfig):
+        raise TypeError(f"config must be a recurrent layer config (LSTMConfig, GRUConfig, "
+                        f"SimpleRNNConfig), a BidirectionalConfig or a SequentialConfig, "
+                        f"got {_validate.describe(config)}")
     key = cache_key(config)
     if key in _cache:
         _cache.move_to_end(key)
@@ -497,9 +490,10 @@ def input_shapes(model: Any) -> list[tuple[int | None, ...]]:
     return [_shape_tuple(tensor.shape) for tensor in model.inputs]
 
 
-def stateful(config: LSTMConfig, *, batch_size: int) -> BuiltLayer:
-    """A fresh (uncached) ``LSTM(stateful=True)`` for batches of ``batch_size`` rows: each call
-    starts from the states the previous call ended with, until :func:`reset_states`."""
+def stateful(config: RNNConfig, *, batch_size: int) -> BuiltLayer:
+    """A fresh (uncached) recurrent layer with ``stateful=True`` for batches of ``batch_size``
+    rows: each call starts from the states the previous call ended with, until
+    :func:`reset_states`."""
     batch_size = _validate.positive_int("batch_size", batch_size)
     return BuiltLayer(config, stateful_batch_size=batch_size)
 

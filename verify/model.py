@@ -1,9 +1,10 @@
 """``verify.predict``: a NumPy forward of a whole Keras model, from its ``get_config()`` and its
 layers' ``get_weights()`` only (no Keras call), giving what ``model.predict`` gives.
 
-Supported layers: InputLayer, LSTM, Bidirectional(LSTM), Dense, RepeatVector, Masking (with
-Keras's mask propagation), Dropout/SpatialDropout1D/GaussianNoise/GaussianDropout (identity at
-inference), Activation, TimeDistributed(Dense), Flatten and Reshape; Sequential and functional
+Supported layers: InputLayer, LSTM, GRU, SimpleRNN, Bidirectional of each, Dense, RepeatVector,
+Masking (with Keras's mask propagation), Dropout/SpatialDropout1D/GaussianNoise/
+GaussianDropout (identity at inference), Activation, TimeDistributed(Dense), Flatten and
+Reshape; Sequential and functional
 models (Keras 2 and Keras 3 config formats), several inputs and outputs (e.g.
 ``return_state``), and the ``NotEqual``/``Any`` operations Keras 3 records for a Masking mask.
 Any other layer raises ``NotImplementedError`` naming its class and its name in the model.
@@ -19,7 +20,8 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from verify import _validate, reference
-from verify.config import BidirectionalConfig, LSTMConfig
+from verify.cells.base import finite
+from verify.config import RNN_CONFIGS, BidirectionalConfig, RNNConfig, config_class
 from verify.semantics import Semantics, resolve
 
 Tensor = tuple[np.ndarray, np.ndarray | None]  # a value and its Keras mask (or None)
@@ -122,7 +124,7 @@ def _model_inputs(x: Any, count: int, dtype: np.dtype[Any]) -> list[np.ndarray]:
     for index, array in enumerate(arrays):
         name = "x" if count == 1 else f"x[{index}]"
         value = _validate.numeric_array(name, array, min_ndim=1).astype(dtype)
-        checked.append(reference._finite(name, value))
+        checked.append(finite(name, value))
     return checked
 
 
@@ -257,34 +259,22 @@ def _explicit_mask(keywords: Mapping[str, Any], propagated: np.ndarray | None) -
 
 def _recurrent(layer: Mapping[str, Any], model: Any, arguments: list[Any],
                keywords: dict[str, Any], context: _Context) -> list[Tensor]:
+    """LSTM, GRU, SimpleRNN and Bidirectional of any of them: :func:`reference.outputs`."""
     (x, mask), *extra = arguments
     mask = _explicit_mask(keywords, mask)
     states = keywords.get("initial_state") or extra or None
     initial_state = None if states is None else [state[0] for state in states]
-    weights = _weights(model, layer, context)
-    if layer["class_name"] == "LSTM":
-        config: LSTMConfig | BidirectionalConfig = LSTMConfig.from_keras_config(
+    kind = str(layer["class_name"])
+    if kind == "Bidirectional":
+        config: RNNConfig | BidirectionalConfig = BidirectionalConfig.from_keras_config(
             layer["config"], input_dim=x.shape[-1])
     else:
-        config = BidirectionalConfig.from_keras_config(layer["config"], input_dim=x.shape[-1])
-    lstm = config.layer if isinstance(config, BidirectionalConfig) else config
-    options: dict[str, Any] = {"activation": lstm.activation,
-                               "recurrent_activation": lstm.recurrent_activation,
-                               "semantics": context.semantics, "dtype": context.dtype}
+        config = config_class(kind).from_keras_config(layer["config"], input_dim=x.shape[-1])
     mask_array = None if mask is None else np.asarray(mask, dtype=bool)
-    if isinstance(config, BidirectionalConfig):
-        half = len(weights) // 2
-        result = reference.bidirectional(
-            x, weights[:half], weights[half:], merge_mode=config.merge_mode,
-            return_sequences=lstm.return_sequences, return_state=lstm.return_state,
-            mask=mask_array, initial_state=initial_state, **options)
-    else:
-        result = reference.lstm(
-            x, *weights, return_sequences=lstm.return_sequences, return_state=lstm.return_state,
-            go_backwards=lstm.go_backwards, mask=mask_array, initial_state=initial_state,
-            zero_output_for_mask=lstm.zero_output_for_mask, **options)
-    values = result if isinstance(result, list) else [result]
-    output_mask = mask_array if lstm.return_sequences else None
+    values = reference.outputs(config, _weights(model, layer, context), x, mask=mask_array,
+                               initial_state=initial_state, semantics=context.semantics,
+                               dtype=context.dtype)
+    output_mask = mask_array if config.recurrent.return_sequences else None
     sequences = 2 if isinstance(config, BidirectionalConfig) and config.merge_mode is None else 1
     return [(value, output_mask if index < sequences else None)
             for index, value in enumerate(values)]
@@ -388,7 +378,7 @@ _Handler = Callable[[Mapping[str, Any], Any, list[Any], dict[str, Any], _Context
                     list[Tensor]]
 _HANDLERS: dict[str, _Handler] = {
     "InputLayer": _input,
-    "LSTM": _recurrent,
+    **dict.fromkeys(RNN_CONFIGS, _recurrent),
     "Bidirectional": _recurrent,
     "Dense": _dense,
     "TimeDistributed": _time_distributed,

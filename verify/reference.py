@@ -1,11 +1,13 @@
-"""The NumPy reference LSTM: exactly what Keras computes, written like the step equations.
+"""The NumPy reference for Keras's recurrent layers: exactly what Keras computes.
 
-One step, with ``ra`` the recurrent activation and ``act`` the activation::
+One loop (:func:`_run`) serves every cell kind (:mod:`verify.cells`: LSTM, GRU, SimpleRNN)
+and every option Keras has around the cell: masks, ``go_backwards``, initial and carried
+(stateful) states, ``return_sequences``/``return_state``, ``zero_output_for_mask`` and
+Bidirectional merging. The step equations live in each cell's module.
 
-    z = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias ; z_i, z_f, z_c, z_o = split(z)
-    i = ra(z_i); f = ra(z_f); o = ra(z_o)
-    c_t = f * c_{t-1} + i * act(z_c)
-    h_t = o * act(c_t)
+Public entry points: :func:`lstm`, :func:`gru`, :func:`simple_rnn` (thin named wrappers of
+:func:`rnn`), :func:`bidirectional`, :class:`Stateful` (and :class:`StatefulLSTM`), and
+:func:`outputs`, which runs any :mod:`verify.config` layer configuration.
 
 Float64 by default (``dtype=`` to compute in another float type), framework-free, vectorised
 over the batch, with the input projection of all steps done in one matmul. Where Keras
@@ -26,25 +28,18 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
-from verify import _validate, gates
-from verify.config import MERGE_MODES
+from verify import _validate, cells
+from verify.cells.base import CellWeights, finite
+from verify.config import MERGE_MODES, BidirectionalConfig, RNNConfig
 from verify.semantics import Semantics, resolve
 
 Outputs = np.ndarray | list[np.ndarray]
-
-
-def _finite(name: str, array: np.ndarray) -> np.ndarray:
-    if not np.isfinite(array).all():
-        where = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-        raise ValueError(f"{name} contains {float(array[where])!r} at index {where}; the "
-                         "reference accepts finite values only (NaN and infinity are refused)")
-    return array
 
 
 def _float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
@@ -57,124 +52,103 @@ def _float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     return resolved
 
 
-class _Weights:
-    """Validated ``kernel (d, 4u)``, ``recurrent_kernel (u, 4u)``, ``bias (4u,)`` or ``None``."""
-
-    def __init__(self, kernel: Any, recurrent_kernel: Any, bias: Any, *, input_dim: int,
-                 dtype: np.dtype[Any], prefix: str = "") -> None:
-        recurrent = _validate.numeric_array(f"{prefix}recurrent_kernel", recurrent_kernel)
-        if recurrent.ndim != 2 or recurrent.shape[0] < 1 or recurrent.shape[1] != \
-                4 * recurrent.shape[0]:
-            raise ValueError(f"{prefix}recurrent_kernel must have shape (units, 4 * units), "
-                             f"got {recurrent.shape}")
-        units = recurrent.shape[0]
-        kernel = _validate.numeric_array(f"{prefix}kernel", kernel)
-        if kernel.shape != (input_dim, 4 * units):
-            raise ValueError(f"{prefix}kernel must have shape (input_dim, 4 * units) = "
-                             f"{(input_dim, 4 * units)} for x's {input_dim} features and "
-                             f"{prefix}recurrent_kernel's {units} units, got {kernel.shape}")
-        self.units = units
-        self.kernel = _finite(f"{prefix}kernel", kernel.astype(dtype))
-        self.recurrent_kernel = _finite(f"{prefix}recurrent_kernel", recurrent.astype(dtype))
-        self.bias = None
-        if bias is not None:
-            bias = _validate.numeric_array(f"{prefix}bias", bias)
-            if bias.shape != (4 * units,):
-                raise ValueError(f"{prefix}bias must have shape (4 * units,) = {(4 * units,)}, "
-                                 f"got {bias.shape}")
-            self.bias = _finite(f"{prefix}bias", bias.astype(dtype))
-
-
 def _inputs(x: Any, dtype: np.dtype[Any]) -> np.ndarray:
     x = _validate.numeric_array("x", x)
     if x.ndim != 3 or 0 in x.shape:
         raise ValueError(f"x must have shape (batch, timesteps, features) with every size "
                          f">= 1, got {x.shape}")
-    return _finite("x", x.astype(dtype))
-
-
-def _mask(mask: Any, batch: int, steps: int) -> np.ndarray | None:
-    if mask is None:
-        return None
-    array = np.asarray(mask)
-    if array.dtype != np.bool_ or array.shape != (batch, steps):
-        raise ValueError(f"mask must be a bool array of shape (batch, timesteps) = "
-                         f"{(batch, steps)}, got {_validate.describe(mask)}")
-    return array
+    return finite("x", x.astype(dtype))
 
 
 def _states(initial_state: Any, count: int, batch: int, units: int,
             dtype: np.dtype[Any]) -> list[np.ndarray]:
     if initial_state is None:
         return [np.zeros((batch, units), dtype)] * count
-    if isinstance(initial_state, np.ndarray) or not isinstance(initial_state, Sequence) \
-            or len(initial_state) != count:
-        raise ValueError(f"initial_state must be a list of {count} arrays of shape "
-                         f"(batch, units) = {(batch, units)}, "
-                         f"got {_validate.describe(initial_state)}")
-    states = []
-    for index, state in enumerate(initial_state):
-        array = _validate.numeric_array(f"initial_state[{index}]", state)
-        if array.shape != (batch, units):
-            raise ValueError(f"initial_state[{index}] must have shape (batch, units) = "
-                             f"{(batch, units)}, got {array.shape}")
-        states.append(_finite(f"initial_state[{index}]", array.astype(dtype)))
-    return states
+    return [finite(f"initial_state[{index}]", array.astype(dtype)) for index, array in
+            enumerate(_validate.state_list(initial_state, count, batch, units))]
 
 
-def _run(x: np.ndarray, weights: _Weights, *, semantics: Semantics, activation: str,
-         recurrent_activation: str, go_backwards: bool, mask: np.ndarray | None,
-         h0: np.ndarray, c0: np.ndarray,
-         zero_output_for_mask: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every step's output (in processing order), and the final ``h`` and ``c``."""
-    act = semantics.activation(activation)
-    gate_activation = semantics.activation(recurrent_activation)
-    units = weights.units
-    # Columns reordered to i, f, o, c so that one activation call covers the three gates.
-    columns = np.concatenate([np.arange(4 * units)[gates.block(gate, units)]
-                              for gate in ("i", "f", "o", "c")])
+class _Options:
+    """A cell kind with validated options, activations and dtype: what every direction of one
+    call shares."""
+
+    def __init__(self, cell: str | cells.Cell, activation: Any, semantics: Any,
+                 dtype: DTypeLike, options: Mapping[str, Any]) -> None:
+        self.cell = cells.get(cell)
+        self.semantics = resolve(semantics)
+        self.dtype = _float_dtype(dtype)
+        self.options = self.cell.options(options)
+        functions = {}
+        names = {"activation": activation}
+        if "recurrent_activation" in self.options:
+            names["recurrent_activation"] = self.options["recurrent_activation"]
+        for name, value in names.items():
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be an activation name (str), "
+                                f"got {_validate.describe(value)}")
+            try:
+                functions[name] = self.semantics.activation(value)
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
+        for name, value in self.options.items():
+            if isinstance(self.cell.option_defaults[name], bool):
+                _validate.boolean(name, value)
+        self.activation = functions["activation"]
+        self.recurrent_activation = functions.get("recurrent_activation")
+
+    def weights(self, arrays: Sequence[Any], *, input_dim: int | None,
+                prefix: str = "") -> CellWeights:
+        if isinstance(arrays, np.ndarray) or not isinstance(arrays, Sequence) \
+                or len(arrays) not in (2, 3):
+            raise ValueError(f"{prefix or 'weights'} must be [kernel, recurrent_kernel] or "
+                             f"[kernel, recurrent_kernel, bias], got {_validate.describe(arrays)}")
+        bias = arrays[2] if len(arrays) == 3 else None
+        return self.cell.check_weights(arrays[0], arrays[1], bias, input_dim=input_dim,
+                                       dtype=self.dtype, options=self.options,
+                                       prefix=f"{prefix}: " if prefix else "")
+
+    def stepper(self, weights: CellWeights) -> cells.Stepper:
+        return self.cell.stepper(weights, activation=self.activation,
+                                 recurrent_activation=self.recurrent_activation,
+                                 options=self.options)
+
+
+def _run(x: np.ndarray, stepper: cells.Stepper, *, semantics: Semantics, go_backwards: bool,
+         mask: np.ndarray | None, states: list[np.ndarray],
+         zero_output_for_mask: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Every step's output (in processing order), and the final states."""
     order = slice(None, None, -1) if go_backwards else slice(None)
     # Every step's x_t @ kernel in one matmul, time-major so that each step reads one block.
-    projected = np.swapaxes(x[:, order], 0, 1) @ weights.kernel[:, columns]
-    if weights.bias is not None:
-        projected += weights.bias[columns]
-    recurrent = np.ascontiguousarray(weights.recurrent_kernel[:, columns])
+    projected = stepper.project(np.swapaxes(x[:, order], 0, 1))
     kept = None if mask is None else mask[:, order, None]
-    h, c = h0, c0
+    h0 = states[0]
     output = h0 if semantics.masked_output == "carried_state" else np.zeros_like(h0)
-    outputs = np.empty((*x.shape[:2], units), dtype=x.dtype)
-    z = np.empty((x.shape[0], 4 * units), dtype=x.dtype)
+    outputs = np.empty((*x.shape[:2], h0.shape[1]), dtype=x.dtype)
     for t in range(x.shape[1]):
-        np.matmul(h, recurrent, out=z)
-        z += projected[t]
-        gated = gate_activation(z[:, :3 * units])
-        i, f, o = gated[:, :units], gated[:, units:2 * units], gated[:, 2 * units:]
-        c_t = f * c
-        c_t += i * act(z[:, 3 * units:])
-        h_t = o * act(c_t)
+        new = stepper.step(projected[t], states)
         if kept is None:
-            h, c, output = h_t, c_t, h_t
+            states, output = new, new[0]
         else:
             keep = kept[:, t]
-            h, c = np.where(keep, h_t, h), np.where(keep, c_t, c)
+            states = [np.where(keep, value, old) for value, old in zip(new, states, strict=True)]
             if zero_output_for_mask:
-                output = np.where(keep, h_t, 0.0)
+                output = np.where(keep, new[0], 0.0)
             elif semantics.masked_output == "previous_output":
-                output = np.where(keep, h_t, output)
+                output = np.where(keep, new[0], output)
             else:
-                output = h
+                output = states[0]
         outputs[:, t] = output
-    return outputs, h, c
+    return outputs, states
 
 
-def lstm(
+def rnn(
+    cell: str | cells.Cell,
     x: Any,
     kernel: Any,
     recurrent_kernel: Any,
     bias: Any = None,
     *,
     activation: str = "tanh",
-    recurrent_activation: str = "sigmoid",
     return_sequences: bool = False,
     return_state: bool = False,
     go_backwards: bool = False,
@@ -183,55 +157,66 @@ def lstm(
     zero_output_for_mask: bool = False,
     semantics: Semantics | str | None = None,
     dtype: DTypeLike = np.float64,
+    **cell_options: Any,
 ) -> Outputs:
-    """What ``keras.layers.LSTM`` returns for ``x`` of shape ``(batch, timesteps, features)``.
+    """What a Keras recurrent layer of kind ``cell`` (``"LSTM"``, ``"GRU"``, ``"SimpleRNN"``)
+    returns for ``x`` of shape ``(batch, timesteps, features)``.
 
     Weights are ``get_weights()``'s arrays. Returns the last output ``(batch, units)``, or every
     output ``(batch, timesteps, units)`` with ``return_sequences`` (in processing order: reversed
-    in time with ``go_backwards``), or ``[output, h, c]`` with ``return_state``. ``mask`` is a
-    bool ``(batch, timesteps)`` array, ``True`` where a step counts: masked steps carry the
-    state unchanged, and their output follows ``zero_output_for_mask`` and ``semantics``.
-    ``initial_state`` is ``[h0, c0]``, each ``(batch, units)``.
+    in time with ``go_backwards``), or ``[output, *states]`` with ``return_state`` (LSTM
+    ``[output, h, c]``, GRU and SimpleRNN ``[output, h]``). ``mask`` is a bool
+    ``(batch, timesteps)`` array, ``True`` where a step counts: masked steps carry the state
+    unchanged, and their output follows ``zero_output_for_mask`` and ``semantics``.
+    ``initial_state`` is the list of states, each ``(batch, units)``. ``cell_options`` are the
+    cell's own (``recurrent_activation``; GRU ``reset_after``).
     """
-    resolved_dtype = _float_dtype(dtype)
-    options = _Options(activation, recurrent_activation, semantics, resolved_dtype)
-    x = _inputs(x, resolved_dtype)
-    weights = _Weights(kernel, recurrent_kernel, bias, input_dim=x.shape[2],
-                       dtype=resolved_dtype)
-    mask = _mask(mask, *x.shape[:2])
-    h0, c0 = _states(initial_state, 2, x.shape[0], weights.units, resolved_dtype)
-    outputs, h, c = _run(
-        x, weights, semantics=options.semantics, activation=options.activation,
-        recurrent_activation=options.recurrent_activation,
-        go_backwards=_validate.boolean("go_backwards", go_backwards), mask=mask, h0=h0, c0=c0,
+    options = _Options(cell, activation, semantics, dtype, cell_options)
+    x = _inputs(x, options.dtype)
+    weights = options.weights([kernel, recurrent_kernel, *([] if bias is None else [bias])],
+                              input_dim=x.shape[2])
+    outputs, states = _run(
+        x, options.stepper(weights), semantics=options.semantics,
+        go_backwards=_validate.boolean("go_backwards", go_backwards),
+        mask=_validate.mask_array(mask, *x.shape[:2]),
+        states=_states(initial_state, len(options.cell.states), x.shape[0], weights.units,
+                       options.dtype),
         zero_output_for_mask=_validate.boolean("zero_output_for_mask", zero_output_for_mask),
     )
     output = outputs if _validate.boolean("return_sequences", return_sequences) else outputs[:, -1]
-    return [output, h, c] if _validate.boolean("return_state", return_state) else output
+    return [output, *states] if _validate.boolean("return_state", return_state) else output
 
 
-class _Options:
-    """Validated cell options shared by :func:`lstm`, :func:`bidirectional` and
-    :class:`StatefulLSTM`."""
-
-    def __init__(self, activation: Any, recurrent_activation: Any,
-                 semantics: Semantics | str | None, dtype: np.dtype[Any]) -> None:
-        self.semantics = resolve(semantics)
-        for name, value in (("activation", activation),
-                            ("recurrent_activation", recurrent_activation)):
-            if not isinstance(value, str):
-                raise TypeError(f"{name} must be an activation name (str), "
-                                f"got {_validate.describe(value)}")
-            try:
-                self.semantics.activation(value)
-            except ValueError as error:
-                raise ValueError(f"{name}: {error}") from None
-        self.activation = activation
-        self.recurrent_activation = recurrent_activation
-        self.dtype = dtype
+def lstm(x: Any, kernel: Any, recurrent_kernel: Any, bias: Any = None, *,
+         activation: str = "tanh", recurrent_activation: str = "sigmoid",
+         **options: Any) -> Outputs:
+    """What ``keras.layers.LSTM`` returns (see :func:`rnn` for every option); ``initial_state``
+    is ``[h0, c0]`` and ``return_state`` gives ``[output, h, c]``."""
+    return rnn("LSTM", x, kernel, recurrent_kernel, bias, activation=activation,
+               recurrent_activation=recurrent_activation, **options)
 
 
-_CELL_OPTIONS = frozenset({"activation", "recurrent_activation", "semantics", "dtype"})
+def gru(x: Any, kernel: Any, recurrent_kernel: Any, bias: Any = None, *,
+        activation: str = "tanh", recurrent_activation: str = "sigmoid",
+        reset_after: bool = True, **options: Any) -> Outputs:
+    """What ``keras.layers.GRU`` returns (see :func:`rnn`). ``bias`` is ``(2, 3u)`` with
+    ``reset_after=True`` (Keras's default: the reset gate multiplies the recurrent term after
+    the matmul, recurrent bias included) or ``(3u,)`` with ``reset_after=False`` (``r * h``
+    before the matmul); ``initial_state`` is ``[h0]``, ``return_state`` gives ``[output, h]``."""
+    return rnn("GRU", x, kernel, recurrent_kernel, bias, activation=activation,
+               recurrent_activation=recurrent_activation, reset_after=reset_after, **options)
+
+
+def simple_rnn(x: Any, kernel: Any, recurrent_kernel: Any, bias: Any = None, *,
+               activation: str = "tanh", **options: Any) -> Outputs:
+    """What ``keras.layers.SimpleRNN`` returns (see :func:`rnn`): ``h_t = act(x_t W + h U + b)``;
+    ``initial_state`` is ``[h0]``, ``return_state`` gives ``[output, h]``."""
+    return rnn("SimpleRNN", x, kernel, recurrent_kernel, bias, activation=activation,
+               **options)
+
+
+_BIDIRECTIONAL_OPTIONS = frozenset({"cell", "activation", "semantics", "dtype",
+                                    "recurrent_activation", "reset_after"})
 
 
 def bidirectional(
@@ -246,64 +231,55 @@ def bidirectional(
     initial_state: Sequence[Any] | None = None,
     **cell_options: Any,
 ) -> Outputs:
-    """What ``keras.layers.Bidirectional(LSTM(...), merge_mode=...)`` returns.
+    """What ``keras.layers.Bidirectional(<cell>(...), merge_mode=...)`` returns.
 
     ``forward_weights`` / ``backward_weights`` are the first and second halves of the layer's
     ``get_weights()`` (``[kernel, recurrent_kernel, bias]`` or without bias). The backward
     direction reads the sequence from the end; with ``return_sequences`` its outputs are
     flipped back to time order before merging. Both directions use
     ``zero_output_for_mask = return_sequences``, as Keras forces. ``initial_state`` is
-    ``[fwd_h0, fwd_c0, bwd_h0, bwd_c0]``. ``return_state`` gives
-    ``[merged, fwd_h, fwd_c, bwd_h, bwd_c]``; ``merge_mode=None`` gives the two directions
-    instead of ``merged``. ``cell_options``: ``activation``, ``recurrent_activation``,
-    ``semantics``, ``dtype``.
+    ``[*fwd_states, *bwd_states]`` (LSTM ``[fwd_h0, fwd_c0, bwd_h0, bwd_c0]``). ``return_state``
+    gives ``[merged, *fwd_states, *bwd_states]``; ``merge_mode=None`` gives the two directions
+    instead of ``merged``. ``cell_options``: ``cell`` (default ``"LSTM"``), ``activation``,
+    ``recurrent_activation``, ``reset_after`` (GRU), ``semantics``, ``dtype``.
     """
-    unknown = set(cell_options) - _CELL_OPTIONS
+    unknown = set(cell_options) - _BIDIRECTIONAL_OPTIONS
     if unknown:
         raise TypeError(f"bidirectional() got unexpected options {sorted(unknown)}; cell options "
-                        f"are {sorted(_CELL_OPTIONS)} (zero_output_for_mask is forced to "
-                        "return_sequences and go_backwards is set per direction, as in Keras)")
+                        f"are {sorted(_BIDIRECTIONAL_OPTIONS)} (zero_output_for_mask is forced "
+                        "to return_sequences and go_backwards is set per direction, as in Keras)")
     _validate.one_of("merge_mode", merge_mode, MERGE_MODES)
-    dtype = _float_dtype(cell_options.get("dtype", np.float64))
-    options = _Options(cell_options.get("activation", "tanh"),
-                       cell_options.get("recurrent_activation", "sigmoid"),
-                       cell_options.get("semantics"), dtype)
-    x = _inputs(x, dtype)
+    cell = cells.get(cell_options.pop("cell", "LSTM"))
+    options = _Options(cell, cell_options.pop("activation", "tanh"),
+                       cell_options.pop("semantics", None),
+                       cell_options.pop("dtype", np.float64), cell_options)
+    x = _inputs(x, options.dtype)
     sequences = _validate.boolean("return_sequences", return_sequences)
-    directions = []
-    for label, weights in (("forward_weights", forward_weights),
-                           ("backward_weights", backward_weights)):
-        if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence) \
-                or len(weights) not in (2, 3):
-            raise ValueError(f"{label} must be [kernel, recurrent_kernel] or [kernel, "
-                             f"recurrent_kernel, bias], got {_validate.describe(weights)}")
-        directions.append(_Weights(weights[0], weights[1],
-                                   weights[2] if len(weights) == 3 else None,
-                                   input_dim=x.shape[2], dtype=dtype, prefix=f"{label}: "))
-    forward, backward = directions
+    forward = options.weights(forward_weights, input_dim=x.shape[2], prefix="forward_weights")
+    backward = options.weights(backward_weights, input_dim=x.shape[2],
+                               prefix="backward_weights")
     if forward.units != backward.units:
         raise ValueError(f"forward and backward weights must have the same units, got "
                          f"{forward.units} and {backward.units}")
-    mask = _mask(mask, *x.shape[:2])
-    states = _states(initial_state, 4, x.shape[0], forward.units, dtype)
+    mask = _validate.mask_array(mask, *x.shape[:2])
+    count = len(cell.states)
+    states = _states(initial_state, 2 * count, x.shape[0], forward.units, options.dtype)
     results = []
-    for direction, go_backwards, (h0, c0) in ((forward, False, states[:2]),
-                                              (backward, True, states[2:])):
-        outputs, h, c = _run(
-            x, direction, semantics=options.semantics, activation=options.activation,
-            recurrent_activation=options.recurrent_activation, go_backwards=go_backwards,
-            mask=mask, h0=h0, c0=c0, zero_output_for_mask=sequences,
-        )
+    for direction, go_backwards, initial in ((forward, False, states[:count]),
+                                             (backward, True, states[count:])):
+        outputs, final = _run(x, options.stepper(direction), semantics=options.semantics,
+                              go_backwards=go_backwards, mask=mask, states=initial,
+                              zero_output_for_mask=sequences)
         # The backward direction's sequence is flipped back to time order before merging.
         in_time_order = outputs[:, ::-1] if go_backwards else outputs
-        results.append((in_time_order if sequences else outputs[:, -1], h, c))
-    (y_forward, fwd_h, fwd_c), (y_backward, bwd_h, bwd_c) = results
+        results.append((in_time_order if sequences else outputs[:, -1], final))
+    (y_forward, forward_states), (y_backward, backward_states) = results
     merged: list[np.ndarray] = (
         [y_forward, y_backward] if merge_mode is None else [merge(y_forward, y_backward,
                                                                   merge_mode)]
     )
     if _validate.boolean("return_state", return_state):
-        return [*merged, fwd_h, fwd_c, bwd_h, bwd_c]
+        return [*merged, *forward_states, *backward_states]
     return merged[0] if merge_mode is not None else merged
 
 
@@ -321,32 +297,53 @@ def merge(forward: np.ndarray, backward: np.ndarray, merge_mode: str) -> np.ndar
                      f"got {merge_mode!r}")
 
 
-class StatefulLSTM:
-    """An LSTM with ``stateful=True``: each call starts from the state the previous call ended
-    with (per batch row), as Keras does for consecutive batches of one stream.
+def outputs(config: RNNConfig | BidirectionalConfig, weights: Sequence[Any], x: Any, *,
+            mask: Any = None, initial_state: Sequence[Any] | None = None,
+            semantics: Semantics | str | None = None,
+            dtype: DTypeLike = np.float64) -> list[np.ndarray]:
+    """What the Keras layer described by ``config`` returns, as a list in Keras's output order:
+    the one entry point from a configuration (:mod:`verify.config`) to the reference."""
+    layer = config.recurrent
+    common: dict[str, Any] = {
+        "activation": layer.activation, "return_sequences": layer.return_sequences,
+        "return_state": layer.return_state, "mask": mask, "initial_state": initial_state,
+        "semantics": semantics, "dtype": dtype, **layer.cell_options}
+    if isinstance(config, BidirectionalConfig):
+        forward, backward = config.direction_weights(weights)
+        result = bidirectional(x, forward, backward, cell=layer.cell,
+                               merge_mode=config.merge_mode, **common)
+    elif isinstance(config, RNNConfig):
+        result = rnn(layer.cell, x, *weights, go_backwards=layer.go_backwards,
+                     zero_output_for_mask=layer.zero_output_for_mask, **common)
+    else:
+        raise TypeError(f"config must be a recurrent layer config (RNN or Bidirectional), "
+                        f"got {_validate.describe(config)}")
+    return result if isinstance(result, list) else [result]
+
+
+class Stateful:
+    """A recurrent layer with ``stateful=True``: each call starts from the state the previous
+    call ended with (per batch row), as Keras does for consecutive batches of one stream.
 
     >>> import numpy as np
-    >>> layer = StatefulLSTM(np.zeros((1, 4)), np.zeros((1, 4)), np.ones(4), batch_size=1)
+    >>> layer = Stateful("GRU", np.zeros((1, 3)), np.zeros((1, 3)), batch_size=1)
     >>> first = layer(np.ones((1, 3, 1)))
     >>> [state.shape for state in layer.states]
-    [(1, 1), (1, 1)]
+    [(1, 1)]
     >>> layer.reset_states()  # back to zeros, as Keras's reset_state(s)
     """
 
-    def __init__(self, kernel: Any, recurrent_kernel: Any, bias: Any = None, *,
-                 batch_size: int, activation: str = "tanh",
-                 recurrent_activation: str = "sigmoid", return_sequences: bool = False,
-                 return_state: bool = False, go_backwards: bool = False,
-                 zero_output_for_mask: bool = False, semantics: Semantics | str | None = None,
-                 dtype: DTypeLike = np.float64) -> None:
+    def __init__(self, cell: str | cells.Cell, kernel: Any, recurrent_kernel: Any,
+                 bias: Any = None, *, batch_size: int, activation: str = "tanh",
+                 return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, zero_output_for_mask: bool = False,
+                 semantics: Semantics | str | None = None, dtype: DTypeLike = np.float64,
+                 **cell_options: Any) -> None:
         self.batch_size = _validate.positive_int("batch_size", batch_size)
-        resolved = _float_dtype(dtype)
-        self._options = _Options(activation, recurrent_activation, semantics, resolved)
-        kernel = _validate.numeric_array("kernel", kernel)
-        if kernel.ndim != 2:
-            raise ValueError(f"kernel must have shape (input_dim, 4 * units), got {kernel.shape}")
-        self._weights = _Weights(kernel, recurrent_kernel, bias, input_dim=kernel.shape[0],
-                                 dtype=resolved)
+        self._options = _Options(cell, activation, semantics, dtype, cell_options)
+        self._weights = self._options.weights(
+            [kernel, recurrent_kernel, *([] if bias is None else [bias])], input_dim=None)
+        self._stepper = self._options.stepper(self._weights)
         self._flags = {name: _validate.boolean(name, value) for name, value in (
             ("return_sequences", return_sequences), ("return_state", return_state),
             ("go_backwards", go_backwards), ("zero_output_for_mask", zero_output_for_mask))}
@@ -354,25 +351,51 @@ class StatefulLSTM:
         self.reset_states()
 
     def reset_states(self, states: Sequence[Any] | None = None) -> None:
-        """Set ``[h, c]`` (zeros when ``states`` is ``None``)."""
-        self.states = _states(states, 2, self.batch_size, self._weights.units,
-                              self._options.dtype)
+        """Set the states (zeros when ``states`` is ``None``)."""
+        self.states = _states(states, len(self._options.cell.states), self.batch_size,
+                              self._weights.units, self._options.dtype)
 
     def __call__(self, x: Any, *, mask: Any = None) -> Outputs:
         """Run one batch from the carried state, then carry the final state forward."""
         x = _inputs(x, self._options.dtype)
-        if x.shape[0] != self.batch_size or x.shape[2] != self._weights.kernel.shape[0]:
+        input_dim = self._weights.kernel.shape[0]
+        if x.shape[0] != self.batch_size or x.shape[2] != input_dim:
             raise ValueError(f"x must have shape (batch_size, timesteps, input_dim) = "
-                             f"({self.batch_size}, timesteps, "
-                             f"{self._weights.kernel.shape[0]}), got {x.shape}")
-        outputs, h, c = _run(
-            x, self._weights, semantics=self._options.semantics,
-            activation=self._options.activation,
-            recurrent_activation=self._options.recurrent_activation,
-            go_backwards=self._flags["go_backwards"], mask=_mask(mask, *x.shape[:2]),
-            h0=self.states[0], c0=self.states[1],
+                             f"({self.batch_size}, timesteps, {input_dim}), got {x.shape}")
+        outputs, states = _run(
+            x, self._stepper, semantics=self._options.semantics,
+            go_backwards=self._flags["go_backwards"],
+            mask=_validate.mask_array(mask, *x.shape[:2]), states=self.states,
             zero_output_for_mask=self._flags["zero_output_for_mask"],
         )
-        self.states = [h, c]
+        self.states = states
         output = outputs if self._flags["return_sequences"] else outputs[:, -1]
-        return [output, h, c] if self._flags["return_state"] else output
+        return [output, *states] if self._flags["return_state"] else output
+
+
+class StatefulLSTM(Stateful):
+    """:class:`Stateful` for an LSTM (states ``[h, c]``).
+
+    >>> import numpy as np
+    >>> layer = StatefulLSTM(np.zeros((1, 4)), np.zeros((1, 4)), np.ones(4), batch_size=1)
+    >>> first = layer(np.ones((1, 3, 1)))
+    >>> [state.shape for state in layer.states]
+    [(1, 1), (1, 1)]
+    """
+
+    def __init__(self, kernel: Any, recurrent_kernel: Any, bias: Any = None, *,
+                 batch_size: int, recurrent_activation: str = "sigmoid",
+                 **options: Any) -> None:
+        super().__init__("LSTM", kernel, recurrent_kernel, bias, batch_size=batch_size,
+                         recurrent_activation=recurrent_activation, **options)
+
+
+def stateful(config: RNNConfig, weights: Sequence[Any], *, batch_size: int,
+             semantics: Semantics | str | None = None,
+             dtype: DTypeLike = np.float64) -> Stateful:
+    """A :class:`Stateful` reference for the layer ``config`` describes."""
+    return Stateful(config.cell, *weights, batch_size=batch_size, activation=config.activation,
+                    return_sequences=config.return_sequences,
+                    return_state=config.return_state, go_backwards=config.go_backwards,
+                    zero_output_for_mask=config.zero_output_for_mask, semantics=semantics,
+                    dtype=dtype, **config.cell_options)

@@ -18,14 +18,9 @@ as an explicit :class:`Semantics` value instead of guessing:
 from __future__ import annotations
 
 import functools
-import json
-import os
-import sys
 from dataclasses import dataclass
-from importlib import metadata
-from pathlib import Path
 
-from verify import _validate, activations
+from verify import _validate, activations, environment
 
 HARD_SIGMOIDS = ("keras2", "keras3")
 MASKED_OUTPUTS = ("previous_output", "carried_state")
@@ -68,62 +63,17 @@ KERAS3_JAX = Semantics("keras3-jax", hard_sigmoid="keras3", masked_output="carri
 VARIANTS: dict[str, Semantics] = {s.name: s for s in (KERAS2, KERAS3, KERAS3_JAX)}
 
 
-def _version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _keras3_backend() -> str:
-    """The backend Keras 3 will use: the running one if Keras is imported, else what Keras
-    reads at import (``$KERAS_BACKEND``, then ``keras.json``, default tensorflow)."""
-    module = sys.modules.get("keras")
-    if module is not None and hasattr(module, "backend") and hasattr(module.backend, "backend"):
-        return str(module.backend.backend())
-    if os.environ.get("KERAS_BACKEND"):
-        return os.environ["KERAS_BACKEND"]
-    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    try:
-        return str(json.loads((home / "keras.json").read_text()).get("backend", "tensorflow"))
-    except (OSError, ValueError, AttributeError):
-        return "tensorflow"
-
-
-def legacy_keras_requested() -> bool:
-    """``TF_USE_LEGACY_KERAS`` is set: TensorFlow (and this project) use tf-keras (Keras 2)."""
-    return os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
-
-
-def major_minor(version: str) -> tuple[int, int]:
-    """``"2.13.1"`` -> ``(2, 13)`` (release candidates too: ``"2.14.0rc1"`` -> ``(2, 14)``)."""
-    major, minor = version.split(".")[:2]
-    return int(major), int(minor)
-
-
 @functools.cache
 def detect() -> Semantics | None:
     """The semantics of the Keras that ``verify.keras_adapter`` would import, without
     importing it; ``None`` when no Keras is installed. Cached for the process (reading
     package metadata costs ~0.7 ms); ``detect.cache_clear()`` after changing the environment."""
-    if legacy_keras_requested() and _version("tf-keras"):
-        return KERAS2
-    keras_version = _version("keras")
-    if keras_version is None:
+    installed = environment.keras_version()
+    if installed is None:
         return None
-    if int(keras_version.split(".")[0]) < 3:
+    if int(installed.split(".")[0]) < 3:
         return KERAS2
-    return KERAS3_JAX if _keras3_backend() in ("jax", "numpy") else KERAS3
-
-
-@functools.cache
-def missing_activations() -> frozenset[str]:
-    """Activation names of :data:`verify.config.ACTIVATIONS` that the installed Keras does not
-    know (read from package metadata, without importing Keras): ``mish`` before Keras 2.13."""
-    version = (_version("tf-keras") if legacy_keras_requested() else None) or _version("keras")
-    if version is None:
-        return frozenset()
-    return frozenset({"mish"}) if major_minor(version) < (2, 13) else frozenset()
+    return KERAS3_JAX if environment.keras3_backend() in ("jax", "numpy") else KERAS3
 
 
 def default() -> Semantics:
@@ -144,4 +94,4 @@ def resolve(semantics: Semantics | str | None) -> Semantics:
 
 
 __all__ = ["KERAS2", "KERAS3", "KERAS3_JAX", "VARIANTS", "Semantics", "default", "detect",
-           "legacy_keras_requested", "major_minor", "missing_activations", "resolve"]
+           "resolve"]

@@ -1,8 +1,11 @@
-"""The documented shape formulas, written once.
+"""The documented shape formulas (each written once, in its cell's module), by layer.
 
 For an ``LSTM(u)`` on ``d`` input features, ``get_weights()`` is
 ``[kernel (d, 4u), recurrent_kernel (u, 4u), bias (4u,)]`` (no bias with ``use_bias=False``),
-so it has ``4u(d + u + 1)`` parameters (``4u(d + u)`` without bias). ``Bidirectional`` holds two
+so it has ``4u(d + u + 1)`` parameters (``4u(d + u)`` without bias). A ``GRU(u)`` has
+``kernel (d, 3u)``, ``recurrent_kernel (u, 3u)`` and a bias ``(2, 3u)`` (``reset_after=True``,
+the default) or ``(3u,)``: ``3u(d + u + 2)`` / ``3u(d + u + 1)`` parameters. A
+``SimpleRNN(u)`` has ``(d, u), (u, u), (u,)``: ``u(d + u + 1)``. ``Bidirectional`` holds two
 such layers, forward first: twice the arrays and twice the parameters. ``Dense(k)`` on ``u``
 features holds ``kernel (u, k)`` and ``bias (k,)``: ``u*k + k`` parameters.
 
@@ -10,16 +13,20 @@ features holds ``kernel (u, k)`` and ``bias (k,)``: ``u*k + k`` parameters.
 [(10, 512), (128, 512), (512,)]
 >>> lstm_param_count(7, 2), dense_param_count(2, 5)
 (80, 15)
+>>> gru_weight_shapes(14, 32), gru_param_count(14, 32)
+([(14, 96), (32, 96), (2, 96)], 4608)
+>>> simple_rnn_param_count(3, 4)
+32
 """
 
 from __future__ import annotations
 
-from verify import _validate
+from verify import _validate, cells
 from verify.config import (
     BidirectionalConfig,
     DenseConfig,
     LayerConfig,
-    LSTMConfig,
+    RNNConfig,
     SequentialConfig,
 )
 
@@ -27,10 +34,14 @@ __all__ = [
     "Shape",
     "dense_param_count",
     "dense_weight_shapes",
+    "gru_param_count",
+    "gru_weight_shapes",
     "lstm_param_count",
     "lstm_weight_shapes",
     "output_shapes",
     "param_count",
+    "simple_rnn_param_count",
+    "simple_rnn_weight_shapes",
     "weight_shapes",
 ]
 
@@ -40,19 +51,39 @@ AnyConfig = LayerConfig | SequentialConfig
 
 def lstm_weight_shapes(input_dim: int, units: int, *, use_bias: bool = True) -> list[Shape]:
     """Shapes of an LSTM's ``get_weights()``: ``[(d, 4u), (u, 4u), (4u,)]``."""
-    d = _validate.positive_int("input_dim", input_dim)
-    u = _validate.positive_int("units", units)
-    shapes: list[Shape] = [(d, 4 * u), (u, 4 * u)]
-    if _validate.boolean("use_bias", use_bias):
-        shapes.append((4 * u,))
-    return shapes
+    return cells.LSTM.weight_shapes(input_dim, units, use_bias=use_bias)
 
 
 def lstm_param_count(input_dim: int, units: int, *, use_bias: bool = True) -> int:
     """Trainable parameters of an LSTM: ``4u(d + u + 1)``, or ``4u(d + u)`` without bias."""
-    d = _validate.positive_int("input_dim", input_dim)
-    u = _validate.positive_int("units", units)
-    return 4 * u * (d + u + int(_validate.boolean("use_bias", use_bias)))
+    return cells.LSTM.param_count(input_dim, units, use_bias=use_bias)
+
+
+def gru_weight_shapes(input_dim: int, units: int, *, use_bias: bool = True,
+                      reset_after: bool = True) -> list[Shape]:
+    """Shapes of a GRU's ``get_weights()``: ``[(d, 3u), (u, 3u), (2, 3u)]``, or a ``(3u,)``
+    bias with ``reset_after=False``."""
+    return cells.GRU.weight_shapes(input_dim, units, use_bias=use_bias,
+                                   reset_after=_validate.boolean("reset_after", reset_after))
+
+
+def gru_param_count(input_dim: int, units: int, *, use_bias: bool = True,
+                    reset_after: bool = True) -> int:
+    """Trainable parameters of a GRU: ``3u(d + u + 2)`` (``reset_after=True``),
+    ``3u(d + u + 1)`` (``False``), ``3u(d + u)`` without bias."""
+    return cells.GRU.param_count(input_dim, units, use_bias=use_bias,
+                                 reset_after=_validate.boolean("reset_after", reset_after))
+
+
+def simple_rnn_weight_shapes(input_dim: int, units: int, *,
+                             use_bias: bool = True) -> list[Shape]:
+    """Shapes of a SimpleRNN's ``get_weights()``: ``[(d, u), (u, u), (u,)]``."""
+    return cells.SIMPLE_RNN.weight_shapes(input_dim, units, use_bias=use_bias)
+
+
+def simple_rnn_param_count(input_dim: int, units: int, *, use_bias: bool = True) -> int:
+    """Trainable parameters of a SimpleRNN: ``u(d + u + 1)``, or ``u(d + u)`` without bias."""
+    return cells.SIMPLE_RNN.param_count(input_dim, units, use_bias=use_bias)
 
 
 def dense_weight_shapes(input_dim: int, units: int, *, use_bias: bool = True) -> list[Shape]:
@@ -71,8 +102,9 @@ def dense_param_count(input_dim: int, units: int, *, use_bias: bool = True) -> i
 
 def weight_shapes(config: AnyConfig) -> list[Shape]:
     """``get_weights()`` shapes of any configuration, in Keras's order."""
-    if isinstance(config, LSTMConfig):
-        return lstm_weight_shapes(config.input_dim, config.units, use_bias=config.use_bias)
+    if isinstance(config, RNNConfig):
+        return config.cell.weight_shapes(config.input_dim, config.units,
+                                         use_bias=config.use_bias, **config.cell_options)
     if isinstance(config, BidirectionalConfig):
         return 2 * weight_shapes(config.layer)
     if isinstance(config, DenseConfig):
@@ -85,8 +117,9 @@ def weight_shapes(config: AnyConfig) -> list[Shape]:
 
 def param_count(config: AnyConfig) -> int:
     """``count_params()`` of any configuration."""
-    if isinstance(config, LSTMConfig):
-        return lstm_param_count(config.input_dim, config.units, use_bias=config.use_bias)
+    if isinstance(config, RNNConfig):
+        return config.cell.param_count(config.input_dim, config.units,
+                                       use_bias=config.use_bias, **config.cell_options)
     if isinstance(config, BidirectionalConfig):
         return 2 * param_count(config.layer)
     if isinstance(config, DenseConfig):
@@ -100,14 +133,18 @@ def param_count(config: AnyConfig) -> int:
 def output_shapes(config: AnyConfig, *, batch: int | None = None) -> Shape | list[Shape]:
     """What calling the layer (or model) returns, as Keras structures it.
 
-    One output gives one shape; ``return_state`` gives ``[output, h, c]``; Bidirectional gives
-    ``[merged, fwd_h, fwd_c, bwd_h, bwd_c]``, and with ``merge_mode=None`` the merged output is
-    replaced by the two directions: ``[fwd, bwd]`` or ``[fwd, bwd, fwd_h, fwd_c, bwd_h, bwd_c]``.
+    One output gives one shape; ``return_state`` gives ``[output, *states]`` (LSTM ``[output, h,
+    c]``, GRU and SimpleRNN ``[output, h]``); Bidirectional gives ``[merged, *fwd_states,
+    *bwd_states]``, and with ``merge_mode=None`` the merged output is replaced by the two
+    directions: ``[fwd, bwd]`` or ``[fwd, bwd, *fwd_states, *bwd_states]``.
     ``batch=None`` stands for an unknown batch size, as in ``model.output_shape``.
 
+    >>> from verify.config import GRUConfig, LSTMConfig
     >>> output_shapes(LSTMConfig(units=3, input_dim=2, timesteps=5, return_sequences=True,
     ...                          return_state=True))
     [(None, 5, 3), (None, 3), (None, 3)]
+    >>> output_shapes(GRUConfig(units=3, input_dim=2, return_state=True))
+    [(None, 3), (None, 3)]
     """
     batch = _validate.optional_positive_int("batch", batch)
     if isinstance(config, SequentialConfig):
@@ -118,24 +155,23 @@ def output_shapes(config: AnyConfig, *, batch: int | None = None) -> Shape | lis
     if isinstance(config, DenseConfig):
         raise TypeError("a DenseConfig has no input rank of its own; use it inside a "
                         "SequentialConfig")
-    if not isinstance(config, LSTMConfig | BidirectionalConfig):
+    if not isinstance(config, RNNConfig | BidirectionalConfig):
         raise TypeError(f"config must be a layer or Sequential config, "
                         f"got {_validate.describe(config)}")
-    lstm = config.layer if isinstance(config, BidirectionalConfig) else config
-    state: Shape = (batch, lstm.units)
-    states = [state, state] * (2 if isinstance(config, BidirectionalConfig) else 1)
+    layer = config.recurrent
+    states: list[Shape] = [(batch, layer.units)] * config.state_count
     if isinstance(config, BidirectionalConfig) and config.merge_mode is None:
-        direction = _first_output(lstm, batch)
+        direction = _first_output(layer, batch)
         outputs = [direction, direction]
     else:
         outputs = [_first_output(config, batch)]
-    if lstm.return_state:
+    if layer.return_state:
         return outputs + states
     return outputs[0] if len(outputs) == 1 else outputs
 
 
-def _first_output(config: LSTMConfig | BidirectionalConfig, batch: int | None) -> Shape:
-    lstm = config.layer if isinstance(config, BidirectionalConfig) else config
-    if lstm.return_sequences:
-        return (batch, lstm.timesteps, config.output_features)
+def _first_output(config: RNNConfig | BidirectionalConfig, batch: int | None) -> Shape:
+    layer = config.recurrent
+    if layer.return_sequences:
+        return (batch, layer.timesteps, config.output_features)
     return (batch, config.output_features)

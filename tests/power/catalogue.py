@@ -152,48 +152,57 @@ def _backwards_sequence_in_time_order(layer: Any, args: tuple[Any, ...],
 
 
 RUN = "verify.reference:_run"
-LSTM = "verify.reference:lstm"
+RNN = "verify.reference:rnn"
+OPTIONS = "verify.reference:_Options.__init__"
 BIDI = "verify.reference:bidirectional"
 MERGE = "verify.reference:merge"
+LSTM_ORDER = "verify.cells.lstm:_Stepper.__init__"
+LSTM_STEP = "verify.cells.lstm:_Stepper.step"
 GATE_ORDER = '("i", "f", "o", "c")'
-CANDIDATE = "c_t += i * act(z[:, 3 * units:])"
+CANDIDATE = "c_t += i * self.act(z[:, 3 * units:])"
 
 CATALOGUE: tuple[Fault, ...] = (
     # --- the reference LSTM step ------------------------------------------------------------
     Fault("gate_order_i_f", "reference", "input and forget gate blocks swapped",
-          LSTM_TARGETS, edit(RUN, GATE_ORDER, '("f", "i", "o", "c")')),
+          LSTM_TARGETS, edit(LSTM_ORDER, GATE_ORDER, '("f", "i", "o", "c")')),
     Fault("gate_order_c_o", "reference", "cell candidate and output gate blocks swapped",
-          LSTM_TARGETS, edit(RUN, GATE_ORDER, '("i", "f", "c", "o")')),
+          LSTM_TARGETS, edit(LSTM_ORDER, GATE_ORDER, '("i", "f", "c", "o")')),
     Fault("gate_order_i_o", "reference", "input and output gate blocks swapped",
-          LSTM_TARGETS, edit(RUN, GATE_ORDER, '("o", "f", "i", "c")')),
+          LSTM_TARGETS, edit(LSTM_ORDER, GATE_ORDER, '("o", "f", "i", "c")')),
     Fault("forget_gate_on_candidate", "reference",
           "the forget gate (not the input gate) scales the new candidate",
-          LSTM_TARGETS, edit(RUN, CANDIDATE, "c_t += f * act(z[:, 3 * units:])")),
+          LSTM_TARGETS, edit(LSTM_STEP, CANDIDATE, "c_t += f * self.act(z[:, 3 * units:])")),
     Fault("missing_bias", "reference", "the bias is never added",
-          LSTM_TARGETS, edit(RUN, "projected += weights.bias[columns]", "pass")),
+          LSTM_TARGETS, edit("verify.cells.lstm:_Stepper.project", "projected += self.bias",
+                             "pass")),
     Fault("sigmoid_candidate", "reference",
           "the candidate uses the recurrent activation (sigmoid) instead of the activation",
-          LSTM_TARGETS, edit(RUN, CANDIDATE, "c_t += i * gate_activation(z[:, 3 * units:])")),
+          LSTM_TARGETS, edit(LSTM_STEP, CANDIDATE, "c_t += i * self.gate(z[:, 3 * units:])")),
     Fault("h_without_activation", "reference", "h = o * c, without the activation of c",
-          LSTM_TARGETS, edit(RUN, "h_t = o * act(c_t)", "h_t = o * c_t")),
+          LSTM_TARGETS, edit(LSTM_STEP, "h_t = o * self.act(c_t)", "h_t = o * c_t")),
     Fault("input_one_step_late", "reference",
           "off by one in the time loop: step t reads x_{t-1}",
-          LSTM_TARGETS, edit(RUN, "z += projected[t]", "z += projected[max(t - 1, 0)]")),
+          LSTM_TARGETS, edit(RUN, "stepper.step(projected[t], states)",
+                             "stepper.step(projected[max(t - 1, 0)], states)")),
     Fault("recurrent_activation_ignored", "reference", "the gates always use sigmoid",
-          LSTM_TARGETS, edit(RUN, "semantics.activation(recurrent_activation)",
-                             'semantics.activation("sigmoid")')),
+          LSTM_TARGETS, edit(OPTIONS, 'names["recurrent_activation"] = self.options[',
+                             'names["recurrent_activation"] = "sigmoid" or self.options[')),
     Fault("activation_ignored", "reference", "the candidate and output always use tanh",
-          LSTM_TARGETS, edit(RUN, "act = semantics.activation(activation)",
-                             'act = semantics.activation("tanh")')),
+          LSTM_TARGETS, edit(OPTIONS, 'names = {"activation": activation}',
+                             'names = {"activation": "tanh"}')),
     Fault("go_backwards_output_flipped_back", "reference",
           "go_backwards outputs returned in time order instead of processing order",
-          LSTM_TARGETS, edit(LSTM, "    output = outputs if",
+          LSTM_TARGETS, edit(RNN, "    output = outputs if",
                              "    outputs = outputs[:, ::-1] if go_backwards else outputs\n"
                              "    output = outputs if")),
-    Fault("initial_state_order_c_h", "reference", "initial_state read as [c, h]",
-          LSTM_TARGETS, edit(LSTM, "h0, c0 = _states(", "c0, h0 = _states(")),
+    Fault("initial_state_order_c_h", "reference", "initial_state read in reverse ([c, h])",
+          LSTM_TARGETS, edit("verify.reference:_states",
+                             "enumerate(_validate.state_list(initial_state, count, batch, units))]",
+                             "enumerate(_validate.state_list(initial_state, count, batch, "
+                             "units))][::-1]")),
     Fault("final_h_from_output", "reference", "return_state's h is the last output",
-          MASK_TARGETS, edit(RUN, "    return outputs, h, c", "    return outputs, output, c")),
+          MASK_TARGETS, edit(RUN, "    return outputs, states",
+                             "    return outputs, [output, *states[1:]]")),
     Fault("wrong_hard_sigmoid", "reference",
           "the other Keras version's hard_sigmoid (0.2x + 0.5 vs x/6 + 0.5)",
           LSTM_TARGETS, edit("verify.semantics:Semantics.hard_sigmoid_function",
@@ -201,8 +210,8 @@ CATALOGUE: tuple[Fault, ...] = (
                              'if self.hard_sigmoid != "keras2":')),
     # --- masks ----------------------------------------------------------------------------
     Fault("masked_steps_update_state", "reference", "masked steps still update h and c",
-          MASK_TARGETS, edit(RUN, "h, c = np.where(keep, h_t, h), np.where(keep, c_t, c)",
-                             "h, c = h_t, c_t")),
+          MASK_TARGETS, edit(RUN, "states = [np.where(keep, value, old) for value, old in "
+                             "zip(new, states, strict=True)]", "states = new")),
     Fault("masked_output_rule_swapped", "reference",
           "a masked step outputs by the other backends' rule (carried h <-> previous output)",
           MASK_TARGETS, edit(RUN, 'elif semantics.masked_output == "previous_output":',
@@ -228,18 +237,18 @@ CATALOGUE: tuple[Fault, ...] = (
           BIDI_TARGETS, edit(BIDI, "in_time_order = outputs[:, ::-1] if go_backwards else outputs",
                              "in_time_order = outputs")),
     Fault("bidirectional_state_order", "reference",
-          "return_state gives [fwd_h, bwd_h, fwd_c, bwd_c]",
-          BIDI_TARGETS, edit(BIDI, "[*merged, fwd_h, fwd_c, bwd_h, bwd_c]",
-                             "[*merged, fwd_h, bwd_h, fwd_c, bwd_c]")),
+          "return_state gives the backward direction's states first",
+          BIDI_TARGETS, edit(BIDI, "[*merged, *forward_states, *backward_states]",
+                             "[*merged, *backward_states, *forward_states]")),
     Fault("backward_initial_state_swapped", "reference",
           "initial_state halves swapped between the directions",
-          BIDI_TARGETS, edit(BIDI, "((forward, False, states[:2]),",
-                             "((forward, False, states[2:]),")),
+          BIDI_TARGETS, edit(BIDI, "((forward, False, states[:count]),",
+                             "((forward, False, states[count:]),")),
     # --- stateful and whole models ----------------------------------------------------------
     Fault("stateful_state_not_carried", "reference",
           "StatefulLSTM starts every batch from the initial state",
-          ("stateful_forward",), edit("verify.reference:StatefulLSTM.__call__",
-                                      "self.states = [h, c]", "pass")),
+          ("stateful_forward",), edit("verify.reference:Stateful.__call__",
+                                      "self.states = states", "pass")),
     Fault("dense_activation_skipped", "model", "verify.predict skips a Dense activation",
           ("model_forward",), edit("verify.model:_dense_forward", "return activation(output)",
                                    "return output")),
@@ -247,9 +256,10 @@ CATALOGUE: tuple[Fault, ...] = (
           ("model_forward",), edit("verify.model:_dense_forward", "output = output + weights[1]",
                                    "pass")),
     # --- the documented formulas ------------------------------------------------------------
-    Fault("param_count_4u_d_plus_u", "formula", "LSTM parameters 4u(d + u) even with a bias",
-          SHAPE_TARGETS, edit("verify.shapes:lstm_param_count",
-                              "4 * u * (d + u + int(", "4 * u * (d + u + 0 * int(")),
+    Fault("param_count_without_bias", "formula", "parameters counted as 4u(d + u) (3u(d + u), "
+          "u(d + u)) even with a bias", SHAPE_TARGETS,
+          edit("verify.cells.base:Cell.param_count", "input_dim, units, use_bias=use_bias,",
+               "input_dim, units, use_bias=False,")),
     Fault("bidirectional_params_not_doubled", "formula",
           "Bidirectional parameter count not doubled",
           SHAPE_TARGETS[1:], edit("verify.shapes:param_count", "return 2 * param_count(",

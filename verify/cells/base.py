@@ -1,0 +1,267 @@
+"""What every recurrent cell kind has, and the one place that checks a cell's arrays.
+
+A :class:`Cell` describes one Keras cell kind (LSTM, GRU, SimpleRNN): the gate blocks along
+the last axis of its fused arrays, its states, its options, its weight-shape and parameter
+formulas, its step equations (a :class:`Stepper` for the reference loop), its PyTorch and ONNX
+layouts and how to prove its gate order in Keras. Everything around a cell — masks,
+``go_backwards``, initial and carried states, Bidirectional merging, whole models — is generic
+and lives elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Protocol
+
+import numpy as np
+
+from verify import _validate
+
+Shape = tuple[int | None, ...]
+Activation = Any  # Callable[[np.ndarray], np.ndarray]
+
+
+def finite(name: str, array: np.ndarray) -> np.ndarray:
+    """``array`` if every value is finite, else ``ValueError`` naming the first bad index."""
+    if not np.isfinite(array).all():
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(f"{name} contains {float(array[where])!r} at index {where}; the "
+                         "reference accepts finite values only (NaN and infinity are refused)")
+    return array
+
+
+@dataclass(frozen=True)
+class CellWeights:
+    """One direction's validated arrays, cast to the computing dtype."""
+
+    units: int
+    kernel: np.ndarray
+    recurrent_kernel: np.ndarray
+    bias: np.ndarray | None
+
+
+class Stepper(Protocol):
+    """One direction of a cell, ready to run: the reference loop calls ``project`` once for the
+    whole (time-major) sequence, then ``step`` per time step. ``states[0]`` is ``h``, which is
+    also the step's output."""
+
+    def project(self, x: np.ndarray) -> np.ndarray: ...
+
+    def step(self, projected: np.ndarray, states: list[np.ndarray]) -> list[np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class Saturation:
+    """One gate-semantics experiment: add ``sign * SATURATION`` to ``gate``'s input-bias block,
+    which forces the gate to ``forced``; ``effect`` says what the step equations then predict."""
+
+    gate: str
+    sign: float
+    forced: float
+    effect: str
+
+
+class Cell:
+    """A recurrent cell kind. Subclasses fill in the class attributes and the methods below."""
+
+    #: The name users write (``"LSTM"``), which is also the Keras layer class.
+    name: str = ""
+    #: The name with its article, for messages (``"an LSTM"``).
+    label: str = ""
+    #: The gate blocks along the last axis of the kernel, recurrent kernel and bias, in Keras's
+    #: order; ``GATE_NAMES`` says what each letter stands for.
+    gates: tuple[str, ...] = ()
+    gate_names: Mapping[str, str] = MappingProxyType({})
+    #: The states, in the order Keras returns them with ``return_state``.
+    states: tuple[str, ...] = ("h",)
+    #: Options of the cell beyond ``activation`` and ``use_bias``, with Keras's defaults.
+    option_defaults: Mapping[str, Any] = MappingProxyType({})
+    #: The gate-semantics experiments that prove the gate order in Keras.
+    saturations: tuple[Saturation, ...] = ()
+    #: PyTorch module and ONNX operator of the same function.
+    torch_module: str = ""
+    onnx_operator: str = ""
+
+    # --- options ---------------------------------------------------------------------------
+    def options(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """``given`` completed with the defaults; unknown names raise ``TypeError``."""
+        unknown = set(given) - set(self.option_defaults)
+        if unknown:
+            raise TypeError(f"{self.name} has no options {sorted(unknown)}; its options are "
+                            f"{sorted(self.option_defaults) or 'none'}")
+        return {**self.option_defaults, **given}
+
+    # --- shapes ----------------------------------------------------------------------------
+    @property
+    def blocks(self) -> int:
+        """How many blocks of ``units`` columns the fused arrays have."""
+        return len(self.gates)
+
+    def bias_shape(self, units: int, **options: Any) -> tuple[int, ...]:
+        return (self.blocks * units,)
+
+    def weight_shapes(self, input_dim: int, units: int, *, use_bias: bool = True,
+                      **options: Any) -> list[Shape]:
+        """``get_weights()`` shapes of one layer of this cell kind."""
+        d = _validate.positive_int("input_dim", input_dim)
+        u = _validate.positive_int("units", units)
+        options = self.options(options)
+        shapes: list[Shape] = [(d, self.blocks * u), (u, self.blocks * u)]
+        if _validate.boolean("use_bias", use_bias):
+            shapes.append(self.bias_shape(u, **options))
+        return shapes
+
+    def param_count(self, input_dim: int, units: int, *, use_bias: bool = True,
+                    **options: Any) -> int:
+        """Trainable parameters of one layer: the sizes of :meth:`weight_shapes` summed."""
+        return sum(math.prod(int(dim or 0) for dim in shape) for shape in self.weight_shapes(
+            input_dim, units, use_bias=use_bias, **options))
+
+    def param_formula(self, *, use_bias: bool, **options: Any) -> str:
+        """The parameter count in symbols, e.g. ``4u(d + u + 1)``."""
+        raise NotImplementedError
+
+    def shape_formulas(self, *, use_bias: bool, **options: Any) -> list[str]:
+        """Each array's shape in symbols, e.g. ``["(d, 4u)", "(u, 4u)", "(4u,)"]``."""
+        k = f"{self.blocks}u" if self.blocks > 1 else "u"
+        formulas = [f"(d, {k})", f"(u, {k})"]
+        if use_bias:
+            formulas.append(f"({k},)")
+        return formulas
+
+    # --- arrays ----------------------------------------------------------------------------
+    def check_weights(self, kernel: Any, recurrent_kernel: Any, bias: Any, *,
+                      input_dim: int | None, dtype: Any, options: Mapping[str, Any],
+                      prefix: str = "", check_finite: bool = True) -> CellWeights:
+        """Validate one direction's arrays against this cell's shapes (``input_dim=None``:
+        whatever the kernel has) and cast them to ``dtype``."""
+        k = self.blocks
+        recurrent = _validate.numeric_array(f"{prefix}recurrent_kernel", recurrent_kernel)
+        if recurrent.ndim != 2 or recurrent.shape[0] < 1 or recurrent.shape[1] != \
+                k * recurrent.shape[0]:
+            raise ValueError(f"{prefix}recurrent_kernel must have shape (units, {self._k()}) "
+                             f"for {self.label}, got {recurrent.shape}")
+        units = recurrent.shape[0]
+        kernel = _validate.numeric_array(f"{prefix}kernel", kernel)
+        if input_dim is None and kernel.ndim == 2:
+            input_dim = kernel.shape[0]
+        if kernel.shape != (input_dim, k * units):
+            raise ValueError(f"{prefix}kernel must have shape (input_dim, {self._k()}) = "
+                             f"{(input_dim, k * units)} for x's {input_dim} features and "
+                             f"{prefix}recurrent_kernel's {units} units, got {kernel.shape}")
+        check = finite if check_finite else (lambda name, array: array)
+        checked_bias = None
+        if bias is not None:
+            bias = _validate.numeric_array(f"{prefix}bias", bias)
+            expected = self.bias_shape(units, **options)
+            if bias.shape != expected:
+                raise ValueError(f"{prefix}bias must have shape {self._bias_text(options)} = "
+                                 f"{expected} for {self.label}{self._options_text(options)}, "
+                                 f"got {bias.shape}")
+            checked_bias = check(f"{prefix}bias", bias.astype(dtype))
+        return CellWeights(units, check(f"{prefix}kernel", kernel.astype(dtype)),
+                           check(f"{prefix}recurrent_kernel", recurrent.astype(dtype)),
+                           checked_bias)
+
+    def _k(self) -> str:
+        return f"{self.blocks} * units" if self.blocks > 1 else "units"
+
+    def _bias_text(self, options: Mapping[str, Any]) -> str:
+        return f"({self._k()},)"
+
+    def _options_text(self, options: Mapping[str, Any]) -> str:
+        return ""
+
+    def block(self, gate: str, units: int) -> slice:
+        """The column range of ``gate`` in a fused array of ``blocks * units`` columns."""
+        _validate.one_of("gate", gate, self.gates)
+        units = _validate.positive_int("units", units)
+        start = self.gates.index(gate) * units
+        return slice(start, start + units)
+
+    def split(self, array: Any) -> dict[str, np.ndarray]:
+        """``array`` split by gate along its last axis (views, as ``numpy.split``)."""
+        array = _validate.numeric_array("array", array, min_ndim=1)
+        columns = array.shape[-1]
+        if columns == 0 or columns % self.blocks:
+            raise ValueError(
+                f"array's last axis must be a positive multiple of {self.blocks} (one block per "
+                f"{self.name} gate {', '.join(self.gates)}), got shape {array.shape}")
+        return dict(zip(self.gates, np.split(array, self.blocks, axis=-1), strict=True))
+
+    def join(self, parts: Mapping[str, Any]) -> np.ndarray:
+        """Inverse of :meth:`split`: the blocks concatenated in Keras's order."""
+        names = ", ".join(self.gates)
+        if not isinstance(parts, Mapping):
+            raise TypeError(f"parts must be a mapping with keys {names}, "
+                            f"got {_validate.describe(parts)}")
+        if set(parts) != set(self.gates):
+            missing = [gate for gate in self.gates if gate not in parts]
+            extra = sorted(str(key) for key in parts if key not in self.gates)
+            raise ValueError(f"parts must have exactly the keys {names}; "
+                             f"missing {missing}, unexpected {extra}")
+        arrays = {gate: _validate.numeric_array(f"parts[{gate!r}]", parts[gate], min_ndim=1)
+                  for gate in self.gates}
+        shapes = {gate: array.shape for gate, array in arrays.items()}
+        if len(set(shapes.values())) != 1:
+            raise ValueError(f"all gate blocks must have the same shape, got {shapes}")
+        return np.concatenate([arrays[gate] for gate in self.gates], axis=-1)
+
+    def bias_rows(self, options: Mapping[str, Any]) -> tuple[str, ...]:
+        """Names of the bias's rows when it has two (GRU ``reset_after``); ``()`` otherwise."""
+        return ()
+
+    # --- computing -------------------------------------------------------------------------
+    def stepper(self, weights: CellWeights, *, activation: Activation,
+                recurrent_activation: Activation | None, options: Mapping[str, Any]) -> Stepper:
+        raise NotImplementedError
+
+    def gate_step(self, weights: CellWeights, x: np.ndarray, states: Sequence[np.ndarray],
+                  forced: Mapping[str, float], options: Mapping[str, Any]) -> list[np.ndarray]:
+        """One float64 step with default activations (sigmoid gates, tanh), written gate by gate
+        from :meth:`split` blocks, with the gates in ``forced`` replaced by their values: the
+        prediction the gate-semantics check compares Keras with."""
+        raise NotImplementedError
+
+    def saturated_bias(self, bias: np.ndarray, saturation: Saturation, amount: float,
+                       options: Mapping[str, Any]) -> np.ndarray:
+        """``bias`` with ``amount`` added to ``saturation.gate``'s input-bias block."""
+        changed = np.array(bias, dtype=np.float32)
+        units = changed.shape[-1] // self.blocks
+        target = changed[0] if changed.ndim == 2 else changed
+        target[self.block(saturation.gate, units)] += np.float32(amount)
+        return changed
+
+    # --- other frameworks --------------------------------------------------------------------
+    def to_torch(self, weights: CellWeights, options: Mapping[str, Any],
+                 suffix: str) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def from_torch(self, arrays: Mapping[str, np.ndarray], options: Mapping[str, Any],
+                   suffix: str) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def to_onnx(self, weights: CellWeights,
+                options: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def from_onnx(self, w: np.ndarray, r: np.ndarray, b: np.ndarray,
+                  options: Mapping[str, Any]) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def onnx_attributes(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Attributes of the ONNX operator beyond ``hidden_size`` and ``direction``."""
+        return {}
+
+    def __repr__(self) -> str:
+        return f"<{self.name} cell>"
+
+
+def reorder(array: np.ndarray, source: Sequence[str], target: Sequence[str],
+            axis: int = 0) -> np.ndarray:
+    """Reorder the gate blocks of ``array`` along ``axis`` from ``source`` order to ``target``."""
+    blocks = dict(zip(source, np.split(array, len(source), axis=axis), strict=True))
+    return np.concatenate([blocks[gate] for gate in target], axis=axis)

@@ -1,0 +1,102 @@
+"""The SimpleRNN cell: one block, one state ``[h]``.
+
+One step: ``h_t = act(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`` (default ``tanh``).
+Weights ``kernel (d, u)``, ``recurrent_kernel (u, u)``, ``bias (u,)``: ``u(d + u + 1)``
+parameters. PyTorch ``nn.RNN`` (``nonlinearity`` tanh or relu) and ONNX ``RNN`` compute the
+same with ``bias_hh``/``Rb`` zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from verify.cells.base import Activation, Cell, CellWeights, Saturation
+
+
+class _Stepper:
+    def __init__(self, weights: CellWeights, act: Activation) -> None:
+        self.kernel, self.bias = weights.kernel, weights.bias
+        self.recurrent = np.ascontiguousarray(weights.recurrent_kernel)
+        self.act = act
+
+    def project(self, x: np.ndarray) -> np.ndarray:
+        projected: np.ndarray = x @ self.kernel
+        if self.bias is not None:
+            projected += self.bias
+        return projected
+
+    def step(self, projected: np.ndarray, states: list[np.ndarray]) -> list[np.ndarray]:
+        return [self.act(projected + states[0] @ self.recurrent)]
+
+
+class SimpleRNNCell(Cell):
+    name = "SimpleRNN"
+    label = "a SimpleRNN"
+    gates = ("h",)
+    gate_names = MappingProxyType({"h": "hidden state"})
+    states = ("h",)
+    option_defaults: Mapping[str, Any] = MappingProxyType({})
+    saturations = (
+        Saturation("h", +1.0, 1.0, "pre-activation saturated: h_t = act(+large) = 1 in every "
+                   "unit, whatever the past"),
+    )
+    torch_module = "nn.RNN"
+    onnx_operator = "RNN"
+
+    def param_formula(self, *, use_bias: bool, **options: Any) -> str:
+        return f"u(d + u{' + 1' if use_bias else ''})"
+
+    def stepper(self, weights: CellWeights, *, activation: Activation,
+                recurrent_activation: Activation | None,
+                options: Mapping[str, Any]) -> _Stepper:
+        return _Stepper(weights, activation)
+
+    def gate_step(self, weights: CellWeights, x: np.ndarray, states: Sequence[np.ndarray],
+                  forced: Mapping[str, float], options: Mapping[str, Any]) -> list[np.ndarray]:
+        z = x @ weights.kernel + states[0] @ weights.recurrent_kernel
+        if weights.bias is not None:
+            z = z + weights.bias
+        h = np.tanh(z)
+        if "h" in forced:
+            h = np.full_like(h, forced["h"])
+        return [h]
+
+    def to_torch(self, weights: CellWeights, options: Mapping[str, Any],
+                 suffix: str) -> dict[str, np.ndarray]:
+        bias = _bias(weights)
+        return {f"weight_ih_l0{suffix}": np.ascontiguousarray(weights.kernel.T),
+                f"weight_hh_l0{suffix}": np.ascontiguousarray(weights.recurrent_kernel.T),
+                f"bias_ih_l0{suffix}": bias.copy(), f"bias_hh_l0{suffix}": np.zeros_like(bias)}
+
+    def from_torch(self, arrays: Mapping[str, np.ndarray], options: Mapping[str, Any],
+                   suffix: str) -> list[np.ndarray]:
+        kernel = arrays[f"weight_ih_l0{suffix}"].T
+        bias = np.zeros(kernel.shape[1], kernel.dtype)
+        for name in (f"bias_ih_l0{suffix}", f"bias_hh_l0{suffix}"):
+            if name in arrays:
+                bias = bias + arrays[name]
+        return [kernel, arrays[f"weight_hh_l0{suffix}"].T, bias]
+
+    def to_onnx(self, weights: CellWeights,
+                options: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        bias = _bias(weights)
+        return (weights.kernel.T.copy(), weights.recurrent_kernel.T.copy(),
+                np.concatenate([bias, np.zeros_like(bias)]))
+
+    def from_onnx(self, w: np.ndarray, r: np.ndarray, b: np.ndarray,
+                  options: Mapping[str, Any]) -> list[np.ndarray]:
+        units = r.shape[1]
+        return [w.T, r.T, b[:units] + b[units:]]
+
+
+def _bias(weights: CellWeights) -> np.ndarray:
+    if weights.bias is not None:
+        return weights.bias
+    return np.zeros(weights.kernel.shape[1], weights.kernel.dtype)
+
+
+SIMPLE_RNN = SimpleRNNCell()

@@ -1,0 +1,69 @@
+"""What is installed, read from package metadata and the environment, without importing Keras.
+
+These answer questions about the *environment* (which Keras would be imported, on which
+backend, which activations it knows), so that strategies, the report header and the named
+divergences can decide without paying for a TensorFlow import.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from importlib import metadata
+from pathlib import Path
+
+
+def version(distribution: str) -> str | None:
+    """The installed version of ``distribution``, or ``None``."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def keras3_backend() -> str:
+    """The backend Keras 3 will use: the running one if Keras is imported, else what Keras
+    reads at import (``$KERAS_BACKEND``, then ``keras.json``, default tensorflow)."""
+    module = sys.modules.get("keras")
+    if module is not None and hasattr(module, "backend") and hasattr(module.backend, "backend"):
+        return str(module.backend.backend())
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    try:
+        return str(json.loads((home / "keras.json").read_text()).get("backend", "tensorflow"))
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+def legacy_keras_requested() -> bool:
+    """``TF_USE_LEGACY_KERAS`` is set: TensorFlow (and this project) use tf-keras (Keras 2)."""
+    return os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() in ("1", "true", "yes")
+
+
+def major_minor(text: str) -> tuple[int, int]:
+    """``"2.13.1"`` -> ``(2, 13)`` (release candidates too: ``"2.14.0rc1"`` -> ``(2, 14)``)."""
+    major, minor = text.split(".")[:2]
+    return int(major), int(minor)
+
+
+def keras_version() -> str | None:
+    """The version of the Keras that ``verify.keras_adapter`` would import (tf-keras under
+    ``TF_USE_LEGACY_KERAS``), or ``None`` when none is installed."""
+    return (version("tf-keras") if legacy_keras_requested() else None) or version("keras")
+
+
+@functools.cache
+def missing_activations() -> frozenset[str]:
+    """Activation names of :data:`verify.config.ACTIVATIONS` that the installed Keras does not
+    know (read from package metadata, without importing Keras): ``mish`` before Keras 2.13."""
+    installed = keras_version()
+    if installed is None:
+        return frozenset()
+    return frozenset({"mish"}) if major_minor(installed) < (2, 13) else frozenset()
+
+
+__all__ = ["keras3_backend", "keras_version", "legacy_keras_requested", "major_minor",
+           "missing_activations", "version"]

@@ -1,0 +1,156 @@
+"""The Hypothesis strategies that draw one property case: a configuration with its arrays.
+
+A case is a dict of keyword arguments for a check (``config``, ``weights``, ``x``, and
+optionally ``initial_state`` and ``mask``). Strata (see :class:`verify.properties.Property`)
+are partial applications of these functions that fix one categorical choice.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hypothesis import strategies as st
+
+import strategies
+from verify.config import MERGE_MODES
+
+Case = dict[str, Any]
+Strata = dict[str, Callable[[], st.SearchStrategy[Case]]]
+
+
+def with_arrays(configs: st.SearchStrategy[Any], *, states: bool = False,
+                masks: Sequence[str] = (), allow_no_mask: bool = True) -> st.SearchStrategy[Case]:
+    """Cases ``{config, weights, x[, initial_state][, mask]}`` for configurations from
+    ``configs``; states may be drawn as ``None``; masks of the given ``strategies.masks``
+    kinds, or ``None`` if ``allow_no_mask`` (no ``mask`` key when ``masks`` is empty)."""
+
+    @st.composite
+    def draw_case(draw: st.DrawFn) -> Case:
+        config = draw(configs, label="config")
+        batch = draw(st.integers(1, 3), label="batch")
+        case = {
+            "config": config,
+            "weights": draw(strategies.weights(config), label="weights"),
+            "x": draw(strategies.inputs(config, batch_size=batch), label="x"),
+        }
+        if states:
+            case["initial_state"] = draw(strategies.initial_states(config, batch_size=batch),
+                                         label="initial_state")
+        if masks:
+            case["mask"] = draw(strategies.masks(config, batch_size=batch, kinds=tuple(masks),
+                                                 allow_none=allow_no_mask), label="mask")
+        return case
+
+    return draw_case()
+
+
+def layer_cases(cell: str = "LSTM", **options: Any) -> st.SearchStrategy[Case]:
+    """A single recurrent layer of kind ``cell`` from the default strategy, with its arrays."""
+    return with_arrays(strategies.rnn_configs(cells=(cell,), **options))
+
+
+def bidirectional_cases(merge_modes: Sequence[str | None] = MERGE_MODES
+                        ) -> st.SearchStrategy[Case]:
+    """Bidirectional layers of every cell kind."""
+    return with_arrays(strategies.bidirectional_configs(merge_modes=merge_modes,
+                                                        cells=strategies.CELL_KINDS))
+
+
+def model_cases() -> st.SearchStrategy[Case]:
+    """Stacked models mixing LSTM, GRU and SimpleRNN layers (plain or Bidirectional) with Dense
+    heads."""
+    return with_arrays(strategies.sequential_configs())
+
+
+def forward_cases(configs: st.SearchStrategy[Any] | None = None, *,
+                  mask_kinds: Sequence[str] = strategies.MASK_KINDS,
+                  allow_no_mask: bool = True) -> st.SearchStrategy[Case]:
+    """A layer with weights, inputs, a mask (right/left-padded, random, all-masked rows, or
+    none) and an initial state (or none). Default: LSTMs."""
+    if configs is None:
+        configs = cell_forward_configs("LSTM")
+    if not mask_kinds:  # the no-mask stratum
+        return with_arrays(configs, states=True)
+    return with_arrays(configs, states=True, masks=mask_kinds, allow_no_mask=allow_no_mask)
+
+
+def cell_forward_configs(cell: str, **options: Any) -> st.SearchStrategy[Any]:
+    """Layers of kind ``cell`` for the forward properties: with masks drawn,
+    ``zero_output_for_mask`` matters, so it is drawn too."""
+    return strategies.rnn_configs(cells=(cell,), zero_output_for_mask=None, **options)
+
+
+def bidirectional_forward_cases(merge_modes: Sequence[str | None] = MERGE_MODES
+                                ) -> st.SearchStrategy[Case]:
+    return forward_cases(strategies.bidirectional_configs(merge_modes=merge_modes,
+                                                          cells=strategies.CELL_KINDS))
+
+
+def mask_strata() -> Strata:
+    """``lstm_forward``'s strata: no mask, then one per mask kind."""
+    strata: Strata = {"no_mask": functools.partial(forward_cases, mask_kinds=())}
+    for kind in strategies.MASK_KINDS:
+        strata[kind] = functools.partial(forward_cases, mask_kinds=(kind,), allow_no_mask=False)
+    return strata
+
+
+def merge_strata(cases: Callable[..., st.SearchStrategy[Case]]) -> Strata:
+    """One stratum per Bidirectional merge mode."""
+    return {str(mode).lower(): functools.partial(cases, merge_modes=(mode,))
+            for mode in MERGE_MODES}
+
+
+def reset_after_strata(cases: Callable[..., st.SearchStrategy[Case]]) -> Strata:
+    """A GRU property's strata: ``reset_after=True`` and ``False`` (two different functions,
+    and two bias shapes), each with its own budget."""
+    return {"reset_after": functools.partial(cases, reset_after=True),
+            "reset_before": functools.partial(cases, reset_after=False)}
+
+
+def gru_forward_cases(reset_after: bool | None = None) -> st.SearchStrategy[Case]:
+    return forward_cases(cell_forward_configs("GRU", reset_after=reset_after))
+
+
+def simple_rnn_forward_cases() -> st.SearchStrategy[Case]:
+    return forward_cases(cell_forward_configs("SimpleRNN"))
+
+
+def stateful_cases(cells: Sequence[str] = strategies.CELL_KINDS) -> st.SearchStrategy[Case]:
+    """A recurrent layer and two to three consecutive batches (same rows), each with a mask or
+    none."""
+
+    @st.composite
+    def draw_case(draw: st.DrawFn) -> Case:
+        config = draw(strategies.rnn_configs(cells=cells, zero_output_for_mask=None),
+                      label="config")
+        batch = draw(st.integers(1, 3), label="batch")
+        count = draw(st.integers(2, 3), label="batches")
+        return {
+            "config": config,
+            "weights": draw(strategies.weights(config), label="weights"),
+            "batches": [draw(strategies.inputs(config, batch_size=batch), label=f"x[{n}]")
+                        for n in range(count)],
+            "masks": [draw(strategies.masks(config, batch_size=batch), label=f"mask[{n}]")
+                      for n in range(count)],
+        }
+
+    return draw_case()
+
+
+def cell_strata(cases: Callable[..., st.SearchStrategy[Case]]) -> Strata:
+    """One stratum per cell kind."""
+    names = {"LSTM": "lstm", "GRU": "gru", "SimpleRNN": "simple_rnn"}
+    return {names[kind]: functools.partial(cases, cells=(kind,)) for kind in strategies.CELL_KINDS}
+
+
+def gate_cases(cell: str = "LSTM", **options: Any) -> st.SearchStrategy[Case]:
+    """Layers of kind ``cell`` whose gates saturate (sigmoid gates, tanh candidate), returning
+    every ``h`` and the final states, so that one perturbed gate block has an exact, observable
+    effect."""
+    configs = strategies.rnn_configs(
+        cells=(cell,), use_bias=True, activations=("tanh",), recurrent_activations=("sigmoid",),
+        return_sequences=True, return_state=True, **options,
+    )
+    return with_arrays(configs, states=True)
