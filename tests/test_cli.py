@@ -130,6 +130,11 @@ def saved(adapter: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, P
         "relu_lstm": keras.Sequential([keras.Input((4, 3)),
                                        layers.LSTM(2, activation="relu", name="relu_lstm")]),
         "dense": keras.Sequential([keras.Input((3,)), layers.Dense(2)]),
+        "family": keras.Sequential([
+            keras.Input((5, 3)), layers.GRU(2, return_sequences=True, name="gru"),
+            layers.GRU(2, reset_after=False, return_sequences=True, name="old"),
+            layers.Bidirectional(layers.SimpleRNN(3, return_sequences=True), name="rnn"),
+            layers.LSTM(2, name="lstm"), layers.Dense(1)]),
     }
     paths = {}
     for name, model in models.items():
@@ -160,6 +165,70 @@ def test_explain_decodes_every_lstm(saved: dict[str, Path], tmp_path: Path) -> N
     assert encoder["arrays"][0]["gates"][1]["columns"] == [4, 8]
     assert bidi["parameters"] == {"count": 192, "formula": "2 * 4u(d + u + 1) = "
                                   "2 * 4*3*(4 + 3 + 1) = 192", "expected": 192, "matches": True}
+
+
+def test_explain_decodes_gru_and_simple_rnn(saved: dict[str, Path]) -> None:
+    result = run("explain", str(saved["family"]))
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert ("gru: GRU, units u=2, input features d=3, activation='tanh', "
+            "recurrent_activation='sigmoid', reset_after=True") in text
+    assert "  bias                        (2, 6)       = (2, 3u)" in text
+    assert "bias[0, 0:2]                   → b_z (update gate, input bias)" in text
+    assert "bias[1, 4:6]                   → rb_h (candidate, recurrent bias)" in text
+    assert "parameters: 42 = 3u(d + u + 2) = 3*2*(3 + 2 + 2) = 42 ✓" in text
+    assert "old: GRU, units u=2, input features d=2" in text and "reset_after=False" in text
+    assert "parameters: 30 = 3u(d + u + 1) = 3*2*(2 + 2 + 1) = 30 ✓" in text
+    assert "rnn: Bidirectional(SimpleRNN), units u=3, input features d=2" in text
+    assert "backward recurrent_kernel   (3, 3)       = (u, u)" in text
+    assert "parameters: 36 = 2 * u(d + u + 1) = 2 * 3*(2 + 3 + 1) = 36 ✓" in text
+
+
+#: Per cell, a block of the input bias that, saturated, has an exact effect from zero states:
+#: LSTM output gate closed -> h = 0; GRU update gate saturated -> h stays h0 = 0; SimpleRNN
+#: pre-activation saturated -> h = 1.
+_SATURATE = {"LSTM": ("o", -1e4, 0.0), "GRU": ("z", 1e4, 0.0), "SimpleRNN": ("h", 1e4, 1.0)}
+
+
+def test_explain_json_is_proven_by_using_it(saved: dict[str, Path], adapter: Any,
+                                            tmp_path: Path) -> None:
+    """What ``explain --json`` prints is used, not compared with itself: the printed column
+    range (and bias row) of one gate is saturated in the real model's weights, and Keras's
+    outputs then do exactly what that gate means; the printed parameter count equals Keras's
+    count_params() of the layer, and the formula's numbers multiply out to it."""
+    import numpy as np
+
+    result = run("explain", str(saved["family"]), "--json", str(tmp_path / "e.json"))
+    assert result.returncode == 0, result.stderr
+    layers = json.loads((tmp_path / "e.json").read_text())["layers"]
+    model = adapter.load_model(saved["family"])
+    assert [layer["cell"] for layer in layers] == ["GRU", "GRU", "SimpleRNN", "LSTM"]
+    for entry in layers:
+        layer = model.get_layer(entry["path"])
+        assert entry["parameters"]["count"] == layer.count_params()
+        formula = entry["parameters"]["formula"].split(" = ")
+        assert eval(formula[2]) == entry["parameters"]["expected"] == layer.count_params()
+        gate, amount, value = _SATURATE[entry["cell"]]
+        weights = layer.get_weights()
+        for index, array in enumerate(entry["arrays"]):
+            if not array["name"].endswith("bias"):
+                continue
+            block = next(b for b in array["gates"] if b["gate"] == gate and b["row"] in (None, 0))
+            start, stop = block["columns"]
+            bias = weights[index]
+            target = bias[0] if block["row"] == 0 else bias
+            target[start:stop] += amount
+        probe = adapter.keras.Sequential([adapter.keras.Input(layer.input.shape[1:]),
+                                          _clone(adapter, layer)])
+        probe.layers[-1].set_weights(weights)
+        x = np.random.default_rng(0).uniform(-1, 1, (2, *layer.input.shape[1:]))
+        outputs = adapter.call_model(probe, x.astype("float32"))[0]
+        np.testing.assert_array_equal(outputs, value, err_msg=f"{entry['path']}: saturating "
+                                      f"the printed {gate!r} block did not act as {gate!r}")
+
+
+def _clone(adapter: Any, layer: Any) -> Any:
+    return layer.__class__.from_config(layer.get_config())
 
 
 def test_explain_plot(saved: dict[str, Path], tmp_path: Path) -> None:

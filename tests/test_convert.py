@@ -68,7 +68,7 @@ def test_round_trips(cell: str, data: st.DataObject) -> None:
         np.testing.assert_array_equal(named[f"W_{gate}"], gates.split(weights[0], cell=cell)[gate])
 
 
-def _cases(configs: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+def cases(configs: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
     @st.composite
     def draw(draw: st.DrawFn) -> dict[str, Any]:
         config = draw(configs, label="config")
@@ -112,12 +112,12 @@ def _torch_outputs(torch: Any, config: Any, entries: dict[str, np.ndarray], x: n
         options["nonlinearity"] = layer.activation
     module = getattr(torch.nn, layer.cell.torch_module.removeprefix("nn."))(
         config.input_dim, config.units, **options)
-    module.load_state_dict({name: torch.from_numpy(np.ascontiguousarray(value))
+    module.load_state_dict({name: torch.from_numpy(np.array(value, copy=True))
                             for name, value in entries.items()})
     # PyTorch has no go_backwards: feed the reversed sequence; outputs then come in
     # processing order, as Keras returns them.
     backwards = not bidirectional and layer.go_backwards
-    inputs = torch.from_numpy(np.ascontiguousarray(x[:, ::-1] if backwards else x))
+    inputs = torch.from_numpy((x[:, ::-1] if backwards else x).copy())
     count = layer.state_count  # states per direction, Keras order [h(, c)] per direction
     initial = None
     if state is not None:
@@ -133,27 +133,46 @@ def _torch_outputs(torch: Any, config: Any, entries: dict[str, np.ndarray], x: n
     return [sequence.numpy(), *states]
 
 
+def export_configs(cell: str, *, bidirectional: bool, layout: str,
+                   runtime: str = "onnxruntime") -> st.SearchStrategy[Any]:
+    """Layers (or Bidirectional layers) of ``cell`` that ``layout`` can compute."""
+    layers = _exportable(LAYERS[cell], layout)
+    if runtime == "reference" and cell == "SimpleRNN":
+        # onnx's evaluator knows only the Tanh and Affine activations for RNN (op_rnn.py's
+        # choose_act raises on Relu); onnxruntime proves the relu export.
+        layers = strategies.simple_rnn_configs(activations=("tanh",), **_COMMON)
+    return _bidirectional(layers) if bidirectional else layers
+
+
+def check_torch_export(adapter: Any, torch: Any, case: dict[str, Any]) -> float:
+    """The ``--layout torch`` arrays of the case's layer, loaded into the torch module, equal
+    the reference (and Keras equals the reference on the same case)."""
+    config, weights, x, state = case["config"], case["weights"], case["x"], case["state"]
+    entries = _exported(adapter, config, weights, "torch")
+    outputs = _torch_outputs(torch, config, entries, x, state)
+    what = (f"torch.{config.cell.torch_module} with the exported (--layout torch) weights "
+            "vs reference")
+    return max(compare_to_reference(outputs, config, weights, x, initial_state=state, what=what),
+               compare_to_reference(_keras(adapter, config, weights, x, state), config, weights,
+                                    x, initial_state=state, what="Keras vs reference"))
+
+
+def _torch() -> Any:
+    return pytest.importorskip("torch", reason="torch is optional: pip install "
+                               "'lstm-verify[convert]' to prove the PyTorch export (tox's "
+                               "tf213 cannot: TensorFlow 2.13 pins typing-extensions < 4.6, "
+                               "torch 2.13 needs >= 4.10)")
+
+
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["layer", "bidirectional"])
 @pytest.mark.parametrize("cell", list(cells.CELLS))
 def test_torch_module_with_exported_weights_equals_keras(adapter: Any, cell: str,
                                                          bidirectional: bool) -> None:
-    torch = pytest.importorskip("torch", reason="torch is optional: pip install "
-                                "'lstm-verify[convert]' to prove the PyTorch export (tox's "
-                                "tf213 cannot: TensorFlow 2.13 pins typing-extensions < 4.6, "
-                                "torch 2.13 needs >= 4.10)")
-    layers = _exportable(LAYERS[cell], "torch")
-    configs = _bidirectional(layers) if bidirectional else layers
+    torch = _torch()
 
-    @given(case=_cases(configs))
+    @given(case=cases(export_configs(cell, bidirectional=bidirectional, layout="torch")))
     def check(case: dict[str, Any]) -> None:
-        config, weights, x, state = case["config"], case["weights"], case["x"], case["state"]
-        entries = _exported(adapter, config, weights, "torch")
-        outputs = _torch_outputs(torch, config, entries, x, state)
-        what = (f"torch.{config.cell.torch_module} with the exported (--layout torch) weights "
-                "vs reference")
-        compare_to_reference(outputs, config, weights, x, initial_state=state, what=what)
-        compare_to_reference(_keras(adapter, config, weights, x, state), config, weights, x,
-                             initial_state=state, what="Keras vs reference")
+        check_torch_export(adapter, torch, case)
 
     check()
 
@@ -185,7 +204,7 @@ def _onnx_model(onnx: Any, config: Any, with_state: bool) -> Any:
     return model
 
 
-def _onnx() -> Any:
+def onnx_or_skip() -> Any:
     """onnx, when this environment can run its reference operators; else a skip that says why."""
     try:
         import onnx
@@ -204,17 +223,50 @@ def _onnx() -> Any:
     return onnx
 
 
+def onnxruntime_or_skip() -> Any:
+    return pytest.importorskip("onnxruntime", reason="onnxruntime is optional (it does not "
+                               "install next to every TensorFlow of the matrix); onnx's "
+                               "reference evaluator proves the export without it")
+
+
 def _run_onnx(runtime: str, model: Any, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
     if runtime == "reference":
         from onnx.reference import ReferenceEvaluator
 
         return list(ReferenceEvaluator(model).run(None, feeds))
-    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is optional (it does not "
-                              "install next to every TensorFlow of the matrix); onnx's "
-                              "reference evaluator proves the export without it")
+    ort = onnxruntime_or_skip()
     session = ort.InferenceSession(model.SerializeToString(),
                                    providers=["CPUExecutionProvider"])
     return list(session.run(None, feeds))
+
+
+def check_onnx_export(adapter: Any, onnx: Any, runtime: str, case: dict[str, Any]) -> float:
+    """The ``--layout onnx`` arrays, fed to the ONNX operator (with the attributes
+    :func:`verify.convert.onnx_attributes` names) in ``runtime``, equal the reference."""
+    config, weights, x, state = case["config"], case["weights"], case["x"], case["state"]
+    layer = config.recurrent
+    feeds = {name: value.astype(np.float32)
+             for name, value in _exported(adapter, config, weights, "onnx").items()}
+    feeds["X"] = np.ascontiguousarray(x.transpose(1, 0, 2))  # ONNX layout 0: [T, B, d]
+    count = layer.state_count
+    if state is not None:
+        feeds["initial_h"] = np.stack(state[0::count])
+        if count == 2:
+            feeds["initial_c"] = np.stack(state[1::count])
+    y, *finals = _run_onnx(runtime, _onnx_model(onnx, config, state is not None), feeds)
+    sequence = y.transpose(2, 0, 1, 3)  # [B, T, dirs, u]
+    if isinstance(config, BidirectionalConfig):
+        sequence = sequence.reshape(*sequence.shape[:2], -1)  # forward then backward
+    else:
+        sequence = sequence[:, :, 0]
+        if layer.go_backwards:  # ONNX returns Y in time order, Keras in processing order
+            sequence = sequence[:, ::-1]
+    states = [final[direction] for direction in range(finals[0].shape[0]) for final in finals]
+    what = f"ONNX {layer.cell.onnx_operator} ({runtime}) with the exported weights vs reference"
+    return max(compare_to_reference([sequence, *states], config, weights, x,
+                                    initial_state=state, what=what),
+               compare_to_reference(_keras(adapter, config, weights, x, state), config, weights,
+                                    x, initial_state=state, what="Keras vs reference"))
 
 
 @pytest.mark.parametrize("runtime", ["reference", "onnxruntime"])
@@ -223,42 +275,15 @@ def _run_onnx(runtime: str, model: Any, feeds: dict[str, np.ndarray]) -> list[np
 def test_onnx_operator_with_exported_weights_equals_keras(adapter: Any, cell: str,
                                                           bidirectional: bool,
                                                           runtime: str) -> None:
-    onnx = _onnx()
-    layers = _exportable(LAYERS[cell], "onnx")
-    if runtime == "reference" and cell == "SimpleRNN":
-        # onnx's evaluator knows only the Tanh and Affine activations for RNN (op_rnn.py's
-        # choose_act raises on Relu); onnxruntime proves the relu export.
-        layers = strategies.simple_rnn_configs(activations=("tanh",), **_COMMON)
-    configs = _bidirectional(layers) if bidirectional else layers
+    onnx = onnx_or_skip()
+    if runtime == "onnxruntime":
+        onnxruntime_or_skip()
 
     @settings(max_examples=30)
-    @given(case=_cases(configs))
+    @given(case=cases(export_configs(cell, bidirectional=bidirectional, layout="onnx",
+                                     runtime=runtime)))
     def check(case: dict[str, Any]) -> None:
-        config, weights, x, state = case["config"], case["weights"], case["x"], case["state"]
-        layer = config.recurrent
-        feeds = {name: value.astype(np.float32)
-                 for name, value in _exported(adapter, config, weights, "onnx").items()}
-        feeds["X"] = np.ascontiguousarray(x.transpose(1, 0, 2))  # ONNX layout 0: [T, B, d]
-        count = layer.state_count
-        if state is not None:
-            feeds["initial_h"] = np.stack(state[0::count])
-            if count == 2:
-                feeds["initial_c"] = np.stack(state[1::count])
-        y, *finals = _run_onnx(runtime, _onnx_model(onnx, config, state is not None), feeds)
-        sequence = y.transpose(2, 0, 1, 3)  # [B, T, dirs, u]
-        if isinstance(config, BidirectionalConfig):
-            sequence = sequence.reshape(*sequence.shape[:2], -1)  # forward then backward
-        else:
-            sequence = sequence[:, :, 0]
-            if layer.go_backwards:  # ONNX returns Y in time order, Keras in processing order
-                sequence = sequence[:, ::-1]
-        states = [final[direction] for direction in range(finals[0].shape[0])
-                  for final in finals]
-        what = f"ONNX {layer.cell.onnx_operator} ({runtime}) with the exported weights vs reference"
-        compare_to_reference([sequence, *states], config, weights, x, initial_state=state,
-                             what=what)
-        compare_to_reference(_keras(adapter, config, weights, x, state), config, weights, x,
-                             initial_state=state, what="Keras vs reference")
+        check_onnx_export(adapter, onnx, runtime, case)
 
     check()
 
@@ -268,8 +293,7 @@ def test_the_export_command_output_loads_into_torch(adapter: Any, cell: str,
                                                     tmp_path: Path) -> None:
     """End to end: a saved model, ``python -m verify export --layout torch``, the .npz loaded
     into the torch module the command names, equal to Keras on random inputs."""
-    torch = pytest.importorskip("torch", reason="torch is optional: pip install "
-                                "'lstm-verify[convert]'")
+    torch = _torch()
     from tests.test_cli import run
 
     keras = adapter.keras

@@ -25,6 +25,8 @@ import pytest
 Patch = Callable[[pytest.MonkeyPatch], None]
 
 LSTM_TARGETS = ("lstm_forward", "model_forward", "stateful_forward")
+GRU_TARGETS = ("gru_forward", "model_forward", "stateful_forward")
+SIMPLE_RNN_TARGETS = ("simple_rnn_forward", "model_forward", "stateful_forward")
 MASK_TARGETS = ("lstm_forward", "stateful_forward")
 BIDI_TARGETS = ("bidirectional_forward", "model_forward")
 SHAPE_TARGETS = ("lstm_shapes", "bidirectional_shapes", "sequential_shapes")
@@ -33,7 +35,7 @@ SHAPE_TARGETS = ("lstm_shapes", "bidirectional_shapes", "sequential_shapes")
 @dataclass(frozen=True)
 class Fault:
     name: str
-    where: str  # "reference", "model", "formula" or "keras"
+    where: str  # "reference", "model", "formula", "convert" or "keras"
     description: str
     targets: tuple[str, ...]
     apply: Patch
@@ -86,11 +88,13 @@ def _concat(parts: list[Any], axis: int) -> Any:
 
 
 def wrap_keras_lstm_call(change: Callable[[Any, tuple[Any, ...], dict[str, Any],
-                                           Callable[..., Any]], Any]) -> Patch:
-    """Replace ``keras.layers.LSTM.call`` by ``change(layer, args, kwargs, original_call)``."""
+                                           Callable[..., Any]], Any],
+                         layer_class: str = "LSTM") -> Patch:
+    """Replace ``keras.layers.<layer_class>.call`` by ``change(layer, args, kwargs,
+    original_call)``."""
 
     def apply(monkeypatch: pytest.MonkeyPatch) -> None:
-        lstm = _keras().keras.layers.LSTM
+        lstm = getattr(_keras().keras.layers, layer_class)
         original = lstm.call
 
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -101,7 +105,8 @@ def wrap_keras_lstm_call(change: Callable[[Any, tuple[Any, ...], dict[str, Any],
     return apply
 
 
-def with_cell_weight(name: str, transform: Callable[[Any, int], Any]) -> Patch:
+def with_cell_weight(name: str, transform: Callable[[Any, int], Any],
+                     layer_class: str = "LSTM") -> Patch:
     """Keras computes with ``transform(cell.<name>, units)`` instead of the weight itself."""
 
     def change(layer: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -117,11 +122,19 @@ def with_cell_weight(name: str, transform: Callable[[Any, int], Any]) -> Patch:
         finally:
             object.__setattr__(cell, name, weight)
 
-    return wrap_keras_lstm_call(change)
+    return wrap_keras_lstm_call(change, layer_class)
 
 
 def _swap_input_forget(weight: Any, units: int) -> Any:
     return _concat([weight[:, units:2 * units], weight[:, :units], weight[:, 2 * units:]], 1)
+
+
+def _swap_update_reset(weight: Any, units: int) -> Any:
+    return _concat([weight[:, units:2 * units], weight[:, :units], weight[:, 2 * units:]], 1)
+
+
+def _zeros_like(weight: Any, units: int) -> Any:
+    return weight * 0.0
 
 
 def _forget_bias_plus_one(bias: Any, units: int) -> Any:
@@ -159,6 +172,11 @@ MERGE = "verify.reference:merge"
 LSTM_ORDER = "verify.cells.lstm:_Stepper.__init__"
 LSTM_STEP = "verify.cells.lstm:_Stepper.step"
 GATE_ORDER = '("i", "f", "o", "c")'
+GRU_STEP = "verify.cells.gru:_Stepper.step"
+GRU_INIT = "verify.cells.gru:_Stepper.__init__"
+RNN_STEP = "verify.cells.simple_rnn:_Stepper.step"
+RESET_AFTER = "recurrent_h = r * inner[:, 2 * units:]"
+RESET_BEFORE = "recurrent_h = (r * h) @ self.recurrent_h"
 CANDIDATE = "c_t += i * self.act(z[:, 3 * units:])"
 
 CATALOGUE: tuple[Fault, ...] = (
@@ -272,6 +290,62 @@ CATALOGUE: tuple[Fault, ...] = (
           "merge_mode=None output shapes: one output instead of one per direction",
           SHAPE_TARGETS[1:], edit("verify.shapes:output_shapes",
                                   "outputs = [direction, direction]", "outputs = [direction]")),
+    # --- GRU -----------------------------------------------------------------------------
+    Fault("gru_update_reset_swapped", "reference", "GRU z and r blocks swapped",
+          GRU_TARGETS, edit(GRU_STEP, "z, r = zr[:, :units], zr[:, units:]",
+                            "r, z = zr[:, :units], zr[:, units:]")),
+    Fault("gru_one_minus_z_on_wrong_term", "reference",
+          "h_t = (1 - z) h_{t-1} + z hh (the update gate on the other term)",
+          GRU_TARGETS, edit(GRU_STEP, "return [z * h + (1 - z) * hh]",
+                            "return [(1 - z) * h + z * hh]")),
+    Fault("gru_reset_before_instead_of_after", "reference",
+          "reset_after=True computed as r * h before the matmul (bias kept outside)",
+          GRU_TARGETS, edit(GRU_STEP, RESET_AFTER, "recurrent_h = (r * h) @ self.recurrent_h + "
+                            "inner[:, 2 * units:] - h @ self.recurrent_h")),
+    Fault("gru_reset_after_instead_of_before", "reference",
+          "reset_after=False computed as r * (h @ U_h), after the matmul",
+          GRU_TARGETS, edit(GRU_STEP, RESET_BEFORE, "recurrent_h = r * (h @ self.recurrent_h)")),
+    Fault("gru_bias_rows_swapped", "reference",
+          "the (2, 3u) bias read as [recurrent, input] instead of [input, recurrent]",
+          GRU_TARGETS, edit(GRU_INIT, "weights.bias[0], weights.bias[1]",
+                            "weights.bias[1], weights.bias[0]")),
+    Fault("gru_recurrent_bias_dropped", "reference", "the recurrent bias row is never added",
+          GRU_TARGETS, edit(GRU_STEP, "inner += self.recurrent_bias", "pass")),
+    Fault("gru_recurrent_bias_outside_reset", "reference",
+          "reset_after=True: b_rec_h added after the reset gate instead of inside it",
+          GRU_TARGETS, edit(GRU_STEP, RESET_AFTER, "recurrent_h = r * (h @ self.recurrent_h) + "
+                            "inner[:, 2 * units:] - h @ self.recurrent_h")),
+    Fault("gru_candidate_uses_gate_activation", "reference",
+          "the candidate uses the recurrent activation instead of the activation",
+          GRU_TARGETS, edit(GRU_STEP, "hh = self.act(", "hh = self.gate(")),
+    Fault("gru_bias_shape_ignores_reset_after", "formula",
+          "GRU bias always (2, 3u), also with reset_after=False",
+          ("gru_shapes",), edit("verify.cells.gru:GRUCell.bias_shape",
+                                "return (2, 3 * units) if reset_after else (3 * units,)",
+                                "return (2, 3 * units)")),
+    Fault("gru_torch_gate_order_z_r", "convert",
+          "--layout torch keeps Keras's z, r, h order (nn.GRU expects r, z, n)",
+          ("torch_export",), edit("verify.cells.gru:GRUCell.to_torch",
+                                  "    bias = _bias(weights, reset_after=True)",
+                                  "    bias = _bias(weights, reset_after=True)\n"
+                                  "    TORCH_GATES = ('z', 'r', 'h')")),
+    Fault("gru_onnx_linear_before_reset_flipped", "convert",
+          "ONNX GRU told linear_before_reset=0 for reset_after=True (and 1 for False)",
+          ("onnx_export",), edit("verify.cells.gru:GRUCell.onnx_attributes",
+                                 '{"linear_before_reset": int(bool(',
+                                 '{"linear_before_reset": int(not bool(')),
+    # --- SimpleRNN ---------------------------------------------------------------------------
+    Fault("simple_rnn_recurrent_transposed", "reference", "h_{t-1} @ recurrent_kernel.T",
+          SIMPLE_RNN_TARGETS, edit(RNN_STEP, "states[0] @ self.recurrent",
+                                   "states[0] @ self.recurrent.T")),
+    Fault("simple_rnn_bias_missing", "reference", "the SimpleRNN bias is never added",
+          SIMPLE_RNN_TARGETS, edit("verify.cells.simple_rnn:_Stepper.project",
+                                   "projected += self.bias", "pass")),
+    Fault("simple_rnn_activation_before_recurrence", "reference",
+          "h_t = act(x W + b) + h U (the recurrent term outside the activation)",
+          SIMPLE_RNN_TARGETS, edit(RNN_STEP, "return [self.act(projected + states[0] @ "
+                                   "self.recurrent)]",
+                                   "return [self.act(projected) + states[0] @ self.recurrent]")),
     # --- simulated Keras regressions (the suite must say Keras is wrong) ----------------------
     Fault("keras_kernel_gate_blocks_permuted", "keras",
           "Keras computes with the kernel's input and forget blocks swapped",
@@ -290,6 +364,11 @@ CATALOGUE: tuple[Fault, ...] = (
           "Keras returns a go_backwards sequence in time order (Bidirectional then flips it "
           "a second time)", (*LSTM_TARGETS, "bidirectional_forward"),
           wrap_keras_lstm_call(_backwards_sequence_in_time_order)),
+    Fault("keras_gru_kernel_update_reset_swapped", "keras",
+          "Keras's GRU computes with the kernel's z and r blocks swapped",
+          GRU_TARGETS, with_cell_weight("kernel", _swap_update_reset, "GRU")),
+    Fault("keras_simple_rnn_drops_bias", "keras", "Keras's SimpleRNN ignores its bias",
+          SIMPLE_RNN_TARGETS, with_cell_weight("bias", _zeros_like, "SimpleRNN")),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in CATALOGUE}

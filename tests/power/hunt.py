@@ -10,7 +10,7 @@ import pytest
 from hypothesis import Phase, given, settings
 
 from verify import profiles
-from verify.properties import PROPERTIES, run_id, runs
+from verify.properties import PROPERTIES, Property, run_id, runs
 
 from .catalogue import Fault
 
@@ -26,6 +26,48 @@ class Outcome:
     @property
     def caught(self) -> bool:
         return self.caught_by is not None
+
+
+def _export_properties() -> dict[str, Property]:
+    """The conversion proofs of tests/test_convert.py as properties, for the faults in
+    ``--layout torch|onnx`` (the report does not run them: they need torch/onnx)."""
+    from hypothesis import strategies as st
+
+    from tests import test_convert as proofs
+
+    def configs(layout: str) -> st.SearchStrategy[Any]:
+        return st.one_of(*[proofs.export_configs(cell, bidirectional=bidirectional,
+                                                 layout=layout)
+                           for cell in ("GRU", "LSTM", "SimpleRNN")
+                           for bidirectional in (False, True)])
+
+    def torch_check(**case: Any) -> float:
+        from verify import keras_adapter
+
+        return proofs.check_torch_export(keras_adapter, pytest.importorskip("torch"), case)
+
+    def onnx_check(**case: Any) -> float:
+        from verify import keras_adapter
+
+        return proofs.check_onnx_export(keras_adapter, pytest.importorskip("onnx"),
+                                        "reference", case)
+
+    return {
+        "torch_export": Property("torch_export", "--layout torch in torch.nn",
+                                 lambda: proofs.cases(configs("torch")), torch_check),
+        "onnx_export": Property("onnx_export", "--layout onnx in onnx's evaluator",
+                                lambda: proofs.cases(configs("onnx")), onnx_check),
+    }
+
+
+def _runs(targets: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    extra = _export_properties()
+    return [run for target in targets
+            for run in ([(target, None)] if target in extra else runs(target))]
+
+
+def _property(name: str) -> Property:
+    return PROPERTIES[name] if name in PROPERTIES else _export_properties()[name]
 
 
 def ci_settings() -> settings:
@@ -45,7 +87,7 @@ def hunt(fault: Fault) -> Outcome:
         if fault.patches_keras:
             keras_adapter.clear()  # layers traced before the patch would not see it
         try:
-            for run in runs(*fault.targets):  # the suite's own test runs, strata included
+            for run in _runs(fault.targets):  # the suite's own test runs, strata included
                 caught = _first_failure(run)
                 if caught is not None:
                     examples, message = caught
@@ -62,7 +104,7 @@ def _first_failure(run: tuple[str, str | None]) -> tuple[int, str] | None:
     """Run one property (stratum) as the suite does, under the ``ci`` profile; the number
     of the first failing example and the first line of its failure, or ``None``."""
     name, stratum = run
-    prop = PROPERTIES[name]
+    prop = _property(name)
     calls = 0
     first: int | None = None
 

@@ -69,12 +69,14 @@ class _Stepper:
             if self.recurrent_bias is not None:
                 inner += self.recurrent_bias
             zr = self.gate(projected[:, :2 * units] + inner[:, :2 * units])
-            z, r = zr[:, :units], zr[:, units:]
-            hh = self.act(projected[:, 2 * units:] + r * inner[:, 2 * units:])
         else:
             zr = self.gate(projected[:, :2 * units] + h @ self.recurrent_zr)
-            z, r = zr[:, :units], zr[:, units:]
-            hh = self.act(projected[:, 2 * units:] + (r * h) @ self.recurrent_h)
+        z, r = zr[:, :units], zr[:, units:]
+        if self.reset_after:  # r scales the recurrent term after the matmul, bias included
+            recurrent_h = r * inner[:, 2 * units:]
+        else:  # r scales h before the matmul
+            recurrent_h = (r * h) @ self.recurrent_h
+        hh = self.act(projected[:, 2 * units:] + recurrent_h)
         return [z * h + (1 - z) * hh]
 
 
