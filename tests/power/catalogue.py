@@ -175,8 +175,8 @@ GATE_ORDER = '("i", "f", "o", "c")'
 GRU_STEP = "verify.cells.gru:_Stepper.step"
 GRU_INIT = "verify.cells.gru:_Stepper.__init__"
 RNN_STEP = "verify.cells.simple_rnn:_Stepper.step"
-RESET_AFTER = "recurrent_h = r * inner[:, 2 * units:]"
-RESET_BEFORE = "recurrent_h = (r * h) @ self.recurrent_h"
+RESET_AFTER = "(r * inner[:, 2 * units:] if self.reset_after"
+RESET_BEFORE = "else (r * h) @ self.recurrent_h)"
 CANDIDATE = "c_t += i * self.act(z[:, 3 * units:])"
 
 CATALOGUE: tuple[Fault, ...] = (
@@ -300,11 +300,11 @@ CATALOGUE: tuple[Fault, ...] = (
                             "return [(1 - z) * h + z * hh]")),
     Fault("gru_reset_before_instead_of_after", "reference",
           "reset_after=True computed as r * h before the matmul (bias kept outside)",
-          GRU_TARGETS, edit(GRU_STEP, RESET_AFTER, "recurrent_h = (r * h) @ self.recurrent_h + "
-                            "inner[:, 2 * units:] - h @ self.recurrent_h")),
+          GRU_TARGETS, edit(GRU_STEP, RESET_AFTER, "((r * h) @ self.recurrent_h + "
+                            "inner[:, 2 * units:] - h @ self.recurrent_h if self.reset_after")),
     Fault("gru_reset_after_instead_of_before", "reference",
           "reset_after=False computed as r * (h @ U_h), after the matmul",
-          GRU_TARGETS, edit(GRU_STEP, RESET_BEFORE, "recurrent_h = r * (h @ self.recurrent_h)")),
+          GRU_TARGETS, edit(GRU_STEP, RESET_BEFORE, "else r * (h @ self.recurrent_h))")),
     Fault("gru_bias_rows_swapped", "reference",
           "the (2, 3u) bias read as [recurrent, input] instead of [input, recurrent]",
           GRU_TARGETS, edit(GRU_INIT, "weights.bias[0], weights.bias[1]",
@@ -313,8 +313,8 @@ CATALOGUE: tuple[Fault, ...] = (
           GRU_TARGETS, edit(GRU_STEP, "inner += self.recurrent_bias", "pass")),
     Fault("gru_recurrent_bias_outside_reset", "reference",
           "reset_after=True: b_rec_h added after the reset gate instead of inside it",
-          GRU_TARGETS, edit(GRU_STEP, RESET_AFTER, "recurrent_h = r * (h @ self.recurrent_h) + "
-                            "inner[:, 2 * units:] - h @ self.recurrent_h")),
+          GRU_TARGETS, edit(GRU_STEP, RESET_AFTER, "(r * (h @ self.recurrent_h) + "
+                            "inner[:, 2 * units:] - h @ self.recurrent_h if self.reset_after")),
     Fault("gru_candidate_uses_gate_activation", "reference",
           "the candidate uses the recurrent activation instead of the activation",
           GRU_TARGETS, edit(GRU_STEP, "hh = self.act(", "hh = self.gate(")),

@@ -72,10 +72,10 @@ class _Stepper:
         else:
             zr = self.gate(projected[:, :2 * units] + h @ self.recurrent_zr)
         z, r = zr[:, :units], zr[:, units:]
-        if self.reset_after:  # r scales the recurrent term after the matmul, bias included
-            recurrent_h = r * inner[:, 2 * units:]
-        else:  # r scales h before the matmul
-            recurrent_h = (r * h) @ self.recurrent_h
+        # reset_after: r scales the recurrent term after the matmul, bias included;
+        # otherwise r scales h before the matmul.
+        recurrent_h = (r * inner[:, 2 * units:] if self.reset_after
+                       else (r * h) @ self.recurrent_h)
         hh = self.act(projected[:, 2 * units:] + recurrent_h)
         return [z * h + (1 - z) * hh]
 
