@@ -1,6 +1,7 @@
 """Speed of the NumPy reference against Keras's own CPU forward: ``python -m verify.benchmark``.
 
-Mid-size case: batch 64, 100 steps, 32 features, LSTM(128) (+ Dense(1) for the model). One
+Mid-size case: batch 64, 100 steps, 32 features, LSTM(128) (+ Dense(1) for the model), and
+the same sizes for GRU(128) (both ``reset_after`` conventions) and SimpleRNN(128). One
 thread each (TensorFlow and NumPy's BLAS), so the ratio compares like with like per core.
 Prints a table and writes JSON with ``--json PATH``. Results are ratios to report, never
 assertions.
@@ -39,7 +40,13 @@ def best_of(function: Callable[[], Any], *, repeat: int) -> float:
 def run(repeat: int) -> dict[str, Any]:
     import verify
     from verify import keras_adapter, reference
-    from verify.config import DenseConfig, LSTMConfig, SequentialConfig
+    from verify.config import (
+        DenseConfig,
+        GRUConfig,
+        LSTMConfig,
+        SequentialConfig,
+        SimpleRNNConfig,
+    )
 
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (BATCH, STEPS, FEATURES)).astype(np.float32)
@@ -65,6 +72,20 @@ def run(repeat: int) -> dict[str, Any]:
         "verify.predict (float64)": best_of(lambda: verify.predict(keras_model, x),
                                             repeat=repeat),
     }
+    for config, name in ((GRUConfig(units=UNITS, input_dim=FEATURES, timesteps=STEPS), "GRU"),
+                         (GRUConfig(units=UNITS, input_dim=FEATURES, timesteps=STEPS,
+                                    reset_after=False), "GRU reset_after=False"),
+                         (SimpleRNNConfig(units=UNITS, input_dim=FEATURES, timesteps=STEPS),
+                          "SimpleRNN")):
+        cell_weights = [rng.uniform(-scale, scale, [int(dim or 0) for dim in shape])
+                        .astype(np.float32) for shape in verify.shapes.weight_shapes(config)]
+        built = keras_adapter.built(config)
+        built.set_weights(cell_weights)
+        times[f"keras {name}, compiled call"] = best_of(lambda b=built: b(x), repeat=repeat)
+        for dtype in (np.float64, np.float32):
+            times[f"reference {name} {np.dtype(dtype).name}"] = best_of(
+                lambda c=config, w=cell_weights, d=dtype: reference.outputs(c, w, x, dtype=d),
+                repeat=repeat)
     # The machine's practical limit: one matmul with the flops of all the recurrent products.
     h = rng.uniform(-1, 1, (BATCH, UNITS))
     recurrent = weights[1].astype(np.float64)
@@ -81,6 +102,10 @@ def run(repeat: int) -> dict[str, Any]:
             / times["keras model.predict"],
             "verify.predict / keras model compiled": times["verify.predict (float64)"]
             / times["keras model, compiled call"],
+            **{f"reference {name} {dtype} / keras {name} compiled":
+               times[f"reference {name} {dtype}"] / times[f"keras {name}, compiled call"]
+               for name in ("GRU", "GRU reset_after=False", "SimpleRNN")
+               for dtype in ("float64", "float32")},
         },
         "reference GFLOP/s (float64)": flops / times["reference.lstm float64"] / 1e9,
         "recurrent matmuls alone GFLOP/s (float64)": 2 * BATCH * STEPS * 4 * UNITS * UNITS
@@ -231,9 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{results['versions']}; batch {BATCH} x {STEPS} steps x {FEATURES} features, "
           f"LSTM({UNITS}); best of {args.repeat}, one thread")
     for name, seconds in results["seconds"].items():
-        print(f"  {name:<30} {seconds * 1000:8.1f} ms")
+        print(f"  {name:<36} {seconds * 1000:8.1f} ms")
     for name, ratio in results["ratios"].items():
-        print(f"  {name:<45} {ratio:6.2f}x")
+        print(f"  {name:<60} {ratio:6.2f}x")
     print(f"  reference: {results['reference GFLOP/s (float64)']:.1f} GFLOP/s; the recurrent "
           f"matmuls alone: {results['recurrent matmuls alone GFLOP/s (float64)']:.1f} GFLOP/s")
     results["throughput"] = rates

@@ -167,6 +167,15 @@ def probe_compat_v1_lstm_default() -> str:
     return str(getattr(activation, "__name__", activation))
 
 
+def probe_compat_v1_gru_defaults() -> str:
+    adapter = _adapter()
+    if adapter.BACKEND != "tensorflow":
+        return "unavailable"
+    layer = adapter.tf.compat.v1.keras.layers.GRU(2)
+    activation = layer.recurrent_activation
+    return f"reset_after={layer.reset_after}, {getattr(activation, '__name__', activation)}"
+
+
 def probe_bidirectional_go_backwards() -> str:
     from verify.config import BidirectionalConfig, LSTMConfig
 
@@ -220,6 +229,7 @@ PROBES: dict[str, Callable[[], str]] = {
     "masked_output": probe_masked_output,
     "zero_output_last_step": probe_zero_output_last_step,
     "compat_v1_lstm_default": probe_compat_v1_lstm_default,
+    "compat_v1_gru_defaults": probe_compat_v1_gru_defaults,
     "bidirectional_go_backwards": probe_bidirectional_go_backwards,
     "swish_config_name": probe_swish_config_name,
 }
