@@ -13,13 +13,14 @@ from hypothesis.errors import InvalidArgument
 
 import strategies
 from verify import shapes
-from verify.config import BidirectionalConfig, LSTMConfig
+from verify.config import BidirectionalConfig, GRUConfig, LSTMConfig, SimpleRNNConfig
 
 
 @given(data=st.data())
 def test_drawn_layers_run_in_keras_with_drawn_masks_and_states(adapter: Any,
                                                                data: st.DataObject) -> None:
-    config = data.draw(strategies.lstm_configs() | strategies.bidirectional_configs(),
+    config = data.draw(strategies.rnn_configs()
+                       | strategies.bidirectional_configs(cells=strategies.CELL_KINDS),
                        label="config")
     batch = data.draw(st.integers(1, 3), label="batch")
     layer = adapter.built(config)
@@ -63,6 +64,13 @@ def test_mask_kinds_mean_what_they_say(kind: str, data: st.DataObject) -> None:
 def test_configurations_shrink_to_the_simplest_layer() -> None:
     assert find(strategies.lstm_configs(), lambda config: True) == LSTMConfig(
         units=1, input_dim=1, timesteps=1)
+    assert find(strategies.gru_configs(), lambda config: True) == GRUConfig(
+        units=1, input_dim=1, timesteps=1)
+    # Every kind draws the same choices, so a mixed strategy shrinks to its first kind.
+    assert find(strategies.rnn_configs(cells=("SimpleRNN", "GRU")), lambda config: True) == \
+        SimpleRNNConfig(units=1, input_dim=1, timesteps=1)
+    assert find(strategies.rnn_configs(), lambda config: isinstance(config, GRUConfig)) == \
+        GRUConfig(units=1, input_dim=1, timesteps=1)
     assert find(strategies.bidirectional_configs(), lambda config: True) == BidirectionalConfig(
         LSTMConfig(units=1, input_dim=1, timesteps=1))
 
@@ -95,6 +103,13 @@ LSTM = LSTMConfig(units=2, input_dim=3, timesteps=4)
         (lambda: strategies.lstm_configs(recurrent_activations="sigmoid"),
          "recurrent_activations"),
         (lambda: strategies.bidirectional_configs(merge_modes=("concat", "max")), "max"),
+        (lambda: strategies.simple_rnn_configs(recurrent_activations=("sigmoid",)),
+         "SimpleRNN has no recurrent_activations"),
+        (lambda: strategies.lstm_configs(reset_after=True), "LSTM has no reset_after"),
+        (lambda: strategies.gru_configs(reset_after="yes"), "reset_after"),
+        (lambda: strategies.gru_configs(max_units=3, unit=2), "unknown options"),
+        (lambda: strategies.rnn_configs(cells=("LSTM", "ConvLSTM")), "ConvLSTM"),
+        (lambda: strategies.sequential_configs(cells=()), "cells"),
         (lambda: strategies.sequential_configs(max_recurrent_layers=0), "recurrent_layers"),
         (lambda: strategies.sequential_configs(bidirectional=1), "bidirectional"),
         (lambda: strategies.weights("lstm"), "config"),

@@ -15,6 +15,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -81,10 +82,11 @@ def run(repeat: int) -> dict[str, Any]:
                         .astype(np.float32) for shape in verify.shapes.weight_shapes(config)]
         built = keras_adapter.built(config)
         built.set_weights(cell_weights)
-        times[f"keras {name}, compiled call"] = best_of(lambda b=built: b(x), repeat=repeat)
+        times[f"keras {name}, compiled call"] = best_of(functools.partial(built, x),
+                                                        repeat=repeat)
         for dtype in (np.float64, np.float32):
             times[f"reference {name} {np.dtype(dtype).name}"] = best_of(
-                lambda c=config, w=cell_weights, d=dtype: reference.outputs(c, w, x, dtype=d),
+                functools.partial(reference.outputs, config, cell_weights, x, dtype=dtype),
                 repeat=repeat)
     # The machine's practical limit: one matmul with the flops of all the recurrent products.
     h = rng.uniform(-1, 1, (BATCH, UNITS))

@@ -158,22 +158,28 @@ def probe_zero_output_last_step() -> str:
     return "zeroed" if np.all(output == 0.0) else "last_real_output"
 
 
-def probe_compat_v1_lstm_default() -> str:
+def _compat_v1_layer(name: str) -> Any:
+    """``tf.compat.v1.keras.layers.<name>(2)``, or ``None`` without TensorFlow."""
     adapter = _adapter()
     if adapter.BACKEND != "tensorflow":
-        return "unavailable"
-    layer = adapter.tf.compat.v1.keras.layers.LSTM(2)
-    activation = layer.recurrent_activation
+        return None
+    return getattr(adapter.tf.compat.v1.keras.layers, name)(2)
+
+
+def _name(activation: Any) -> str:
     return str(getattr(activation, "__name__", activation))
 
 
+def probe_compat_v1_lstm_default() -> str:
+    layer = _compat_v1_layer("LSTM")
+    return "unavailable" if layer is None else _name(layer.recurrent_activation)
+
+
 def probe_compat_v1_gru_defaults() -> str:
-    adapter = _adapter()
-    if adapter.BACKEND != "tensorflow":
+    layer = _compat_v1_layer("GRU")
+    if layer is None:
         return "unavailable"
-    layer = adapter.tf.compat.v1.keras.layers.GRU(2)
-    activation = layer.recurrent_activation
-    return f"reset_after={layer.reset_after}, {getattr(activation, '__name__', activation)}"
+    return f"reset_after={layer.reset_after}, {_name(layer.recurrent_activation)}"
 
 
 def probe_bidirectional_go_backwards() -> str:

@@ -303,6 +303,9 @@ def outputs(config: RNNConfig | BidirectionalConfig, weights: Sequence[Any], x: 
             dtype: DTypeLike = np.float64) -> list[np.ndarray]:
     """What the Keras layer described by ``config`` returns, as a list in Keras's output order:
     the one entry point from a configuration (:mod:`verify.config`) to the reference."""
+    if not isinstance(config, RNNConfig | BidirectionalConfig):
+        raise TypeError(f"config must be a recurrent layer config (RNN or Bidirectional), "
+                        f"got {_validate.describe(config)}")
     layer = config.recurrent
     common: dict[str, Any] = {
         "activation": layer.activation, "return_sequences": layer.return_sequences,
@@ -312,12 +315,9 @@ def outputs(config: RNNConfig | BidirectionalConfig, weights: Sequence[Any], x: 
         forward, backward = config.direction_weights(weights)
         result = bidirectional(x, forward, backward, cell=layer.cell,
                                merge_mode=config.merge_mode, **common)
-    elif isinstance(config, RNNConfig):
+    else:
         result = rnn(layer.cell, x, *weights, go_backwards=layer.go_backwards,
                      zero_output_for_mask=layer.zero_output_for_mask, **common)
-    else:
-        raise TypeError(f"config must be a recurrent layer config (RNN or Bidirectional), "
-                        f"got {_validate.describe(config)}")
     return result if isinstance(result, list) else [result]
 
 

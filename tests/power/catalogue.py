@@ -326,8 +326,8 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("gru_torch_gate_order_z_r", "convert",
           "--layout torch keeps Keras's z, r, h order (nn.GRU expects r, z, n)",
           ("torch_export",), edit("verify.cells.gru:GRUCell.to_torch",
-                                  "    bias = _bias(weights, reset_after=True)",
-                                  "    bias = _bias(weights, reset_after=True)\n"
+                                  "    bias = self.full_bias(weights, options)",
+                                  "    bias = self.full_bias(weights, options)\n"
                                   "    TORCH_GATES = ('z', 'r', 'h')")),
     Fault("gru_onnx_linear_before_reset_flipped", "convert",
           "ONNX GRU told linear_before_reset=0 for reset_after=True (and 1 for False)",

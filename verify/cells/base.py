@@ -236,13 +236,30 @@ class Cell:
         return changed
 
     # --- other frameworks --------------------------------------------------------------------
+    def full_bias(self, weights: CellWeights, options: Mapping[str, Any]) -> np.ndarray:
+        """The bias, or the zeros that ``use_bias=False`` computes with."""
+        if weights.bias is not None:
+            return weights.bias
+        return np.zeros(self.bias_shape(weights.units, **options), weights.kernel.dtype)
+
+    # PyTorch's layout where the gate order is Keras's and Keras has one bias (nn.LSTM,
+    # nn.RNN): weight_ih = kernel.T, weight_hh = recurrent_kernel.T, bias_ih = bias,
+    # bias_hh = 0. A cell with another layout (GRU) overrides both methods.
     def to_torch(self, weights: CellWeights, options: Mapping[str, Any],
                  suffix: str) -> dict[str, np.ndarray]:
-        raise NotImplementedError
+        bias = self.full_bias(weights, options)
+        return {f"weight_ih_l0{suffix}": np.ascontiguousarray(weights.kernel.T),
+                f"weight_hh_l0{suffix}": np.ascontiguousarray(weights.recurrent_kernel.T),
+                f"bias_ih_l0{suffix}": bias.copy(), f"bias_hh_l0{suffix}": np.zeros_like(bias)}
 
     def from_torch(self, arrays: Mapping[str, np.ndarray], options: Mapping[str, Any],
                    suffix: str) -> list[np.ndarray]:
-        raise NotImplementedError
+        kernel = arrays[f"weight_ih_l0{suffix}"].T
+        bias = np.zeros(kernel.shape[1], kernel.dtype)
+        for name in (f"bias_ih_l0{suffix}", f"bias_hh_l0{suffix}"):
+            if name in arrays:
+                bias = bias + arrays[name]
+        return [kernel, arrays[f"weight_hh_l0{suffix}"].T, bias]
 
     def to_onnx(self, weights: CellWeights,
                 options: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

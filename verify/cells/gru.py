@@ -166,7 +166,7 @@ class GRUCell(Cell):
             raise ValueError("a GRU with reset_after=False has no torch.nn.GRU equivalent: "
                              "PyTorch applies the reset gate after the recurrent matmul "
                              "(Keras's reset_after=True); refusing rather than approximating")
-        bias = _bias(weights, reset_after=True)
+        bias = self.full_bias(weights, options)
         return {
             f"weight_ih_l0{suffix}": np.ascontiguousarray(
                 reorder(weights.kernel.T, self.gates, TORCH_GATES)),
@@ -194,7 +194,7 @@ class GRUCell(Cell):
     def to_onnx(self, weights: CellWeights,
                 options: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         reset_after = bool(self.options(options)["reset_after"])
-        bias = _bias(weights, reset_after=reset_after)
+        bias = self.full_bias(weights, options)
         rows = bias if reset_after else [bias, np.zeros_like(bias)]
         return weights.kernel.T.copy(), weights.recurrent_kernel.T.copy(), np.concatenate(rows)
 
@@ -209,14 +209,6 @@ class GRUCell(Cell):
 
     def onnx_attributes(self, options: Mapping[str, Any]) -> dict[str, Any]:
         return {"linear_before_reset": int(bool(self.options(options)["reset_after"]))}
-
-
-def _bias(weights: CellWeights, *, reset_after: bool) -> np.ndarray:
-    """The bias, or the zeros that ``use_bias=False`` computes with."""
-    if weights.bias is not None:
-        return weights.bias
-    columns = weights.kernel.shape[1]
-    return np.zeros((2, columns) if reset_after else (columns,), weights.kernel.dtype)
 
 
 GRU = GRUCell()

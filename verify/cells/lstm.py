@@ -107,28 +107,12 @@ class LSTMCell(Cell):
         c_t = value["f"] * c + value["i"] * value["c"]
         return [value["o"] * np.tanh(c_t), c_t]
 
-    # PyTorch nn.LSTM: weight_ih = kernel.T, weight_hh = recurrent_kernel.T, bias_ih = bias,
-    # bias_hh = 0 (gate order i, f, g, o = Keras's).
-    def to_torch(self, weights: CellWeights, options: Mapping[str, Any],
-                 suffix: str) -> dict[str, np.ndarray]:
-        bias = _bias(weights)
-        return {f"weight_ih_l0{suffix}": np.ascontiguousarray(weights.kernel.T),
-                f"weight_hh_l0{suffix}": np.ascontiguousarray(weights.recurrent_kernel.T),
-                f"bias_ih_l0{suffix}": bias.copy(), f"bias_hh_l0{suffix}": np.zeros_like(bias)}
-
-    def from_torch(self, arrays: Mapping[str, np.ndarray], options: Mapping[str, Any],
-                   suffix: str) -> list[np.ndarray]:
-        kernel = arrays[f"weight_ih_l0{suffix}"].T
-        bias = np.zeros(kernel.shape[1], kernel.dtype)
-        for name in (f"bias_ih_l0{suffix}", f"bias_hh_l0{suffix}"):
-            if name in arrays:
-                bias = bias + arrays[name]
-        return [kernel, arrays[f"weight_hh_l0{suffix}"].T, bias]
+    # PyTorch nn.LSTM: the base class's layout (gate order i, f, g, o = Keras's; bias_hh = 0).
 
     # ONNX LSTM: gates i, o, f, c; W [4u, d], R [4u, u], B [8u] = [Wb, Rb] with Rb = 0.
     def to_onnx(self, weights: CellWeights,
                 options: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        bias = _bias(weights)
+        bias = self.full_bias(weights, options)
         return (reorder(weights.kernel.T, self.gates, ONNX_GATES),
                 reorder(weights.recurrent_kernel.T, self.gates, ONNX_GATES),
                 np.concatenate([reorder(bias, self.gates, ONNX_GATES), np.zeros_like(bias)]))
@@ -138,13 +122,6 @@ class LSTMCell(Cell):
         units = r.shape[1]
         bias = reorder(b[:4 * units] + b[4 * units:], ONNX_GATES, self.gates)
         return [reorder(w, ONNX_GATES, self.gates).T, reorder(r, ONNX_GATES, self.gates).T, bias]
-
-
-def _bias(weights: CellWeights) -> np.ndarray:
-    """The bias, or the zeros that ``use_bias=False`` computes with."""
-    if weights.bias is not None:
-        return weights.bias
-    return np.zeros(weights.kernel.shape[1], weights.kernel.dtype)
 
 
 LSTM = LSTMCell()

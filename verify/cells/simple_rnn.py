@@ -65,25 +65,11 @@ class SimpleRNNCell(Cell):
             h = np.full_like(h, forced["h"])
         return [h]
 
-    def to_torch(self, weights: CellWeights, options: Mapping[str, Any],
-                 suffix: str) -> dict[str, np.ndarray]:
-        bias = _bias(weights)
-        return {f"weight_ih_l0{suffix}": np.ascontiguousarray(weights.kernel.T),
-                f"weight_hh_l0{suffix}": np.ascontiguousarray(weights.recurrent_kernel.T),
-                f"bias_ih_l0{suffix}": bias.copy(), f"bias_hh_l0{suffix}": np.zeros_like(bias)}
-
-    def from_torch(self, arrays: Mapping[str, np.ndarray], options: Mapping[str, Any],
-                   suffix: str) -> list[np.ndarray]:
-        kernel = arrays[f"weight_ih_l0{suffix}"].T
-        bias = np.zeros(kernel.shape[1], kernel.dtype)
-        for name in (f"bias_ih_l0{suffix}", f"bias_hh_l0{suffix}"):
-            if name in arrays:
-                bias = bias + arrays[name]
-        return [kernel, arrays[f"weight_hh_l0{suffix}"].T, bias]
+    # PyTorch nn.RNN: the base class's layout (bias_hh = 0; nonlinearity tanh or relu).
 
     def to_onnx(self, weights: CellWeights,
                 options: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        bias = _bias(weights)
+        bias = self.full_bias(weights, options)
         return (weights.kernel.T.copy(), weights.recurrent_kernel.T.copy(),
                 np.concatenate([bias, np.zeros_like(bias)]))
 
@@ -91,12 +77,6 @@ class SimpleRNNCell(Cell):
                   options: Mapping[str, Any]) -> list[np.ndarray]:
         units = r.shape[1]
         return [w.T, r.T, b[:units] + b[units:]]
-
-
-def _bias(weights: CellWeights) -> np.ndarray:
-    if weights.bias is not None:
-        return weights.bias
-    return np.zeros(weights.kernel.shape[1], weights.kernel.dtype)
 
 
 SIMPLE_RNN = SimpleRNNCell()
