@@ -249,6 +249,12 @@ def test_check_reproduces_the_model(saved: dict[str, Path]) -> None:
     assert "verify.predict reproduces the model on 3 random batches" in result.stdout
 
 
+def test_check_reproduces_gru_and_simple_rnn_models(saved: dict[str, Path]) -> None:
+    result = run("check", str(saved["family"]), "--samples", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "verify.predict reproduces the model on 2 random batches" in result.stdout
+
+
 def test_check_exits_1_when_predict_is_wrong(saved: dict[str, Path],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """A reference with its input and forget gates swapped must be caught on a real model."""

@@ -42,6 +42,9 @@ def test_detected_semantics_name_the_running_keras(adapter: Any) -> None:
 
     info = adapter.info()
     detected = semantics.detect()
+    # What the checks use (the adapter's report) and what the library defaults to (package
+    # metadata, without importing Keras) must name the same variant.
+    assert adapter.running_semantics() == detected
     if info.keras_major < 3:
         assert detected == semantics.KERAS2
     elif info.backend in ("jax", "numpy"):

@@ -34,7 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from verify import _validate, environment, shapes  # noqa: E402
+from verify import _validate, environment, semantics, shapes  # noqa: E402
 from verify.config import (  # noqa: E402
     BidirectionalConfig,
     DenseConfig,
@@ -118,6 +118,14 @@ def info() -> KerasInfo:
         python_version=platform.python_version(),
         legacy_keras=LEGACY_KERAS,
     )
+
+
+def running_semantics() -> semantics.Semantics:
+    """The :class:`verify.semantics.Semantics` of the Keras this module imported: what the
+    checks compare Keras with (Keras 2; Keras 3 on jax/numpy; Keras 3 on tensorflow/torch)."""
+    if KERAS_MAJOR < 3:
+        return semantics.KERAS2
+    return semantics.KERAS3_JAX if BACKEND in ("jax", "numpy") else semantics.KERAS3
 
 
 def _make_rnn(config: RNNConfig, **extra: Any) -> Any:
@@ -528,6 +536,6 @@ def warm_up() -> None:
 __all__ = [
     "BACKEND", "CACHE_SIZE", "KERAS_MAJOR", "LEGACY_KERAS", "BuiltLayer", "KerasInfo",
     "ModelFileError", "activation", "built", "cache_key", "call_model", "clear", "info",
-    "input_shapes", "keras", "layer_records", "load_model", "reset_states", "stateful",
-    "warm_up",
+    "input_shapes", "keras", "layer_records", "load_model", "reset_states", "running_semantics",
+    "stateful", "warm_up",
 ]

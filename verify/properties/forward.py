@@ -26,7 +26,10 @@ def reference_outputs(config: RNNConfig | BidirectionalConfig, weights: Sequence
                       x: np.ndarray, *, mask: np.ndarray | None = None,
                       initial_state: Sequence[np.ndarray] | None = None,
                       semantics: Any = None, dtype: Any = np.float64) -> list[np.ndarray]:
-    """The reference's outputs for ``config``, as a list in Keras's output order."""
+    """The reference's outputs for ``config``, as a list in Keras's output order, under
+    ``semantics`` (default: those of the Keras the adapter runs, as it reports them)."""
+    if semantics is None:
+        semantics = adapter().running_semantics()
     return reference.outputs(config, weights, x, mask=mask, initial_state=initial_state,
                              semantics=semantics, dtype=dtype)
 
@@ -70,7 +73,7 @@ def compare_outputs(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray]
 def check_forward(config: RNNConfig | BidirectionalConfig, weights: Sequence[np.ndarray],
                   x: np.ndarray, mask: np.ndarray | None = None,
                   initial_state: Sequence[np.ndarray] | None = None) -> float:
-    """Keras's outputs equal :mod:`verify.reference`'s under the installed Keras's semantics."""
+    """Keras's outputs equal :mod:`verify.reference`'s under the running Keras's semantics."""
     __tracebackhide__ = True
     actual = adapter().built(config).run(weights, x, mask=mask, initial_state=initial_state)
     return compare_to_reference(actual, config, weights, x, mask=mask,
@@ -117,7 +120,8 @@ def check_predict(model: Any, x: np.ndarray | list[np.ndarray], *,
     keras = adapter()
     if actual is None:
         actual = keras.call_model(model, x)
-    expected = listed(predict(model, x))
+    running = keras.running_semantics()
+    expected = listed(predict(model, x, semantics=running))
     # The tolerance runs read the model's config and weights once, not once per run.
     config, records = model.get_config(), keras.layer_records(model)
     weights = {record.path: record.weights for record in records}
@@ -125,8 +129,8 @@ def check_predict(model: Any, x: np.ndarray | list[np.ndarray], *,
              for index, record in enumerate(records)}
     moved_x = ([compare.nudge(item, seed=index) for index, item in enumerate(x)]
                if isinstance(x, list) else compare.nudge(x, seed=0))
-    perturbed = [listed(forward(config, moved, moved_x)),
-                 listed(forward(config, weights, x, dtype=np.float32))]
+    perturbed = [listed(forward(config, moved, moved_x, semantics=running)),
+                 listed(forward(config, weights, x, semantics=running, dtype=np.float32))]
     shown = ("[" + ", ".join(map(compare.format_array, x)) + "]" if isinstance(x, list)
              else compare.format_array(x))
     snippet = snippet or ("# model: the Keras model under test\nimport verify\n"
@@ -144,9 +148,12 @@ def check_stateful(config: RNNConfig, weights: Sequence[np.ndarray],
     batch = batches[0].shape[0]
     layer = keras.stateful(config, batch_size=batch)
     layer.set_weights(weights)
-    expected_layer = reference.stateful(config, weights, batch_size=batch)
-    nudged_layer = reference.stateful(config, nudged(weights, 1) or [], batch_size=batch)
-    single_layer = reference.stateful(config, weights, batch_size=batch, dtype=np.float32)
+    running = keras.running_semantics()
+    expected_layer = reference.stateful(config, weights, batch_size=batch, semantics=running)
+    nudged_layer = reference.stateful(config, nudged(weights, 1) or [], batch_size=batch,
+                                      semantics=running)
+    single_layer = reference.stateful(config, weights, batch_size=batch, semantics=running,
+                                      dtype=np.float32)
     references = (expected_layer, nudged_layer, single_layer)
     worst = 0.0
     # The batches in order, then (None = reset) the first batch again from zero states.
