@@ -360,8 +360,9 @@ def _compiled_call_is_wrong(config: BuildableConfig) -> bool:
     """TensorFlow 2.12-2.13 compute an LSTM with activation ``linear`` or ``gelu`` wrongly in a
     compiled call (``tf.function``, ``model.predict``) while the eager call is right: the named
     divergence ``onednn-compiled-lstm-linear-gelu`` (verify/divergences.toml), asserted by
-    tests/test_divergences.py. Such layers are always called eagerly here, so the properties
-    check what Keras's LSTM computes rather than that bug again."""
+    tests/test_divergences.py, whose probe also shows GRU and SimpleRNN unaffected. Such
+    LSTMs are always called eagerly here, so the properties check what Keras's LSTM computes
+    rather than that bug again."""
     if KERAS_MAJOR >= 3 or BACKEND != "tensorflow" or not _TF_BEFORE_2_14:
         return False
     layers = config.layers if isinstance(config, SequentialConfig) else (config,)
