@@ -15,6 +15,8 @@ for _variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_T
     os.environ.setdefault(_variable, "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import pytest  # noqa: E402
+
 from .catalogue import CATALOGUE, FAULTS  # noqa: E402
 from .hunt import Outcome, hunt  # noqa: E402
 
@@ -44,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     faults = [FAULTS[name] for name in args.fault] if args.fault else list(CATALOGUE)
     outcomes = []
     for fault in faults:
+        if fault.requires is not None:
+            try:
+                fault.requires()
+            except pytest.skip.Exception as skipped:
+                print(f"  {fault.name}: skipped: {skipped.msg}", file=sys.stderr)
+                continue
         outcomes.append(hunt(fault))
         print(f"  {fault.name}: {outcomes[-1].caught_by or 'MISSED'}", file=sys.stderr)
     print(table(outcomes))

@@ -39,6 +39,10 @@ class Fault:
     description: str
     targets: tuple[str, ...]
     apply: Patch
+    #: Raises ``pytest.skip.Exception`` (with the reason) where the targets cannot run here,
+    #: e.g. a conversion proof without torch: the fault is then skipped, never counted as
+    #: caught because the environment made the check error out.
+    requires: Callable[[], Any] | None = None
 
     @property
     def patches_keras(self) -> bool:
@@ -72,6 +76,18 @@ def edit(target: str, old: str, new: str, *more: tuple[str, str]) -> Patch:
         monkeypatch.setattr(owner, name, namespace[name])
 
     return apply
+
+
+def _needs_torch() -> Any:
+    from tests.test_convert import _torch
+
+    return _torch()
+
+
+def _needs_onnx() -> Any:
+    from tests.test_convert import onnx_or_skip
+
+    return onnx_or_skip()
 
 
 def _keras() -> Any:
@@ -328,12 +344,12 @@ CATALOGUE: tuple[Fault, ...] = (
           ("torch_export",), edit("verify.cells.gru:GRUCell.to_torch",
                                   "    bias = self.full_bias(weights, options)",
                                   "    bias = self.full_bias(weights, options)\n"
-                                  "    TORCH_GATES = ('z', 'r', 'h')")),
+                                  "    TORCH_GATES = ('z', 'r', 'h')"), _needs_torch),
     Fault("gru_onnx_linear_before_reset_flipped", "convert",
           "ONNX GRU told linear_before_reset=0 for reset_after=True (and 1 for False)",
           ("onnx_export",), edit("verify.cells.gru:GRUCell.onnx_attributes",
                                  '{"linear_before_reset": int(bool(',
-                                 '{"linear_before_reset": int(not bool(')),
+                                 '{"linear_before_reset": int(not bool('), _needs_onnx),
     # --- SimpleRNN ---------------------------------------------------------------------------
     Fault("simple_rnn_recurrent_transposed", "reference", "h_{t-1} @ recurrent_kernel.T",
           SIMPLE_RNN_TARGETS, edit(RNN_STEP, "states[0] @ self.recurrent",
