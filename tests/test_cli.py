@@ -219,7 +219,7 @@ def test_explain_json_is_proven_by_using_it(saved: dict[str, Path], adapter: Any
             target = bias[0] if block["row"] == 0 else bias
             target[start:stop] += amount
         probe = adapter.keras.Sequential([adapter.keras.Input(layer.input.shape[1:]),
-                                          _clone(adapter, layer)])
+                                          _clone(layer)])
         probe.layers[-1].set_weights(weights)
         x = np.random.default_rng(0).uniform(-1, 1, (2, *layer.input.shape[1:]))
         outputs = adapter.call_model(probe, x.astype("float32"))[0]
@@ -227,7 +227,7 @@ def test_explain_json_is_proven_by_using_it(saved: dict[str, Path], adapter: Any
                                       f"the printed {gate!r} block did not act as {gate!r}")
 
 
-def _clone(adapter: Any, layer: Any) -> Any:
+def _clone(layer: Any) -> Any:
     return layer.__class__.from_config(layer.get_config())
 
 

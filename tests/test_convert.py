@@ -15,35 +15,10 @@ from hypothesis import strategies as st
 
 import strategies
 from verify import cells, convert, explain, gates
-from verify.config import BidirectionalConfig, GRUConfig, RNNConfig
+from verify.config import BidirectionalConfig
 from verify.environment import major_minor
 from verify.properties import compare_to_reference
 from verify.records import LayerRecord
-
-# What PyTorch's and ONNX's default operators compute: tanh with sigmoid gates (SimpleRNN: tanh
-# or relu); masks are not compared (PyTorch needs packed sequences, ONNX's evaluator ignores
-# sequence_lens). A GRU with reset_after=False has no nn.GRU equivalent (see test_errors).
-_COMMON = {"return_sequences": True, "return_state": True}
-LAYERS = {
-    "LSTM": strategies.lstm_configs(activations=("tanh",), recurrent_activations=("sigmoid",),
-                                    **_COMMON),
-    "GRU": strategies.gru_configs(activations=("tanh",), recurrent_activations=("sigmoid",),
-                                  **_COMMON),
-    "SimpleRNN": strategies.simple_rnn_configs(activations=("tanh", "relu"), **_COMMON),
-}
-
-
-def _exportable(configs: st.SearchStrategy[Any], layout: str) -> st.SearchStrategy[Any]:
-    if layout == "torch":  # nn.GRU is Keras's reset_after=True only
-        return configs.filter(lambda c: not (isinstance(c.recurrent, GRUConfig)
-                                             and not c.recurrent.reset_after))
-    return configs
-
-
-def _bidirectional(layers: st.SearchStrategy[RNNConfig]) -> st.SearchStrategy[Any]:
-    return st.builds(BidirectionalConfig, layers.map(
-        lambda c: c if not c.go_backwards else type(c)(**{**c.__dict__, "go_backwards": False})),
-        st.just("concat"))
 
 
 @pytest.mark.parametrize("cell", list(cells.CELLS))
@@ -107,9 +82,8 @@ def _torch_outputs(torch: Any, config: Any, entries: dict[str, np.ndarray], x: n
                    state: list[np.ndarray] | None) -> list[np.ndarray]:
     layer = config.recurrent
     bidirectional = isinstance(config, BidirectionalConfig)
-    options: dict[str, Any] = {"batch_first": True, "bidirectional": bidirectional}
-    if layer.CELL == "SimpleRNN":
-        options["nonlinearity"] = layer.activation
+    options: dict[str, Any] = {"batch_first": True, "bidirectional": bidirectional,
+                               **layer.cell.torch_arguments(layer.activation)}
     module = getattr(torch.nn, layer.cell.torch_module.removeprefix("nn."))(
         config.input_dim, config.units, **options)
     module.load_state_dict({name: torch.from_numpy(np.array(value, copy=True))
@@ -135,13 +109,24 @@ def _torch_outputs(torch: Any, config: Any, entries: dict[str, np.ndarray], x: n
 
 def export_configs(cell: str, *, bidirectional: bool, layout: str,
                    runtime: str = "onnxruntime") -> st.SearchStrategy[Any]:
-    """Layers (or Bidirectional layers) of ``cell`` that ``layout`` can compute."""
-    layers = _exportable(LAYERS[cell], layout)
+    """Layers (or Bidirectional layers, concat) of ``cell`` that ``layout`` can compute: the
+    activations the target's operator has, with sigmoid gates. Masks are not compared (PyTorch
+    needs packed sequences, ONNX's evaluator ignores sequence_lens)."""
+    kind = cells.get(cell)
+    options: dict[str, Any] = {"activations": kind.target_activations,
+                               "return_sequences": True, "return_state": True}
+    if "recurrent_activation" in kind.option_defaults:
+        options["recurrent_activations"] = ("sigmoid",)
+    if layout == "torch" and "reset_after" in kind.option_defaults:
+        options["reset_after"] = True  # reset_after=False has no nn.GRU (see test_errors)
     if runtime == "reference" and cell == "SimpleRNN":
         # onnx's evaluator knows only the Tanh and Affine activations for RNN (op_rnn.py's
         # choose_act raises on Relu); onnxruntime proves the relu export.
-        layers = strategies.simple_rnn_configs(activations=("tanh",), **_COMMON)
-    return _bidirectional(layers) if bidirectional else layers
+        options["activations"] = ("tanh",)
+    if bidirectional:
+        return strategies.bidirectional_configs(merge_modes=("concat",), cells=(cell,),
+                                                **options)
+    return strategies.rnn_configs(cells=(cell,), **options)
 
 
 def check_torch_export(adapter: Any, torch: Any, case: dict[str, Any]) -> float:
@@ -190,9 +175,9 @@ def _onnx_model(onnx: Any, config: Any, with_state: bool) -> Any:
     if with_state:
         names += ["", "initial_h"] + (["initial_c"] if lstm else [])
     outputs = ["Y", "Y_h"] + (["Y_c"] if lstm else [])
-    attributes = dict(convert.onnx_attributes(cell=cell.name, **layer.cell_options))
-    if cell.name == "SimpleRNN":
-        attributes["activations"] = [layer.activation.capitalize()] * (2 if bidirectional else 1)
+    attributes = convert.onnx_attributes(cell=cell.name, activation=layer.activation,
+                                         directions=2 if bidirectional else 1,
+                                         **layer.cell_options)
     node = helper.make_node(cell.onnx_operator, names, outputs, hidden_size=config.units,
                             direction=direction, **attributes)
     inputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, None)

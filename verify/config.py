@@ -235,6 +235,16 @@ RNN_CONFIGS: dict[str, type[RNNConfig]] = {
     config.CELL: config for config in (LSTMConfig, GRUConfig, SimpleRNNConfig)}
 
 
+def recurrent_config(class_name: str, config: Mapping[str, Any], *, input_dim: int
+                     ) -> RNNConfig | BidirectionalConfig:
+    """The configuration of a saved recurrent layer (``LSTM``/``GRU``/``SimpleRNN`` or
+    ``Bidirectional`` of one) from its class name and ``get_config()``."""
+    if class_name == "Bidirectional":
+        return BidirectionalConfig.from_keras_config(config, input_dim=input_dim)
+    made: RNNConfig = config_class(class_name).from_keras_config(config, input_dim=input_dim)
+    return made
+
+
 def config_class(class_name: str) -> type[RNNConfig]:
     """The configuration class for a Keras recurrent layer class name (``"GRU"``...)."""
     if class_name not in RNN_CONFIGS:

@@ -57,11 +57,7 @@ def _checked(cell: cells.Cell, arrays: Sequence[Any], options: Mapping[str, Any]
 def _cell(cell: str | cells.Cell, options: Mapping[str, Any]) -> tuple[cells.Cell,
                                                                         dict[str, Any]]:
     kind = cells.get(cell)
-    completed = kind.options(options)
-    for name, value in completed.items():
-        if isinstance(kind.option_defaults[name], bool):
-            _validate.boolean(name, value)
-    return kind, completed
+    return kind, kind.options(options)
 
 
 def to_named(kernel: Any, recurrent_kernel: Any, bias: Any = None, *,
@@ -145,11 +141,13 @@ def to_onnx(directions: Sequence[Sequence[Any]], *, cell: str | cells.Cell = "LS
     return {"W": np.stack(W), "R": np.stack(R), "B": np.stack(B)}
 
 
-def onnx_attributes(*, cell: str | cells.Cell = "LSTM", **cell_options: Any) -> dict[str, Any]:
+def onnx_attributes(*, cell: str | cells.Cell = "LSTM", activation: str = "tanh",
+                    directions: int = 1, **cell_options: Any) -> dict[str, Any]:
     """Attributes the ONNX operator needs beyond ``hidden_size`` and ``direction`` to compute
-    what Keras does (GRU: ``linear_before_reset``)."""
+    what Keras does (GRU: ``linear_before_reset``; a relu SimpleRNN: ``activations``)."""
     kind, options = _cell(cell, cell_options)
-    return kind.onnx_attributes(options)
+    return kind.onnx_attributes(options, activation=activation,
+                                directions=_validate.one_of("directions", directions, (1, 2)))
 
 
 def from_onnx(W: Any, R: Any, B: Any = None, *, cell: str | cells.Cell = "LSTM",

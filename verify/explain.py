@@ -16,17 +16,13 @@ from typing import Any
 import numpy as np
 
 from verify import cells, convert
-from verify.config import RNN_CONFIGS, BidirectionalConfig, RNNConfig
+from verify.config import RNN_CONFIGS, BidirectionalConfig, RNNConfig, recurrent_config
 from verify.records import LayerRecord
 
 #: Recurrent layers this project does not model (named in the error).
 UNSUPPORTED_RECURRENT = frozenset({
     "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "RNN", "CuDNNLSTM", "CuDNNGRU", "StackedRNNCells",
 })
-
-#: What each ``export`` layout can compute, per cell: the activations PyTorch and ONNX's
-#: default operators use. Anything else is refused rather than exported as another function.
-_DEFAULT_ACTIVATIONS = {"LSTM": ("tanh",), "GRU": ("tanh",), "SimpleRNN": ("tanh", "relu")}
 
 __all__ = ["UNSUPPORTED_RECURRENT", "Explained", "LayerRecord", "UnsupportedModel",
            "explain", "export_arrays", "export_notes", "format_text"]
@@ -158,12 +154,7 @@ def _explain_one(record: LayerRecord) -> Explained:
                                f"first, got shapes {[w.shape for w in weights]}")
     input_dim = int(weights[0].shape[0])
     try:
-        if record.class_name == "Bidirectional":
-            config: RNNConfig | BidirectionalConfig = BidirectionalConfig.from_keras_config(
-                record.config, input_dim=input_dim)
-        else:
-            config = RNN_CONFIGS[record.class_name].from_keras_config(record.config,
-                                                                     input_dim=input_dim)
+        config = recurrent_config(record.class_name, record.config, input_dim=input_dim)
     except (NotImplementedError, ValueError, TypeError) as error:
         raise UnsupportedModel(f"layer {record.path!r}: {error}") from error
     layer, cell = config.recurrent, config.cell
@@ -227,7 +218,7 @@ def _check_exportable(layer: Explained, layout: str) -> None:
     """Refuse what the target cannot compute (never export weights for another function)."""
     if layout == "keras":
         return
-    allowed = _DEFAULT_ACTIVATIONS[layer.cell.name]
+    allowed = layer.cell.target_activations
     recurrent = layer.layer.cell_options.get("recurrent_activation", "sigmoid")
     target = (f"torch.{layer.cell.torch_module}" if layout == "torch"
               else f"the ONNX {layer.cell.onnx_operator} operator's defaults")
@@ -282,8 +273,8 @@ def export_notes(layers: Sequence[Explained], layout: str) -> list[str]:
         bidirectional = len(layer.directions) == 2
         if layout == "torch":
             extra = ", bidirectional=True" if bidirectional else ""
-            if cell.name == "SimpleRNN":
-                extra += f", nonlinearity={config.activation!r}"
+            extra += "".join(f", {name}={value!r}" for name, value in
+                             cell.torch_arguments(config.activation).items())
             note = (f"torch.{cell.torch_module}({layer.input_dim}, {layer.units}, "
                     f"batch_first=True{extra})")
             if config.go_backwards:
@@ -292,9 +283,8 @@ def export_notes(layers: Sequence[Explained], layout: str) -> list[str]:
             direction = ("bidirectional" if bidirectional
                          else "reverse" if config.go_backwards else "forward")
             attributes = {"hidden_size": layer.units, "direction": direction,
-                          **cell.onnx_attributes(config.cell_options)}
-            if cell.name == "SimpleRNN" and config.activation == "relu":
-                attributes["activations"] = ["Relu"] * (2 if bidirectional else 1)
+                          **cell.onnx_attributes(config.cell_options, activation=config.activation,
+                                                 directions=2 if bidirectional else 1)}
             note = f"ONNX {cell.onnx_operator} with " + ", ".join(
                 f"{name}={value!r}" for name, value in attributes.items())
         else:

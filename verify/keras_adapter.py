@@ -123,9 +123,7 @@ def info() -> KerasInfo:
 def running_semantics() -> semantics.Semantics:
     """The :class:`verify.semantics.Semantics` of the Keras this module imported: what the
     checks compare Keras with (Keras 2; Keras 3 on jax/numpy; Keras 3 on tensorflow/torch)."""
-    if KERAS_MAJOR < 3:
-        return semantics.KERAS2
-    return semantics.KERAS3_JAX if BACKEND in ("jax", "numpy") else semantics.KERAS3
+    return semantics.of_keras(KERAS_MAJOR, BACKEND)
 
 
 def _make_rnn(config: RNNConfig, **extra: Any) -> Any:

@@ -21,7 +21,7 @@ from numpy.typing import DTypeLike
 
 from verify import _validate, reference
 from verify.cells.base import finite
-from verify.config import RNN_CONFIGS, BidirectionalConfig, RNNConfig, config_class
+from verify.config import RNN_CONFIGS, BidirectionalConfig, recurrent_config
 from verify.semantics import Semantics, resolve
 
 Tensor = tuple[np.ndarray, np.ndarray | None]  # a value and its Keras mask (or None)
@@ -264,12 +264,7 @@ def _recurrent(layer: Mapping[str, Any], model: Any, arguments: list[Any],
     mask = _explicit_mask(keywords, mask)
     states = keywords.get("initial_state") or extra or None
     initial_state = None if states is None else [state[0] for state in states]
-    kind = str(layer["class_name"])
-    if kind == "Bidirectional":
-        config: RNNConfig | BidirectionalConfig = BidirectionalConfig.from_keras_config(
-            layer["config"], input_dim=x.shape[-1])
-    else:
-        config = config_class(kind).from_keras_config(layer["config"], input_dim=x.shape[-1])
+    config = recurrent_config(str(layer["class_name"]), layer["config"], input_dim=x.shape[-1])
     mask_array = None if mask is None else np.asarray(mask, dtype=bool)
     values = reference.outputs(config, _weights(model, layer, context), x, mask=mask_array,
                                initial_state=initial_state, semantics=context.semantics,

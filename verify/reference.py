@@ -90,9 +90,6 @@ class _Options:
                 functions[name] = self.semantics.activation(value)
             except ValueError as error:
                 raise ValueError(f"{name}: {error}") from None
-        for name, value in self.options.items():
-            if isinstance(self.cell.option_defaults[name], bool):
-                _validate.boolean(name, value)
         self.activation = functions["activation"]
         self.recurrent_activation = functions.get("recurrent_activation")
 

@@ -71,9 +71,16 @@ def detect() -> Semantics | None:
     installed = environment.keras_version()
     if installed is None:
         return None
-    if int(installed.split(".")[0]) < 3:
+    major = int(installed.split(".")[0])
+    return of_keras(major, environment.keras3_backend() if major >= 3 else "tensorflow")
+
+
+def of_keras(keras_major: int, backend: str) -> Semantics:
+    """The variant of Keras ``keras_major`` on ``backend``: Keras 2; Keras 3 on jax/numpy
+    (the carried-state masked output); Keras 3 on tensorflow/torch."""
+    if keras_major < 3:
         return KERAS2
-    return KERAS3_JAX if environment.keras3_backend() in ("jax", "numpy") else KERAS3
+    return KERAS3_JAX if backend in ("jax", "numpy") else KERAS3
 
 
 def default() -> Semantics:
@@ -94,4 +101,4 @@ def resolve(semantics: Semantics | str | None) -> Semantics:
 
 
 __all__ = ["KERAS2", "KERAS3", "KERAS3_JAX", "VARIANTS", "Semantics", "default", "detect",
-           "resolve"]
+           "of_keras", "resolve"]

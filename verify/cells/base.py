@@ -81,17 +81,23 @@ class Cell:
     option_defaults: Mapping[str, Any] = MappingProxyType({})
     #: The gate-semantics experiments that prove the gate order in Keras.
     saturations: tuple[Saturation, ...] = ()
-    #: PyTorch module and ONNX operator of the same function.
+    #: PyTorch module and ONNX operator of the same function, and the activations they can
+    #: compute (with sigmoid gates); anything else has no equivalent there.
     torch_module: str = ""
     onnx_operator: str = ""
+    target_activations: tuple[str, ...] = ("tanh",)
 
     # --- options ---------------------------------------------------------------------------
     def options(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """``given`` completed with the defaults; unknown names raise ``TypeError``."""
+        """``given`` completed with the defaults; unknown names (and a flag that is not a bool)
+        raise ``TypeError``."""
         unknown = set(given) - set(self.option_defaults)
         if unknown:
             raise TypeError(f"{self.name} has no options {sorted(unknown)}; its options are "
                             f"{sorted(self.option_defaults) or 'none'}")
+        for name, value in given.items():
+            if isinstance(self.option_defaults[name], bool):
+                _validate.boolean(name, value)
         return {**self.option_defaults, **given}
 
     # --- shapes ----------------------------------------------------------------------------
@@ -226,8 +232,8 @@ class Cell:
         prediction the gate-semantics check compares Keras with."""
         raise NotImplementedError
 
-    def saturated_bias(self, bias: np.ndarray, saturation: Saturation, amount: float,
-                       options: Mapping[str, Any]) -> np.ndarray:
+    def saturated_bias(self, bias: np.ndarray, saturation: Saturation,
+                       amount: float) -> np.ndarray:
         """``bias`` with ``amount`` added to ``saturation.gate``'s input-bias block."""
         changed = np.array(bias, dtype=np.float32)
         units = changed.shape[-1] // self.blocks
@@ -269,7 +275,13 @@ class Cell:
                   options: Mapping[str, Any]) -> list[np.ndarray]:
         raise NotImplementedError
 
-    def onnx_attributes(self, options: Mapping[str, Any]) -> dict[str, Any]:
+    def torch_arguments(self, activation: str) -> dict[str, Any]:
+        """Keyword arguments of the PyTorch module beyond sizes, ``batch_first`` and
+        ``bidirectional``."""
+        return {}
+
+    def onnx_attributes(self, options: Mapping[str, Any], *, activation: str = "tanh",
+                        directions: int = 1) -> dict[str, Any]:
         """Attributes of the ONNX operator beyond ``hidden_size`` and ``direction``."""
         return {}
 

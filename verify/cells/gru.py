@@ -27,14 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from verify import activations
 from verify.cells.base import Activation, Cell, CellWeights, Saturation, reorder
 
 #: PyTorch's gate order along its 3u axis (its "n" is Keras's candidate "h").
 TORCH_GATES = ("r", "z", "h")
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)))
 
 
 class _Stepper:
@@ -50,9 +47,11 @@ class _Stepper:
             else:
                 self.input_bias = weights.bias
         recurrent = weights.recurrent_kernel
-        self.recurrent = np.ascontiguousarray(recurrent)
-        self.recurrent_zr = np.ascontiguousarray(recurrent[:, :2 * units])
-        self.recurrent_h = np.ascontiguousarray(recurrent[:, 2 * units:])
+        if reset_after:  # one matmul h @ U per step, split afterwards
+            self.recurrent = np.ascontiguousarray(recurrent)
+        else:  # h @ U_zr, then (r * h) @ U_h
+            self.recurrent_zr = np.ascontiguousarray(recurrent[:, :2 * units])
+            self.recurrent_h = np.ascontiguousarray(recurrent[:, 2 * units:])
         self.act, self.gate = act, gate
 
     def project(self, x: np.ndarray) -> np.ndarray:
@@ -144,9 +143,10 @@ class GRUCell(Cell):
             inner = h @ weights.recurrent_kernel + (0.0 if recurrent_bias is None
                                                     else recurrent_bias)
             rp = self.split(inner)
-            value = {"z": _sigmoid(xp["z"] + rp["z"]), "r": _sigmoid(xp["r"] + rp["r"])}
+            recurrent = {"z": rp["z"], "r": rp["r"]}
         else:
-            value = {"z": _sigmoid(xp["z"] + h @ u["z"]), "r": _sigmoid(xp["r"] + h @ u["r"])}
+            recurrent = {"z": h @ u["z"], "r": h @ u["r"]}
+        value = {gate: activations.sigmoid(xp[gate] + recurrent[gate]) for gate in ("z", "r")}
         for gate in ("z", "r"):
             if gate in forced:
                 value[gate] = np.full_like(value[gate], forced[gate])
@@ -207,7 +207,8 @@ class GRUCell(Cell):
             bias = b[:3 * units] + b[3 * units:]
         return [w.T, r.T, bias]
 
-    def onnx_attributes(self, options: Mapping[str, Any]) -> dict[str, Any]:
+    def onnx_attributes(self, options: Mapping[str, Any], *, activation: str = "tanh",
+                        directions: int = 1) -> dict[str, Any]:
         return {"linear_before_reset": int(bool(self.options(options)["reset_after"]))}
 
 

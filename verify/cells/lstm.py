@@ -20,14 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from verify import activations
 from verify.cells.base import Activation, Cell, CellWeights, Saturation, reorder
 
 #: ONNX's gate order along its 4u axis.
 ONNX_GATES = ("i", "o", "f", "c")
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)))
 
 
 class _Stepper:
@@ -100,8 +97,8 @@ class LSTMCell(Cell):
         if weights.bias is not None:
             z = z + weights.bias
         part = self.split(z)
-        value = {"i": _sigmoid(part["i"]), "f": _sigmoid(part["f"]),
-                 "c": np.tanh(part["c"]), "o": _sigmoid(part["o"])}
+        value = {"i": activations.sigmoid(part["i"]), "f": activations.sigmoid(part["f"]),
+                 "c": np.tanh(part["c"]), "o": activations.sigmoid(part["o"])}
         for gate, forced_value in forced.items():
             value[gate] = np.full_like(value[gate], forced_value)
         c_t = value["f"] * c + value["i"] * value["c"]

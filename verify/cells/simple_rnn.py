@@ -46,6 +46,7 @@ class SimpleRNNCell(Cell):
     )
     torch_module = "nn.RNN"
     onnx_operator = "RNN"
+    target_activations = ("tanh", "relu")
 
     def param_formula(self, *, use_bias: bool, **options: Any) -> str:
         return f"u(d + u{' + 1' if use_bias else ''})"
@@ -66,6 +67,15 @@ class SimpleRNNCell(Cell):
         return [h]
 
     # PyTorch nn.RNN: the base class's layout (bias_hh = 0; nonlinearity tanh or relu).
+    def torch_arguments(self, activation: str) -> dict[str, Any]:
+        return {"nonlinearity": activation}
+
+    def onnx_attributes(self, options: Mapping[str, Any], *, activation: str = "tanh",
+                        directions: int = 1) -> dict[str, Any]:
+        """ONNX RNN defaults to Tanh; another activation is named once per direction."""
+        if activation == "tanh":
+            return {}
+        return {"activations": [activation.capitalize()] * directions}
 
     def to_onnx(self, weights: CellWeights,
                 options: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

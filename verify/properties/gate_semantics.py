@@ -52,8 +52,7 @@ def check_gate_block(config: RNNConfig, weights: Sequence[np.ndarray], x: np.nda
                          f"weights/inputs too large for "
                          f"SATURATION={SATURATION} to saturate a gate exactly")
     options = config.cell_options
-    saturated = cell.saturated_bias(weights[2], saturation, saturation.sign * SATURATION,
-                                    options)
+    saturated = cell.saturated_bias(weights[2], saturation, saturation.sign * SATURATION)
     perturbed_weights = [weights[0], weights[1], saturated]
 
     keras = adapter()
