@@ -26,6 +26,7 @@ from strategies.layers import (
     sequential_configs,
     simple_rnn_configs,
 )
+from strategies.models import model_inputs, model_specs
 
 __all__ = [
     "CELL_KINDS",
@@ -39,6 +40,8 @@ __all__ = [
     "inputs",
     "lstm_configs",
     "masks",
+    "model_inputs",
+    "model_specs",
     "rnn_configs",
     "sequential_configs",
     "simple_rnn_configs",

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from verify import cli
+from verify.families import EXAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -251,6 +252,22 @@ def test_check_reproduces_the_model(saved: dict[str, Path]) -> None:
 
 def test_check_reproduces_gru_and_simple_rnn_models(saved: dict[str, Path]) -> None:
     result = run("check", str(saved["family"]), "--samples", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "verify.predict reproduces the model on 2 random batches" in result.stdout
+
+
+@pytest.mark.parametrize("family", list(EXAMPLES))
+def test_check_reproduces_each_real_model_family(adapter: Any, family: str,
+                                                 tmp_path: Path) -> None:
+    """The architectures people train (verify.families.EXAMPLES), saved by this Keras and
+    checked from the file: token inputs, masks, Conv1D, normalization, state passing, merges."""
+    from verify import keras_families
+
+    model = keras_families.build(EXAMPLES[family])
+    model.set_weights(keras_families.seeded_weights(model, seed=7))
+    path = tmp_path / f"{family}.keras"
+    model.save(path)
+    result = run("check", str(path), "--samples", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "verify.predict reproduces the model on 2 random batches" in result.stdout
 

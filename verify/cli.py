@@ -327,14 +327,21 @@ def check_command(args: argparse.Namespace, out: TextIO) -> int:
               for shape in keras_adapter.input_shapes(model)]
     masking = [record.config.get("mask_value", 0.0)
                for record in records if record.class_name == "Masking"]
+    # Token inputs (integer dtype) get ids below the smallest Embedding's vocabulary.
+    vocab = min([int(record.config["input_dim"]) for record in records
+                 if record.class_name == "Embedding"] or [2])
+    integer = keras_adapter.input_is_integer(model)
     rng = np.random.default_rng(args.seed)
     worst, ill_conditioned = 0.0, 0
     for sample in range(args.samples):
-        inputs = [rng.uniform(-1, 1, (4, *shape)).astype(np.float32) for shape in shapes]
-        if masking and all(len(shape) >= 2 for shape in shapes):
-            for x in inputs:  # right-pad half the rows so the mask is exercised
+        inputs = [rng.integers(1, max(vocab, 2), (4, *shape)).astype(np.int32) if tokens
+                  else rng.uniform(-1, 1, (4, *shape)).astype(np.float32)
+                  for shape, tokens in zip(shapes, integer, strict=True)]
+        for x, tokens in zip(inputs, integer, strict=True):
+            # Right-pad half the rows (token 0, or the Masking value) so masks are exercised.
+            if (tokens or masking) and x.ndim >= 2:
                 for row in range(0, x.shape[0], 2):
-                    x[row, rng.integers(1, x.shape[1] + 1):] = masking[0]
+                    x[row, rng.integers(1, x.shape[1] + 1):] = 0 if tokens else masking[0]
         batch: Any = inputs[0] if len(inputs) == 1 else inputs
         try:
             worst = max(worst, properties.check_predict(model, batch, label=str(args.model)))

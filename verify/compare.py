@@ -40,18 +40,22 @@ def teacher_forced_tolerance(*, input_dim: int, units: int, timesteps: int) -> f
 ILL_CONDITIONED = 1e-4
 
 
-def nudge(array: np.ndarray, *, seed: int) -> np.ndarray:
+def nudge(array: np.ndarray, *, seed: int, keep: Sequence[float] = ()) -> np.ndarray:
     """``array`` (float32 values) with every element moved one float32 step up or down, in a
     fixed pseudo-random pattern: the size of the rounding Keras's float32 inputs carry.
 
     Zeros stay zero: one step from zero is a subnormal, which TensorFlow's CPU kernels flush
     to zero anyway, and moving it would unmask the zero-padded steps a ``Masking`` layer masks.
+    Values in ``keep`` (other ``Masking`` values) stay too, for the same reason.
     """
     values = np.asarray(array, dtype=np.float32)
     up = np.random.default_rng(seed).random(values.shape) < 0.5
     moved = np.where(up, np.nextafter(values, np.float32(np.inf)),
                      np.nextafter(values, np.float32(-np.inf)))
-    return np.where(values == 0, values, moved).astype(np.float64)
+    fixed = values == 0
+    for value in keep:
+        fixed |= values == np.float32(value)
+    return np.where(fixed, values, moved).astype(np.float64)
 
 
 def forward_tolerance(expected: Sequence[np.ndarray],

@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import os
 import platform
+import warnings
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -419,6 +420,15 @@ def built(config: BuildableConfig) -> BuiltLayer:
     return layer
 
 
+@contextlib.contextmanager
+def dropped_mask_warnings_silenced() -> Any:
+    """Keras 3 warns whenever a layer that does not support masking drops a mask (Conv1D,
+    GlobalMaxPooling1D, ...): for this project that is the behaviour being checked, not news."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*does not support masking.*")
+        yield
+
+
 def call_model(model: Any, x: Any, *, dtype: Any = np.float32) -> list[np.ndarray]:
     """Call any Keras model (or layer) of the user's on ``x`` with ``training=False``; every
     output as a NumPy array (one eager call, no caching). ``x`` is converted to ``dtype``
@@ -429,9 +439,19 @@ def call_model(model: Any, x: Any, *, dtype: Any = np.float32) -> list[np.ndarra
             dtype = np.dtype(dtype)
         except TypeError as error:
             raise TypeError(f"dtype must be a NumPy dtype or None, got {dtype!r}") from error
-    inputs = [np.asarray(item, dtype) for item in x] if isinstance(x, list | tuple) \
-        else np.asarray(x, dtype)
-    return [_to_numpy(output) for output in _flatten(model(inputs, training=False))]
+    def converted(item: Any) -> np.ndarray:
+        array = np.asarray(item)
+        # Token ids stay integers (an Embedding reads them); the rest becomes ``dtype``.
+        return array if dtype is None or array.dtype.kind in "iu" else array.astype(dtype)
+
+    inputs: Any = [converted(item) for item in x] if isinstance(x, list | tuple) \
+        else converted(x)
+    if not isinstance(inputs, list) and isinstance(getattr(model, "inputs", None), list) \
+            and len(model.inputs) == 1:
+        inputs = [inputs]  # the structure a functional model was built with (no warning)
+    with dropped_mask_warnings_silenced():
+        outputs = model(inputs, training=False)
+    return [_to_numpy(output) for output in _flatten(outputs)]
 
 
 def activation(name: str, x: Any) -> np.ndarray:
@@ -497,6 +517,16 @@ def input_shapes(model: Any) -> list[tuple[int | None, ...]]:
     return [_shape_tuple(tensor.shape) for tensor in model.inputs]
 
 
+def input_is_integer(model: Any) -> list[bool]:
+    """Whether each model input takes integers (token ids for an Embedding)."""
+    kinds = []
+    for tensor in model.inputs:
+        dtype = tensor.dtype
+        name = getattr(dtype, "name", None) or str(dtype)
+        kinds.append(np.dtype(name).kind in "iu" if name != "string" else False)
+    return kinds
+
+
 def stateful(config: RNNConfig, *, batch_size: int) -> BuiltLayer:
     """A fresh (uncached) recurrent layer with ``stateful=True`` for batches of ``batch_size``
     rows: each call starts from the states the previous call ended with, until
@@ -535,6 +565,7 @@ def warm_up() -> None:
 __all__ = [
     "BACKEND", "CACHE_SIZE", "KERAS_MAJOR", "LEGACY_KERAS", "BuiltLayer", "KerasInfo",
     "ModelFileError", "activation", "built", "cache_key", "call_model", "clear", "info",
-    "input_shapes", "keras", "layer_records", "load_model", "reset_states", "running_semantics",
+    "input_is_integer", "input_shapes", "keras", "layer_records", "load_model", "reset_states",
+    "running_semantics",
     "stateful", "warm_up",
 ]

@@ -1,44 +1,49 @@
 """``verify.predict``: a NumPy forward of a whole Keras model, from its ``get_config()`` and its
 layers' ``get_weights()`` only (no Keras call), giving what ``model.predict`` gives.
 
-Supported layers: InputLayer, LSTM, GRU, SimpleRNN, Bidirectional of each, Dense, RepeatVector,
-Masking (with Keras's mask propagation), Dropout/SpatialDropout1D/GaussianNoise/
-GaussianDropout (identity at inference), Activation, TimeDistributed(Dense), Flatten and
-Reshape; Sequential and functional
-models (Keras 2 and Keras 3 config formats), several inputs and outputs (e.g.
-``return_state``), and the ``NotEqual``/``Any`` operations Keras 3 records for a Masking mask.
-Any other layer raises ``NotImplementedError`` naming its class and its name in the model.
+Supported layers: InputLayer; LSTM, GRU, SimpleRNN and Bidirectional of each (masks, initial
+states taken from other layers, e.g. an encoder's states into a decoder); Embedding (integer
+token ids, ``mask_zero``), Masking, Dense, Activation, Conv1D, MaxPooling1D, AveragePooling1D,
+GlobalMaxPooling1D, GlobalAveragePooling1D, LayerNormalization, BatchNormalization (inference),
+Add/Subtract/Multiply/Average/Maximum/Minimum/Concatenate, the dropout and noise layers
+(identity at inference), Permute, RepeatVector, Flatten, Reshape, TimeDistributed of any of
+these; Sequential and functional models (Keras 2 and Keras 3 config formats), nested models,
+shared layers (one layer called on several inputs), several inputs and outputs, and the
+``NotEqual``/``Any`` operations Keras 3 records for a Masking mask. Masks flow as Keras
+propagates them (:mod:`verify.layers`). Any other layer raises ``NotImplementedError`` naming
+its class and its name in the model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
-from verify import _validate, reference
+from verify import _validate, layers, reference
 from verify.cells.base import finite
 from verify.config import RNN_CONFIGS, BidirectionalConfig, recurrent_config
+from verify.layers import Context as _Context
+from verify.layers import Tensor, WeightSource
+from verify.layers import name as _name
 from verify.semantics import Semantics, resolve
 
-Tensor = tuple[np.ndarray, np.ndarray | None]  # a value and its Keras mask (or None)
 TensorRef = tuple[str, int, int]  # (layer name, node index, tensor index)
-
-_IDENTITY_AT_INFERENCE = frozenset(
-    {"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout"}
-)
 
 
 def predict(model: Any, x: Any, *, semantics: Semantics | str | None = None,
-            dtype: DTypeLike = np.float64) -> Any:
+            dtype: DTypeLike = np.float64, recorded_masks: bool = True) -> Any:
     """What ``model.predict(x)`` returns, computed with NumPy in float64 (or ``dtype``).
 
     ``model`` is a Keras ``Sequential`` or functional ``Model`` (Keras 2 or 3): only its
     ``get_config()`` and its layers' ``get_weights()`` are used. ``x`` is one array, or a list
     with one array per model input. One output gives an array, several give a list.
+    ``recorded_masks=False`` ignores the masks a Keras 3 functional config records for each
+    layer's call and propagates masks by Keras's rules instead (:mod:`verify.layers`): the
+    property suite checks those rules that way.
     """
     for method in ("get_config", "get_layer"):
         if not callable(getattr(model, method, None)):
@@ -50,12 +55,12 @@ def predict(model: Any, x: Any, *, semantics: Semantics | str | None = None,
             layer = layer.get_layer(name)
         return list(layer.get_weights())
 
-    return _run(model.get_config(), weights_of, x,
-                _Context(resolve(semantics), reference._float_dtype(dtype)))
+    return _run(model.get_config(), weights_of, x, _context(semantics, dtype, recorded_masks))
 
 
 def forward(config: Mapping[str, Any], weights: Mapping[str, Sequence[Any]], x: Any, *,
-            semantics: Semantics | str | None = None, dtype: DTypeLike = np.float64) -> Any:
+            semantics: Semantics | str | None = None, dtype: DTypeLike = np.float64,
+            recorded_masks: bool = True) -> Any:
     """:func:`predict` without Keras: ``config`` is a saved ``model.get_config()`` and
     ``weights`` maps each layer name (``outer/inner`` inside nested models) to that layer's
     ``get_weights()``."""
@@ -72,19 +77,15 @@ def forward(config: Mapping[str, Any], weights: Mapping[str, Sequence[Any]], x: 
                              f"it has {sorted(weights)}")
         return weights[name]
 
-    return _run(config, weights_of, x, _Context(resolve(semantics), reference._float_dtype(dtype)))
+    return _run(config, weights_of, x, _context(semantics, dtype, recorded_masks))
 
 
-WeightSource = Callable[[str], Sequence[Any]]
-
-
-@dataclass(frozen=True)
-class _Context:
-    """What every layer of one forward pass shares: the semantics and the float type."""
-
-    semantics: Semantics
-    dtype: np.dtype[Any]
-    prefix: str = ""  # "outer/" inside a nested model
+def _context(semantics: Semantics | str | None, dtype: DTypeLike,
+             recorded_masks: bool) -> _Context:
+    if not isinstance(recorded_masks, bool):
+        raise TypeError(f"recorded_masks must be True or False, got {recorded_masks!r}")
+    return _Context(resolve(semantics), reference._float_dtype(dtype),
+                    recorded_masks=recorded_masks)
 
 
 def _run(config: Mapping[str, Any], weights_of: WeightSource, x: Any, context: _Context) -> Any:
@@ -123,13 +124,12 @@ def _model_inputs(x: Any, count: int, dtype: np.dtype[Any]) -> list[np.ndarray]:
     checked = []
     for index, array in enumerate(arrays):
         name = "x" if count == 1 else f"x[{index}]"
-        value = _validate.numeric_array(name, array, min_ndim=1).astype(dtype)
-        checked.append(finite(name, value))
+        value = _validate.numeric_array(name, array, min_ndim=1)
+        # Integer inputs (token ids for an Embedding) stay integers; others become ``dtype``.
+        if value.dtype.kind not in "iu":
+            value = finite(name, value.astype(dtype))
+        checked.append(value)
     return checked
-
-
-def _name(layer: Mapping[str, Any]) -> str:
-    return str(layer.get("name") or layer.get("config", {}).get("name", "?"))
 
 
 class _Functional:
@@ -228,45 +228,35 @@ def _node_refs(node: Any) -> list[TensorRef]:
     return [(str(name), int(index), int(position)) for name, index, position, *_ in node]
 
 
-# --- layers -------------------------------------------------------------------------------
+# --- layers (the non-recurrent ones are in verify.layers) ----------------------------------
 
 
-def _weights(weights_of: WeightSource, layer: Mapping[str, Any],
-             context: _Context) -> list[np.ndarray]:
-    return [np.asarray(w, dtype=context.dtype) for w in weights_of(context.prefix + _name(layer))]
-
-
-def _apply(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+def _apply(layer: Mapping[str, Any], model: WeightSource, arguments: list[Any],
            keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     """Run one layer (or Keras 3 op) on its inputs; its outputs with their masks."""
     kind = layer.get("class_name")
-    handler = _HANDLERS.get(str(kind))
+    own = _HANDLERS.get(str(kind))
+    handler = globals()[own] if own is not None and not layers.is_op(layer) \
+        else layers.handler(layer)
     if handler is None:
+        supported = sorted({*_HANDLERS, *layers.HANDLERS})
         raise NotImplementedError(
             f"verify.predict does not support layer class {kind!r} (layer {_name(layer)!r} in "
-            f"the model); supported: {', '.join(sorted(_HANDLERS))}"
+            f"the model); supported: {', '.join(supported)}"
         )
     return handler(layer, model, arguments, keywords, context)
 
 
-def _explicit_mask(keywords: Mapping[str, Any], propagated: np.ndarray | None) -> Any:
-    """Keras 3 records the mask a layer was called with; Keras 2 propagates it implicitly."""
-    if "mask" in keywords and keywords["mask"] is not None:
-        value = keywords["mask"]
-        return value[0] if isinstance(value, tuple) else value
-    return propagated
-
-
-def _recurrent(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+def _recurrent(layer: Mapping[str, Any], model: WeightSource, arguments: list[Any],
                keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     """LSTM, GRU, SimpleRNN and Bidirectional of any of them: :func:`reference.outputs`."""
     (x, mask), *extra = arguments
-    mask = _explicit_mask(keywords, mask)
+    mask = layers.explicit_mask(keywords, mask, context)
     states = keywords.get("initial_state") or extra or None
     initial_state = None if states is None else [state[0] for state in states]
     config = recurrent_config(str(layer["class_name"]), layer["config"], input_dim=x.shape[-1])
     mask_array = None if mask is None else np.asarray(mask, dtype=bool)
-    values = reference.outputs(config, _weights(model, layer, context), x, mask=mask_array,
+    values = reference.outputs(config, layers.weights(model, layer, context), x, mask=mask_array,
                                initial_state=initial_state, semantics=context.semantics,
                                dtype=context.dtype)
     output_mask = mask_array if config.recurrent.return_sequences else None
@@ -275,86 +265,26 @@ def _recurrent(layer: Mapping[str, Any], model: Any, arguments: list[Any],
             for index, value in enumerate(values)]
 
 
-def _dense_forward(config: Mapping[str, Any], weights: list[np.ndarray], x: np.ndarray,
-                   context: _Context) -> np.ndarray:
-    activation = context.semantics.activation(config.get("activation", "linear") or "linear",
-                                      allow_dense_only=True)
-    output = x @ weights[0]
-    if config.get("use_bias", True):
-        output = output + weights[1]
-    return activation(output)
-
-
-def _dense(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-           keywords: dict[str, Any], context: _Context) -> list[Tensor]:
-    (x, mask), = arguments
-    return [(_dense_forward(layer["config"], _weights(model, layer, context), x, context), mask)]
-
-
-def _time_distributed(layer: Mapping[str, Any], model: Any, arguments: list[Any],
+def _time_distributed(layer: Mapping[str, Any], model: WeightSource, arguments: list[Any],
                       keywords: dict[str, Any], context: _Context) -> list[Tensor]:
+    """The wrapped layer on every step (batch and time folded into one axis); the mask
+    passes on."""
     inner = layer["config"]["layer"]
-    if inner.get("class_name") != "Dense":
-        raise NotImplementedError(f"verify.predict supports TimeDistributed(Dense) only; layer "
-                                  f"{_name(layer)!r} wraps {inner.get('class_name')!r}")
     (x, mask), = arguments
-    mask = _explicit_mask(keywords, mask)
-    return [(_dense_forward(inner["config"], _weights(model, layer, context), x, context), mask)]
+    mask = layers.explicit_mask(keywords, mask, context)
+    outer = context.prefix + _name(layer)
 
+    def inner_weights(_: str) -> Sequence[Any]:
+        return model(outer)
 
-def _masking(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-             keywords: dict[str, Any], context: _Context) -> list[Tensor]:
-    (x, _), = arguments
-    kept = np.any(x != layer["config"].get("mask_value", 0.0), axis=-1)
-    return [(x * kept[..., None], kept)]
-
-
-def _activation(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-                keywords: dict[str, Any], context: _Context) -> list[Tensor]:
-    (x, mask), = arguments
-    function = context.semantics.activation(layer["config"]["activation"], allow_dense_only=True)
-    return [(function(x), mask)]
-
-
-def _identity(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-              keywords: dict[str, Any], context: _Context) -> list[Tensor]:
-    return [arguments[0]]
-
-
-def _input(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-           keywords: dict[str, Any], context: _Context) -> list[Tensor]:
-    return list(arguments[:1])  # in a Sequential model, the input passes through
-
-
-def _repeat_vector(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-                   keywords: dict[str, Any], context: _Context) -> list[Tensor]:
-    (x, _), = arguments
-    return [(np.repeat(x[:, None, :], int(layer["config"]["n"]), axis=1), None)]
-
-
-def _flatten(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-             keywords: dict[str, Any], context: _Context) -> list[Tensor]:
-    (x, _), = arguments
-    return [(x.reshape(x.shape[0], -1), None)]
-
-
-def _reshape(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-             keywords: dict[str, Any], context: _Context) -> list[Tensor]:
-    (x, _), = arguments
-    return [(x.reshape(x.shape[0], *layer["config"]["target_shape"]), None)]
-
-
-def _not_equal(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-               keywords: dict[str, Any], context: _Context) -> list[Tensor]:
-    left, right = (value[0] if isinstance(value, tuple) else value for value in arguments)
-    return [(np.not_equal(left, right), None)]
-
-
-def _any(layer: Mapping[str, Any], model: Any, arguments: list[Any],
-         keywords: dict[str, Any], context: _Context) -> list[Tensor]:
-    (x, _), = arguments
-    config = layer["config"]
-    return [(np.any(x, axis=config.get("axis"), keepdims=config.get("keepdims", False)), None)]
+    folded = x.reshape(x.shape[0] * x.shape[1], *x.shape[2:])
+    outputs = _apply(inner, inner_weights, [(folded, None)], {},
+                     dataclasses.replace(context, prefix=""))
+    if len(outputs) != 1:
+        raise NotImplementedError(f"verify.predict: TimeDistributed layer {_name(layer)!r} "
+                                  f"wraps a layer with {len(outputs)} outputs")
+    value = outputs[0][0]
+    return [(value.reshape(x.shape[0], x.shape[1], *value.shape[1:]), mask)]
 
 
 def _nested_model(layer: Mapping[str, Any], model: Any, arguments: list[Any],
@@ -362,30 +292,20 @@ def _nested_model(layer: Mapping[str, Any], model: Any, arguments: list[Any],
     """A model used as a layer: the input mask reaches its layers and its output masks reach
     the layers after it (Keras 3 warns that the model "will destroy the mask information",
     but the mask still flows: measured against Keras 3.15)."""
-    inner = _Context(context.semantics, context.dtype, f"{context.prefix}{_name(layer)}/")
+    inner = dataclasses.replace(context, prefix=f"{context.prefix}{_name(layer)}/")
     values = [argument[0] for argument in arguments]
     masks = [argument[1] for argument in arguments]
     return _run_tensors(layer["config"], model, values[0] if len(values) == 1 else values,
                         inner, masks)
 
 
-_Handler = Callable[[Mapping[str, Any], Any, list[Any], dict[str, Any], _Context],
-                    list[Tensor]]
-_HANDLERS: dict[str, _Handler] = {
-    "InputLayer": _input,
-    **dict.fromkeys(RNN_CONFIGS, _recurrent),
-    "Bidirectional": _recurrent,
-    "Dense": _dense,
-    "TimeDistributed": _time_distributed,
-    "Masking": _masking,
-    "Activation": _activation,
-    "RepeatVector": _repeat_vector,
-    "Flatten": _flatten,
-    "Reshape": _reshape,
-    "Sequential": _nested_model,
-    "Functional": _nested_model,
-    "Model": _nested_model,
-    "NotEqual": _not_equal,
-    "Any": _any,
-    **dict.fromkeys(_IDENTITY_AT_INFERENCE, _identity),
+#: The layers this module handles (the others are in verify.layers), by handler name: looked
+#: up at each call, so that a patched handler is the one that runs.
+_HANDLERS: dict[str, str] = {
+    **dict.fromkeys(RNN_CONFIGS, "_recurrent"),
+    "Bidirectional": "_recurrent",
+    "TimeDistributed": "_time_distributed",
+    "Sequential": "_nested_model",
+    "Functional": "_nested_model",
+    "Model": "_nested_model",
 }

@@ -10,6 +10,12 @@ as an explicit :class:`Semantics` value instead of guessing:
   output, zeros before the first unmasked step. ``"carried_state"`` (Keras 3 jax/numpy backends
   with ``unroll=False``): the carried ``h_{t-1}``, i.e. ``h0`` at leading masked steps. They
   differ only for rows whose first steps are masked with a non-zero initial state.
+* ``mask_merge``: how ``Add``/``Subtract``/``Multiply``/``Average``/``Maximum``/``Minimum`` and
+  ``Concatenate`` combine their inputs' masks. ``"and"`` (Keras 2): a step is kept where every
+  masked input keeps it (unmasked inputs are ignored). ``"or"`` (Keras 3): kept where any input
+  keeps it; the element-wise merges give no mask at all when one input has none, and
+  ``Concatenate`` counts an unmasked input as keeping every step. The named divergence
+  ``merge-mask-and-or`` (verify/divergences.toml).
 
 >>> KERAS2.hard_sigmoid, KERAS3.hard_sigmoid
 ('keras2', 'keras3')
@@ -24,6 +30,7 @@ from verify import _validate, activations, environment
 
 HARD_SIGMOIDS = ("keras2", "keras3")
 MASKED_OUTPUTS = ("previous_output", "carried_state")
+MASK_MERGES = ("and", "or")
 
 
 @dataclass(frozen=True)
@@ -33,10 +40,12 @@ class Semantics:
     name: str
     hard_sigmoid: str
     masked_output: str
+    mask_merge: str = "or"
 
     def __post_init__(self) -> None:
         _validate.one_of("hard_sigmoid", self.hard_sigmoid, HARD_SIGMOIDS)
         _validate.one_of("masked_output", self.masked_output, MASKED_OUTPUTS)
+        _validate.one_of("mask_merge", self.mask_merge, MASK_MERGES)
 
     def hard_sigmoid_function(self) -> activations.Activation:
         """The NumPy ``hard_sigmoid`` of this variant."""
@@ -54,7 +63,8 @@ class Semantics:
 
 
 #: Keras 2 (TensorFlow <= 2.15, or tf-keras).
-KERAS2 = Semantics("keras2", hard_sigmoid="keras2", masked_output="previous_output")
+KERAS2 = Semantics("keras2", hard_sigmoid="keras2", masked_output="previous_output",
+                   mask_merge="and")
 #: Keras 3 on the TensorFlow or torch backend.
 KERAS3 = Semantics("keras3", hard_sigmoid="keras3", masked_output="previous_output")
 #: Keras 3 on the jax or numpy backend (the ``unroll=False`` masked-output rule).

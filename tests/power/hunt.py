@@ -61,9 +61,17 @@ def _export_properties() -> dict[str, Property]:
 
 
 def _runs(targets: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """The suite's runs of each target: a property (every stratum of it, in order) or one
+    stratum, ``"model_forward[normalized_stack]"``."""
     extra = _export_properties()
-    return [run for target in targets
-            for run in ([(target, None)] if target in extra else runs(target))]
+    found: list[tuple[str, str | None]] = []
+    for target in targets:
+        if target.endswith("]"):
+            name, stratum = target[:-1].split("[")
+            found.append((name, stratum))
+        else:
+            found.extend([(target, None)] if target in extra else runs(target))
+    return found
 
 
 def _property(name: str) -> Property:

@@ -14,11 +14,12 @@ collecting tests need no TensorFlow.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import UnsatisfiedAssumption
 
@@ -53,6 +54,9 @@ class Property:
     cases: Callable[[], st.SearchStrategy[Case]]
     check: Callable[..., float]
     strata: Mapping[str, Callable[[], st.SearchStrategy[Case]]] = field(default_factory=dict)
+    #: Strata whose examples cost much more than the others run this fraction of the
+    #: profile's budget (at least 10 examples), e.g. ``{"real_size": 0.25}``.
+    budget: Mapping[str, float] = field(default_factory=dict)
 
     def run(self, case: Case) -> float:
         """Check one drawn case; the worst error / tolerance (0.0 for exact checks)."""
@@ -92,6 +96,10 @@ class Property:
                 on_example(tally)
 
         test.__name__ = self.name if stratum is None else f"{self.name}[{stratum}]"
+        if stratum is not None and stratum in self.budget:
+            current = settings.get_profile(settings.get_current_profile_name())
+            examples = max(10, math.ceil(current.max_examples * self.budget[stratum]))
+            return settings(current, max_examples=examples)(test)
         return test
 
 
@@ -149,9 +157,12 @@ PROPERTIES: dict[str, Property] = {
                  "merge mode, equal verify.reference.bidirectional",
                  cases.bidirectional_forward_cases, check_forward,
                  cases.merge_strata(cases.bidirectional_forward_cases)),
-        Property("model_forward", "stacked LSTM/GRU/SimpleRNN/Bidirectional models with Dense "
-                 "heads: the Keras model equals verify.predict", cases.model_cases,
-                 check_model_forward),
+        Property("model_forward", "real-model families (Embedding/Masking fronts, Conv1D, "
+                 "pooling, normalization, merges, encoder-decoders) and stacked "
+                 "LSTM/GRU/SimpleRNN layers: the Keras model equals verify.predict, masks "
+                 "included", cases.all_model_cases, check_model_forward, cases.model_strata(),
+                 # A real-size example (up to 256 units, 64 steps) costs ~0.5 s, ten small ones.
+                 budget={"real_size": 0.25}),
         Property("stateful_forward", "LSTM/GRU/SimpleRNN with stateful=True over consecutive "
                  "batches and a reset equal verify.reference.Stateful", cases.stateful_cases,
                  check_stateful, cases.cell_strata(cases.stateful_cases)),

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import strategies
 from verify.config import MERGE_MODES
+from verify.families import FAMILIES
 
 Case = dict[str, Any]
 Strata = dict[str, Callable[[], st.SearchStrategy[Case]]]
@@ -62,6 +63,37 @@ def model_cases() -> st.SearchStrategy[Case]:
     """Stacked models mixing LSTM, GRU and SimpleRNN layers (plain or Bidirectional) with Dense
     heads."""
     return with_arrays(strategies.sequential_configs())
+
+
+def family_cases(families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("small",)
+                 ) -> st.SearchStrategy[Case]:
+    """A model of the real-model families (:mod:`verify.families`), the seed of its weights
+    and its inputs."""
+
+    @st.composite
+    def draw_case(draw: st.DrawFn) -> Case:
+        spec = draw(strategies.model_specs(families=families, sizes=sizes), label="config")
+        batch = draw(st.integers(1, 3), label="batch")
+        return {"config": spec,
+                "weights_seed": draw(st.integers(0, 2**32 - 1), label="weights_seed"),
+                "x": draw(strategies.model_inputs(spec, batch_size=batch), label="x")}
+
+    return draw_case()
+
+
+def all_model_cases() -> st.SearchStrategy[Case]:
+    """``model_forward``'s cases: stacked layers, every family at the small sizes, and now
+    and then (one case in six) one at real sizes."""
+    return st.one_of(model_cases(), family_cases(), family_cases(sizes=("small", "real")))
+
+
+def model_strata() -> Strata:
+    """``model_forward``'s strata: the stacked layers, one per family, and real sizes."""
+    strata: Strata = {"stacked": model_cases}
+    for family in FAMILIES:
+        strata[family] = functools.partial(family_cases, families=(family,))
+    strata["real_size"] = functools.partial(family_cases, sizes=("real",))
+    return strata
 
 
 def forward_cases(configs: st.SearchStrategy[Any] | None = None, *,

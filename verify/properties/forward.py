@@ -12,6 +12,7 @@ from hypothesis import currently_in_test_context, reject
 
 from verify import compare, reference
 from verify.config import BidirectionalConfig, RNNConfig, SequentialConfig
+from verify.families import ModelSpec, reproducer
 from verify.model import forward, predict
 
 
@@ -101,36 +102,69 @@ def compare_to_reference(actual: Sequence[np.ndarray], config: RNNConfig | Bidir
                            snippet=snippet)
 
 
-def check_model_forward(config: SequentialConfig, weights: Sequence[np.ndarray],
-                        x: np.ndarray) -> float:
-    """Calling the Keras model equals :func:`verify.predict` on it (config and weights only)."""
+def check_model_forward(config: SequentialConfig | ModelSpec, x: Any,
+                        weights: Sequence[np.ndarray] | None = None,
+                        weights_seed: int | None = None) -> float:
+    """Calling the Keras model equals :func:`verify.predict` on it (config and weights only).
+
+    ``config`` is a stack of layers (a :class:`SequentialConfig`, with ``weights``) or a model
+    of one of the real-model families (a :class:`verify.families.ModelSpec`, whose weights
+    come from ``weights_seed``: their shapes are known once Keras has built the model)."""
     __tracebackhide__ = True
+    if isinstance(config, ModelSpec):
+        from verify import keras_families
+
+        if weights_seed is None:
+            raise TypeError("a ModelSpec case needs weights_seed")
+        family_model = keras_families.build(config)
+        family_model.set_weights(keras_families.seeded_weights(family_model, seed=weights_seed))
+        # Masks propagated by verify.layers' rules, not read from the masks a Keras 3 config
+        # records: a change in how Keras propagates masks must show up here as a mismatch.
+        return check_predict(family_model, x, label=config, recorded_masks=False,
+                             snippet=functools.partial(reproducer, config, weights_seed, x))
+    if weights is None:
+        raise TypeError("a SequentialConfig case needs weights")
     model = adapter().built(config)
     actual = model.run(weights, x)
     snippet = functools.partial(compare.reproducer, config, weights=weights, call={"x": x})
-    return check_predict(model.layer, x, actual=actual, label=config, snippet=snippet)
+    return check_predict(model.layer, x, actual=actual, label=config, snippet=snippet,
+                         recorded_masks=False)
+
+
+def _nudge_input(array: np.ndarray, seed: int, keep: Sequence[float]) -> np.ndarray:
+    """Float inputs move by a float32 step (except the ``Masking`` values in ``keep``); token
+    ids (integers) stay as they are."""
+    if np.asarray(array).dtype.kind in "iu":
+        return array
+    return compare.nudge(array, seed=seed, keep=keep)
 
 
 def check_predict(model: Any, x: np.ndarray | list[np.ndarray], *,
                   actual: Sequence[np.ndarray] | None = None, label: Any = None,
-                  snippet: compare.Snippet | None = None) -> float:
+                  snippet: compare.Snippet | None = None, recorded_masks: bool = True) -> float:
     """:func:`verify.predict` equals the Keras ``model``'s own outputs for ``x`` (with the
-    weights the model holds). ``actual`` are those outputs if already computed."""
+    weights the model holds). ``actual`` are those outputs if already computed.
+    ``recorded_masks=False``: masks propagated by :mod:`verify.layers`' rules rather than read
+    from a Keras 3 config (how the properties check those rules)."""
     __tracebackhide__ = True
     keras = adapter()
     if actual is None:
         actual = keras.call_model(model, x)
     running = keras.running_semantics()
-    expected = listed(predict(model, x, semantics=running))
+    expected = listed(predict(model, x, semantics=running, recorded_masks=recorded_masks))
     # The tolerance runs read the model's config and weights once, not once per run.
     config, records = model.get_config(), keras.layer_records(model)
     weights = {record.path: record.weights for record in records}
     moved = {record.path: nudged(record.weights, 1 + 10 * index) or []
              for index, record in enumerate(records)}
-    moved_x = ([compare.nudge(item, seed=index) for index, item in enumerate(x)]
-               if isinstance(x, list) else compare.nudge(x, seed=0))
-    perturbed = [listed(forward(config, moved, moved_x, semantics=running)),
-                 listed(forward(config, weights, x, semantics=running, dtype=np.float32))]
+    keep = [float(record.config.get("mask_value", 0.0)) for record in records
+            if record.class_name == "Masking"]
+    moved_x = ([_nudge_input(item, index, keep) for index, item in enumerate(x)]
+               if isinstance(x, list) else _nudge_input(x, 0, keep))
+    perturbed = [listed(forward(config, moved, moved_x, semantics=running,
+                                recorded_masks=recorded_masks)),
+                 listed(forward(config, weights, x, semantics=running, dtype=np.float32,
+                                recorded_masks=recorded_masks))]
     shown = ("[" + ", ".join(map(compare.format_array, x)) + "]" if isinstance(x, list)
              else compare.format_array(x))
     snippet = snippet or ("# model: the Keras model under test\nimport verify\n"

@@ -1,0 +1,227 @@
+"""Strategies for whole models that look like the ones people train
+(:class:`verify.families.ModelSpec`), and for their inputs.
+
+``size="small"`` draws the fast cases (at most 8 units, features and steps); ``size="real"``
+the sizes real models use (16-256 units, 8-128 features or embedding sizes, 16-64 steps,
+vocabularies up to 2,000 tokens). Inputs probe the edges of the layers around the recurrent
+stack: padding at the end, at the start and inside, and near misses (steps where only some
+features equal the Masking value; token id 0 next to ids 1 and 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from strategies.arrays import float32_arrays
+from strategies.layers import CELL_KINDS
+from verify.families import (
+    FAMILIES,
+    MERGES,
+    NORMS,
+    PADDING_KINDS,
+    PADDINGS,
+    POOLS,
+    SIZES,
+    Conv,
+    ModelSpec,
+)
+
+_BOUNDS = {  # size -> (units, features, steps, vocab)
+    "small": ((1, 8), (1, 8), (1, 8), (2, 20)),
+    "real": ((16, 256), (8, 128), (16, 64), (50, 2000)),
+}
+_OUTPUT_ACTIVATIONS = ("linear", "sigmoid", "softmax", "tanh")
+_MERGE_MODES = ("concat", "sum", "ave", "mul")
+
+
+def _check(name: str, values: Any, allowed: Sequence[Any]) -> tuple[Any, ...]:
+    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+        raise InvalidArgument(f"{name} must be a non-empty sequence, got {values!r}")
+    unknown = [value for value in values if value not in allowed]
+    if unknown:
+        raise InvalidArgument(f"{name} contains {unknown!r}; allowed: {list(allowed)!r}")
+    return tuple(values)
+
+
+def model_specs(*, families: Sequence[str] = FAMILIES,
+                sizes: Sequence[str] = ("small",)) -> st.SearchStrategy[ModelSpec]:
+    """Models of the given ``families`` (see :data:`verify.families.FAMILIES`) and ``sizes``
+    (``"small"``, ``"real"``); each shrinks towards one small LSTM."""
+    kinds = _check("families", families, FAMILIES)
+    sizes = _check("sizes", sizes, SIZES)
+
+    @st.composite
+    def draw_spec(draw: st.DrawFn) -> ModelSpec:
+        family = draw(st.sampled_from(kinds), label="family")
+        size = draw(st.sampled_from(sizes), label="size")
+        (units_low, units_high), features, steps, vocab = _BOUNDS[size]
+        depth_high = {"encoder_decoder": 1, "repeat_decoder": 2, "normalized_stack": 2,
+                      "siamese_merge": 2}.get(family, 2 if size == "real" else 3)
+        # Two layers where the family is about what passes between them (normalization, a
+        # RepeatVector, merged sequences and their merged masks).
+        depth_low = 2 if family in ("repeat_decoder", "normalized_stack", "siamese_merge") \
+            else 1
+        depth = draw(st.integers(depth_low, depth_high), label="depth")
+        cells = tuple(draw(st.sampled_from(CELL_KINDS), label=f"cells[{index}]")
+                      for index in range(depth))
+        units = tuple(draw(st.integers(units_low, units_high), label=f"units[{index}]")
+                      for index in range(depth))
+        wrap = family not in ("encoder_decoder",)
+        bidirectional = tuple(draw(st.booleans(), label=f"bidirectional[{index}]") if wrap
+                              else False for index in range(depth))
+        options: dict[str, Any] = {
+            "merge_mode": draw(st.sampled_from(_MERGE_MODES), label="merge_mode")
+            if any(bidirectional) else "concat",
+            "steps": draw(st.integers(*steps), label="steps"),
+            "features": draw(st.integers(*features), label="features"),
+            "outputs": draw(st.integers(1, 4), label="outputs"),
+            "output_activation": draw(st.sampled_from(_OUTPUT_ACTIVATIONS),
+                                      label="output activation"),
+            "dropout": draw(st.booleans(), label="dropout"),
+        }
+        if family in ("text_classifier",) or (
+                family == "siamese_merge" and draw(st.booleans(), label="tokens")):
+            options["vocab"] = draw(st.integers(*vocab), label="vocab")
+        if family in ("masked_sequence", "normalized_stack") or (
+                family == "siamese_merge" and "vocab" not in options):
+            options["mask"] = True  # a Masking layer on the float inputs
+        elif family != "conv_front":
+            options["mask"] = draw(st.booleans(), label="mask")
+        if options.get("mask") and "vocab" not in options:
+            options["mask_value"] = draw(st.sampled_from((0.0, -1.0)), label="mask_value")
+        heads = {"text_classifier": ("last", "global_max", "global_average"),
+                 "masked_sequence": ("last", "time_distributed", "global_average"),
+                 "conv_front": ("last", "flatten", "global_max"),
+                 "normalized_stack": ("last", "time_distributed")}.get(family, ("last",))
+        options["head"] = draw(st.sampled_from(heads), label="head")
+        if family == "normalized_stack":
+            options["norm"] = draw(st.sampled_from(NORMS), label="norm")
+        if family in ("encoder_decoder", "repeat_decoder"):
+            options["decoder_steps"] = draw(st.integers(*steps), label="decoder steps")
+        if family == "siamese_merge":
+            options["merge"] = draw(st.sampled_from(MERGES), label="merge")
+        if family == "conv_front":
+            options.update(_conv(draw, options, size))
+        # A mask is there to be exercised: masked models always get padding of some kind.
+        paddings = PADDING_KINDS[1:] if options.get("mask") else PADDING_KINDS
+        options["padding"] = draw(st.sampled_from(paddings), label="padding") \
+            if options.get("mask") or "vocab" in options else "none"
+        return ModelSpec(family=family, cells=cells, units=units,
+                         bidirectional=bidirectional, size=size, **options)
+
+    return draw_spec()
+
+
+def _conv(draw: st.DrawFn, options: dict[str, Any], size: str) -> dict[str, Any]:
+    """A Conv1D (and maybe pooling, maybe a Permute before it) that fits the input."""
+    permute = draw(st.booleans(), label="permute")
+    length = options["features"] if permute else options["steps"]
+    padding = draw(st.sampled_from(PADDINGS), label="conv padding")
+    kernel = draw(st.integers(1, 5), label="conv kernel")
+    dilation = draw(st.integers(1, 2), label="conv dilation")
+    if padding == "valid":  # the window must fit: dilation * (kernel - 1) + 1 <= length
+        kernel = min(kernel, (length - 1) // dilation + 1)
+    filters = draw(st.integers(1, 8) if size == "small" else st.integers(8, 64),
+                   label="conv filters")
+    conv = Conv(filters=filters, kernel=kernel, dilation=dilation, padding=padding,
+                # Keras refuses strides > 1 together with dilation > 1.
+                strides=1 if dilation > 1 else draw(st.integers(1, 2), label="conv strides"),
+                activation=draw(st.sampled_from(("relu", "linear", "tanh")),
+                                label="conv activation"))
+    pool = draw(st.sampled_from((None, *POOLS)), label="pool")
+    return {"conv": conv, "permute": permute, "pool": pool,
+            "pool_size": draw(st.integers(2, 3), label="pool size") if pool else 2}
+
+
+def model_inputs(spec: ModelSpec, *, batch_size: int) -> st.SearchStrategy[Any]:
+    """Inputs for ``spec``'s model: one array, or a list for two-input models. Padding is
+    drawn as ``spec.padding`` says (token 0, or steps equal to ``spec.mask_value``)."""
+    if not isinstance(spec, ModelSpec):
+        raise InvalidArgument(f"spec must be a ModelSpec, got {spec!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidArgument(f"batch_size must be an int >= 1, got {batch_size!r}")
+
+    @st.composite
+    def draw_inputs(draw: st.DrawFn) -> Any:
+        arrays = []
+        for index, shape in enumerate(spec.input_shapes()):
+            full = (batch_size, *shape)
+            if len(shape) == 1:  # token ids
+                array = _tokens(draw, spec, full, index)
+            else:
+                array = draw(float32_arrays(full), label=f"x[{index}]")
+                if (spec.mask and index == 0) or (spec.family == "siamese_merge" and spec.mask):
+                    array = _pad_floats(draw, spec, array, index)
+            arrays.append(array)
+        return arrays if len(arrays) > 1 else arrays[0]
+
+    return draw_inputs()
+
+
+def _padded_steps(draw: st.DrawFn, spec: ModelSpec, batch: int, steps: int, index: int
+                  ) -> np.ndarray:
+    """Which steps are padding, ``(batch, steps)``, as ``spec.padding`` says."""
+    kind = spec.padding
+    if kind in ("none", "near_miss"):
+        return np.zeros((batch, steps), bool)
+    if kind == "inside":
+        return _seeded_booleans(draw, (batch, steps), f"x[{index}] padded steps")
+    lengths = np.asarray(draw(st.lists(st.integers(0, steps), min_size=batch, max_size=batch),
+                              label=f"x[{index}] padded lengths"))[:, None]
+    position = np.arange(steps)[None, :]
+    return position >= steps - lengths if kind == "right" else position < lengths
+
+
+def _seeded_booleans(draw: st.DrawFn, shape: tuple[int, ...], label: str) -> np.ndarray:
+    """Booleans of ``shape`` (any size) from a drawn seed and a drawn density."""
+    seed = draw(st.integers(0, 2**32 - 1), label=f"{label} seed")
+    density = draw(st.sampled_from((0.5, 0.2, 0.8)), label=f"{label} density")
+    return np.random.default_rng(seed).random(shape) < density
+
+
+def _keep_one(padded: np.ndarray, spec: ModelSpec) -> np.ndarray:
+    """GlobalAveragePooling1D of a row with every step masked is 0/0 = NaN in Keras: keep
+    one step in such rows (the all-masked rows are drawn for the other heads)."""
+    if spec.head == "global_average":
+        padded = padded.copy()
+        padded[padded.all(axis=1), 0] = False
+    return padded
+
+
+def _tokens(draw: st.DrawFn, spec: ModelSpec, shape: tuple[int, ...], index: int
+            ) -> np.ndarray:
+    batch, steps = shape
+    low = 1 if spec.padding != "near_miss" else 0
+    high = min(spec.vocab - 1, 2) if spec.padding == "near_miss" else spec.vocab - 1
+    seed = draw(st.integers(0, 2**32 - 1), label=f"x[{index}] token seed")
+    ids = np.random.default_rng(seed).integers(low, max(low, high) + 1, size=shape)
+    padded = _keep_one(_padded_steps(draw, spec, batch, steps, index), spec)
+    ids[padded] = 0
+    if spec.head == "global_average" and spec.mask:
+        empty = (ids == 0).all(axis=1)
+        ids[empty, 0] = 1
+    return ids.astype(np.int32)
+
+
+def _pad_floats(draw: st.DrawFn, spec: ModelSpec, array: np.ndarray, index: int
+                ) -> np.ndarray:
+    batch, steps, features = array.shape
+    array = array.copy()
+    if spec.padding == "near_miss":  # some but not all features of some steps equal the value
+        hits = _seeded_booleans(draw, array.shape, f"x[{index}] near misses")
+        hits[..., -1] &= ~hits[..., :-1].all(axis=-1)  # never every feature of a step
+        if features == 1:
+            hits[:] = False
+        array[hits] = spec.mask_value
+        return array
+    padded = _keep_one(_padded_steps(draw, spec, batch, steps, index), spec)
+    array[padded] = spec.mask_value
+    if spec.head == "global_average":  # drawn values may equal the mask value everywhere too
+        empty = (array == spec.mask_value).all(axis=(1, 2))
+        array[empty, 0, 0] = np.float32(spec.mask_value + 0.5)
+    return array

@@ -1,0 +1,182 @@
+"""Architectures real recurrent models use, as plain data (no Keras import).
+
+A :class:`ModelSpec` describes one model of a *family*: the text classifier of every tutorial
+(token ids → ``Embedding`` → recurrent stack → pooling or last state → ``Dense``), masked float
+sequences, convolutional front ends, normalized stacks, encoder-decoders passing states,
+``RepeatVector`` decoders and two-input models with shared layers and a merge. The strategies
+(:func:`strategies.model_specs`) draw them, :mod:`verify.keras_families` builds them with the
+running Keras, and the ``model_forward`` property checks that :func:`verify.predict` gives
+what the Keras model computes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from verify import _validate
+
+#: The families, in the order strata and reports list them.
+FAMILIES: tuple[str, ...] = (
+    "text_classifier", "masked_sequence", "conv_front", "normalized_stack",
+    "encoder_decoder", "repeat_decoder", "siamese_merge")
+#: Heads after the recurrent stack: its last output, a pooling of its sequence, or a Dense
+#: on every step.
+HEADS: tuple[str, ...] = ("last", "global_max", "global_average", "flatten", "time_distributed")
+MERGES: tuple[str, ...] = ("Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum")
+NORMS: tuple[str, ...] = ("layer", "batch")
+POOLS: tuple[str, ...] = ("max", "average")
+PADDINGS: tuple[str, ...] = ("valid", "same", "causal")
+SIZES: tuple[str, ...] = ("small", "real")
+#: What drawn inputs look like around the mask value (padding, or Masking's value): padding at
+#: the end, at the start, steps inside, and near misses (steps where only some features equal
+#: the mask value; token id 0 next to small ids).
+PADDING_KINDS: tuple[str, ...] = ("none", "right", "left", "inside", "near_miss")
+
+
+
+@dataclass(frozen=True)
+class Conv:
+    """A ``Conv1D`` front end: ``filters`` of width ``kernel``."""
+
+    filters: int
+    kernel: int
+    strides: int = 1
+    dilation: int = 1
+    padding: str = "valid"
+    activation: str = "relu"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One generated model. ``cells``/``units``/``bidirectional`` describe the recurrent stack
+    (one entry per layer); the other fields say what is around it (see :data:`FAMILIES`)."""
+
+    family: str
+    cells: tuple[str, ...]
+    units: tuple[int, ...]
+    steps: int
+    features: int  # input features, or the embedding size for token inputs
+    bidirectional: tuple[bool, ...] = ()
+    merge_mode: str = "concat"
+    vocab: int = 0  # > 0: token inputs through an Embedding of this many rows
+    mask: bool = False  # Embedding(mask_zero=True), or a Masking layer on float inputs
+    mask_value: float = 0.0
+    head: str = "last"
+    conv: Conv | None = None
+    pool: str | None = None
+    pool_size: int = 2
+    norm: str | None = None
+    merge: str | None = None
+    permute: bool = False
+    decoder_steps: int = 0
+    outputs: int = 1
+    output_activation: str = "linear"
+    dropout: bool = False
+    size: str = "small"
+    padding: str = field(default="none", compare=False)  # how inputs are drawn, not the model
+
+    def __post_init__(self) -> None:
+        _validate.one_of("family", self.family, FAMILIES)
+        _validate.one_of("head", self.head, HEADS)
+        _validate.one_of("size", self.size, SIZES)
+        if not self.cells or len(self.units) != len(self.cells):
+            raise ValueError(f"cells and units must be non-empty and of equal length, got "
+                             f"{self.cells!r} and {self.units!r}")
+        if self.bidirectional and len(self.bidirectional) != len(self.cells):
+            raise ValueError("bidirectional must have one flag per recurrent layer")
+        if self.merge is not None:
+            _validate.one_of("merge", self.merge, MERGES)
+        if self.norm is not None:
+            _validate.one_of("norm", self.norm, NORMS)
+        if self.pool is not None:
+            _validate.one_of("pool", self.pool, POOLS)
+
+    def __repr__(self) -> str:
+        defaults = ModelSpec(family=self.family, cells=self.cells, units=self.units,
+                             steps=self.steps, features=self.features)
+        shown = [f"{item.name}={getattr(self, item.name)!r}" for item in fields(self)
+                 if item.name in ("family", "cells", "units", "steps", "features")
+                 or getattr(self, item.name) != getattr(defaults, item.name)]
+        return f"ModelSpec({', '.join(shown)})"
+
+    @property
+    def tokens(self) -> bool:
+        """Inputs are integer token ids (an ``Embedding`` reads them)."""
+        return self.vocab > 0
+
+    def is_bidirectional(self, index: int) -> bool:
+        return bool(self.bidirectional) and self.bidirectional[index]
+
+    def input_shapes(self) -> list[tuple[int, ...]]:
+        """Each model input's shape without the batch axis."""
+        main = (self.steps,) if self.tokens else (self.steps, self.features)
+        if self.family == "encoder_decoder":
+            return [main, (self.decoder_steps, self.features)]
+        if self.family == "siamese_merge":
+            return [main, main]
+        return [main]
+
+    def categories(self) -> dict[str, Any]:
+        """The categorical choices of this model, for coverage counts."""
+        return {
+            "family": self.family, "first_cell": self.cells[0],
+            "depth": len(self.cells), "bidirectional": any(self.bidirectional),
+            "tokens": self.tokens, "mask": self.mask, "head": self.head,
+            "norm": self.norm, "merge": self.merge, "pool": self.pool,
+            "conv_padding": self.conv.padding if self.conv else None,
+            "padding": self.padding, "size": self.size,
+        }
+
+
+#: One model of each family, as users build them (the tests save each and ``check`` it).
+EXAMPLES: dict[str, ModelSpec] = {
+    "text_classifier": ModelSpec(
+        "text_classifier", ("LSTM", "GRU"), (6, 5), steps=9, features=8, vocab=50, mask=True,
+        bidirectional=(True, False), head="global_average", dropout=True, outputs=3,
+        output_activation="softmax"),
+    "masked_sequence": ModelSpec(
+        "masked_sequence", ("GRU", "LSTM"), (5, 4), steps=7, features=3, mask=True,
+        mask_value=-1.0, head="time_distributed"),
+    "conv_front": ModelSpec(
+        "conv_front", ("GRU",), (6,), steps=12, features=3, pool="max", head="last",
+        conv=Conv(filters=4, kernel=3, dilation=2, padding="causal")),
+    "normalized_stack": ModelSpec(
+        "normalized_stack", ("LSTM", "SimpleRNN"), (5, 4), steps=6, features=3, mask=True,
+        norm="batch", head="last"),
+    "encoder_decoder": ModelSpec(
+        "encoder_decoder", ("LSTM",), (5,), steps=6, features=3, mask=True, decoder_steps=4,
+        outputs=3, output_activation="softmax"),
+    "repeat_decoder": ModelSpec(
+        "repeat_decoder", ("LSTM", "GRU"), (5, 3), steps=6, features=2, mask=True,
+        decoder_steps=6, outputs=2),
+    "siamese_merge": ModelSpec(
+        "siamese_merge", ("GRU", "LSTM"), (4, 3), steps=7, features=5, vocab=20, mask=True,
+        merge="Maximum", output_activation="sigmoid"),
+}
+
+
+def reproducer(spec: ModelSpec, seed: int, x: Any) -> str:
+    """Python that rebuilds the failing model and calls both sides."""
+    shown = ("[" + ", ".join(_short(item) for item in x) + "]") if isinstance(x, list) \
+        else _short(x)
+    return (
+        "import numpy as np\nimport verify\nfrom verify import keras_families\n"
+        "from verify.families import Conv, ModelSpec\n"
+        f"spec = {spec!r}\n"
+        f"model = keras_families.build(spec)\n"
+        f"model.set_weights(keras_families.seeded_weights(model, seed={seed}))\n"
+        f"x = {shown}\n"
+        "print(model(x, training=False), verify.predict(model, x))"
+    )
+
+
+def _short(array: Any) -> str:
+    import numpy as np
+
+    array = np.asarray(array)
+    return f"np.array({array.tolist()!r}, dtype=np.{array.dtype})"
+
+
+__all__ = ["EXAMPLES", "FAMILIES", "HEADS", "MERGES", "NORMS", "PADDINGS", "PADDING_KINDS",
+           "POOLS", "SIZES", "Conv", "ModelSpec", "reproducer"]

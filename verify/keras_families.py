@@ -1,0 +1,166 @@
+"""Build a :class:`verify.families.ModelSpec` with the running Keras (through
+:mod:`verify.keras_adapter`, the module that imports it), and give it weights from a seed.
+
+Built models are cached by specification (least recently used dropped), so examples that
+differ only in weights and inputs reuse one model.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+from verify import keras_adapter
+from verify.families import ModelSpec
+
+keras = keras_adapter.keras
+layers = keras.layers
+
+_cache: OrderedDict[ModelSpec, Any] = OrderedDict()
+CACHE_SIZE = 32
+
+
+def _recurrent(spec: ModelSpec, index: int, *, sequences: bool, state: bool = False) -> Any:
+    layer = getattr(layers, spec.cells[index])(spec.units[index], return_sequences=sequences,
+                                               return_state=state)
+    if spec.is_bidirectional(index):
+        return layers.Bidirectional(layer, merge_mode=spec.merge_mode)
+    return layer
+
+
+def _stack(spec: ModelSpec, tensor: Any, *, last_sequences: bool) -> Any:
+    """The recurrent layers in order; all but the last return sequences."""
+    for index in range(len(spec.cells)):
+        last = index == len(spec.cells) - 1
+        tensor = _recurrent(spec, index, sequences=last_sequences or not last)(tensor)
+        if spec.norm is not None and not last:
+            tensor = _norm(spec)(tensor)
+    return tensor
+
+
+def _norm(spec: ModelSpec) -> Any:
+    if spec.norm == "layer":
+        return layers.LayerNormalization()
+    return layers.BatchNormalization()
+
+
+def _head(spec: ModelSpec, tensor: Any) -> Any:
+    """Pooling/flatten of a sequence, or a Dense on every step; then the Dense output."""
+    if spec.head == "global_max":
+        tensor = layers.GlobalMaxPooling1D()(tensor)
+    elif spec.head == "global_average":
+        tensor = layers.GlobalAveragePooling1D()(tensor)
+    elif spec.head == "flatten":
+        tensor = layers.Flatten()(tensor)
+    if spec.dropout:
+        tensor = layers.Dropout(0.5)(tensor)
+    dense = layers.Dense(spec.outputs, activation=spec.output_activation)
+    if spec.head == "time_distributed":
+        return layers.TimeDistributed(dense)(tensor)
+    return dense(tensor)
+
+
+def _sequence_head(spec: ModelSpec) -> bool:
+    return spec.head != "last"
+
+
+def _front(spec: ModelSpec, inputs: Any) -> Any:
+    """Embedding for tokens, Masking for masked floats, optional dropout."""
+    if spec.tokens:
+        tensor = layers.Embedding(spec.vocab, spec.features, mask_zero=spec.mask)(inputs)
+    elif spec.mask:
+        tensor = layers.Masking(mask_value=spec.mask_value)(inputs)
+    else:
+        tensor = inputs
+    if spec.dropout:
+        tensor = layers.SpatialDropout1D(0.2)(tensor)
+    return tensor
+
+
+def _inputs(spec: ModelSpec) -> list[Any]:
+    dtype = "int32" if spec.tokens else "float32"
+    return [keras.Input(shape, dtype=dtype if len(shape) == 1 else "float32")
+            for shape in spec.input_shapes()]
+
+
+def _model(spec: ModelSpec) -> Any:
+    inputs = _inputs(spec)
+    family = spec.family
+    if family in ("text_classifier", "masked_sequence", "normalized_stack"):
+        tensor = _stack(spec, _front(spec, inputs[0]), last_sequences=_sequence_head(spec))
+        return keras.Model(inputs, _head(spec, tensor))
+    if family == "conv_front":
+        tensor = layers.Permute((2, 1))(inputs[0]) if spec.permute else inputs[0]
+        conv = spec.conv
+        assert conv is not None
+        tensor = layers.Conv1D(conv.filters, conv.kernel, strides=conv.strides,
+                               dilation_rate=conv.dilation, padding=conv.padding,
+                               activation=conv.activation)(tensor)
+        if spec.pool == "max":
+            tensor = layers.MaxPooling1D(spec.pool_size, padding="same")(tensor)
+        elif spec.pool == "average":
+            tensor = layers.AveragePooling1D(spec.pool_size, padding="same")(tensor)
+        tensor = _stack(spec, tensor, last_sequences=_sequence_head(spec))
+        return keras.Model(inputs, _head(spec, tensor))
+    if family == "encoder_decoder":
+        encoded = _front(spec, inputs[0])
+        _, *states = _recurrent(spec, 0, sequences=False, state=True)(encoded)
+        decoder = getattr(layers, spec.cells[0])(spec.units[0], return_sequences=True)
+        decoded = decoder(inputs[1], initial_state=states)
+        dense = layers.Dense(spec.outputs, activation=spec.output_activation)
+        return keras.Model(inputs, layers.TimeDistributed(dense)(decoded))
+    if family == "repeat_decoder":
+        encoded = _recurrent(spec, 0, sequences=False)(_front(spec, inputs[0]))
+        repeated = layers.RepeatVector(spec.decoder_steps)(encoded)
+        decoded = _recurrent(spec, 1, sequences=True)(repeated)
+        dense = layers.Dense(spec.outputs, activation=spec.output_activation)
+        return keras.Model(inputs, layers.TimeDistributed(dense)(decoded))
+    # siamese_merge: one Embedding (or Masking) and one recurrent layer shared by both inputs;
+    # merged sequences (masks merged too) go through a second recurrent layer.
+    front = (layers.Embedding(spec.vocab, spec.features, mask_zero=spec.mask) if spec.tokens
+             else layers.Masking(mask_value=spec.mask_value))
+    shared = _recurrent(spec, 0, sequences=len(spec.cells) > 1)
+    merged = getattr(layers, spec.merge or "Concatenate")()(
+        [shared(front(item)) for item in inputs])
+    if len(spec.cells) > 1:
+        merged = _recurrent(spec, 1, sequences=False)(merged)
+    return keras.Model(inputs, _head(spec, merged))
+
+
+def build(spec: ModelSpec) -> Any:
+    """The Keras model for ``spec`` (cached: set its weights before each use)."""
+    if not isinstance(spec, ModelSpec):
+        raise TypeError(f"spec must be a ModelSpec, got {type(spec).__name__}")
+    key = spec
+    if key in _cache:
+        _cache.move_to_end(key)
+        return _cache[key]
+    with keras_adapter.dropped_mask_warnings_silenced():
+        model = _model(spec)
+    _cache[key] = model
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return model
+
+
+def seeded_weights(model: Any, *, seed: int) -> list[np.ndarray]:
+    """Weights for every variable of ``model`` from ``np.random.default_rng(seed)``, scaled as
+    trained models are: kernels ``±min(1, 2/sqrt(fan_in))``, embeddings, biases and
+    normalization parameters ``±1``, moving variances in ``[0.25, 2]``."""
+    generator = np.random.default_rng(seed)
+    arrays = []
+    for variable in model.weights:
+        path = str(getattr(variable, "path", None) or variable.name)
+        shape = tuple(int(dim) for dim in variable.shape)
+        if "moving_variance" in path:
+            values = generator.uniform(0.25, 2.0, shape)
+        elif len(shape) >= 2 and "embeddings" not in path and "bias" not in path:
+            fan_in = int(np.prod(shape[:-1]))
+            bound = min(1.0, 2.0 / np.sqrt(fan_in))
+            values = generator.uniform(-bound, bound, shape)
+        else:
+            values = generator.uniform(-1.0, 1.0, shape)
+        arrays.append(values.astype(np.float32))
+    return arrays
