@@ -32,6 +32,10 @@ class Outcome:
     passed: bool = True
     worst_error_ratio: float = 0.0
     seconds: float = 0.0
+    #: Distinct configurations checked, and the pairwise coverage of their categorical
+    #: options (verify.coverage; None when fewer than two options varied).
+    configurations: int = 0
+    pairwise: float | None = None
     failure: str | None = field(default=None, repr=False)
 
 
@@ -130,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -> Outcome:
     from hypothesis import seed as hypothesis_seed
 
+    from verify.coverage import Coverage
     from verify.properties import PROPERTIES
 
     prop = PROPERTIES[name]
@@ -140,7 +145,9 @@ def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -
     def show(tally: dict[str, float]) -> None:
         print(f"\r  {name}: {int(tally['examples'])} examples", end="", file=out, flush=True)
 
-    run = settings_(prop.hypothesis_test(stats=stats, on_example=show if progress else None))
+    coverage = Coverage()
+    run = settings_(prop.hypothesis_test(stats=stats, on_example=show if progress else None,
+                                         coverage=coverage))
     if seed is not None:
         run = hypothesis_seed(seed)(run)
     started = time.perf_counter()
@@ -153,6 +160,7 @@ def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -
     outcome.seconds = time.perf_counter() - started
     outcome.examples, outcome.rejected = int(stats["examples"]), int(stats["rejected"])
     outcome.worst_error_ratio = stats["worst"]
+    outcome.configurations, outcome.pairwise = coverage.distinct, coverage.pairwise()
     if progress:
         print("\r" + " " * 60 + "\r", end="", file=out, flush=True)
     mark = "ok" if outcome.passed else "FAILED"
@@ -163,13 +171,17 @@ def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -
 
 def format_table(outcomes: Sequence[Outcome]) -> str:
     """The results as an aligned text table."""
-    rows = [("property", "examples", "ill-cond.", "result", "worst err/tol", "what it checks")]
-    rows += [(o.name, str(o.examples), str(o.rejected), "pass" if o.passed else "FAIL",
-              f"{o.worst_error_ratio:.3g}", o.summary) for o in outcomes]
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    rows = [("property", "examples", "configs", "pairs", "ill-cond.", "result",
+             "worst err/tol", "what it checks")]
+    rows += [(o.name, str(o.examples), str(o.configurations),
+              "-" if o.pairwise is None else f"{100 * o.pairwise:.0f}%", str(o.rejected),
+              "pass" if o.passed else "FAIL", f"{o.worst_error_ratio:.3g}", o.summary)
+             for o in outcomes]
+    columns = len(rows[0]) - 1
+    widths = [max(len(row[i]) for row in rows) for i in range(columns)]
     lines = []
     for index, row in enumerate(rows):
-        cells = [row[i].ljust(widths[i]) for i in range(5)] + [row[5]]
+        cells = [row[i].ljust(widths[i]) for i in range(columns)] + [row[columns]]
         lines.append("  ".join(cells).rstrip())
         if index == 0:
             lines.append("  ".join("-" * width for width in widths) + "  " + "-" * 14)

@@ -18,7 +18,7 @@ import numpy as np
 from verify.environment import major_minor
 
 DATA = Path(__file__).with_name("divergences.toml")
-_CONDITIONS = frozenset({"keras", "backend", "legacy", "tensorflow_below"})
+_CONDITIONS = frozenset({"keras", "backend", "legacy", "tensorflow_below", "keras_below"})
 _FIELDS = ("name", "what", "applies", "probe", "observed", "otherwise", "reason", "source")
 
 
@@ -30,6 +30,7 @@ class Environment:
     backend: str
     legacy_keras: bool
     tensorflow_version: str | None
+    keras_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ def matches(condition: Mapping[str, Any], environment: Environment) -> bool:
     if "backend" in condition and environment.backend not in condition["backend"]:
         return False
     if "legacy" in condition and environment.legacy_keras != condition["legacy"]:
+        return False
+    if "keras_below" in condition and (not environment.keras_version or major_minor(
+            environment.keras_version) >= major_minor(condition["keras_below"])):
         return False
     if "tensorflow_below" in condition:
         version = environment.tensorflow_version
@@ -110,7 +114,7 @@ def environment() -> Environment:
 
     info = keras_adapter.info()
     return Environment(info.keras_major, info.backend, info.legacy_keras,
-                       info.tensorflow_version)
+                       info.tensorflow_version, info.keras_version)
 
 
 # --- probes: each observes one behaviour on the running Keras and names it ----------------------
@@ -233,7 +237,49 @@ def probe_compiled_lstm_matches_eager() -> str:
     return "differs: " + ", ".join(wrong) if wrong else "same"
 
 
+def probe_merge_mask() -> str:
+    """Two token inputs with ``Embedding(mask_zero=True)``, merged by ``Add``, into an LSTM:
+    which mask the LSTM was given ("and", "or" or "dropped", found by running the same LSTM on
+    the merged sequence with each candidate mask); with "or", also whether ``Maximum`` reads
+    the masked elements (``", maximum reads masked"``)."""
+    import numpy as np
+
+    adapter = _adapter()
+    keras = adapter.keras
+    layers = keras.layers
+    first, second = (keras.Input((4,), dtype="int32") for _ in range(2))
+    tables = [layers.Embedding(5, 2, mask_zero=True) for _ in range(2)]
+    embedded = [table(tokens) for table, tokens in zip(tables, (first, second), strict=True)]
+    merged = layers.Add()(embedded)
+    lstm = layers.LSTM(2)
+    model = keras.Model([first, second], [lstm(merged), merged,
+                                          layers.Maximum()(embedded)])
+    rows = np.arange(10, dtype=np.float32).reshape(5, 2) / 10
+    rows[0] = 5.0  # the padding row: larger than every real row
+    for table in tables:
+        table.set_weights([rows])
+    lstm.set_weights([np.full(w.shape, 0.3, np.float32) for w in lstm.get_weights()])
+    a = np.array([[1, 2, 0, 0]], np.int32)
+    b = np.array([[1, 0, 3, 0]], np.int32)
+    output, sequence, maximum = adapter.call_model(model, [a, b])
+    candidates = {"and": (a != 0) & (b != 0), "or": (a != 0) | (b != 0), "dropped": None}
+    seen = [name for name, mask in candidates.items()
+            if np.allclose(_lstm_with_mask(adapter, lstm, sequence, mask), output, atol=1e-6)]
+    if len(seen) != 1:
+        return f"unknown ({seen or 'no candidate matches'})"
+    if seen[0] != "or":
+        return seen[0]
+    return "or" if maximum[0, 1, 0] != 5.0 else "or, maximum reads masked"
+
+
+def _lstm_with_mask(adapter: Any, lstm: Any, sequence: Any, mask: Any) -> Any:
+
+    keywords = {} if mask is None else {"mask": mask}
+    return adapter.call_model(lstm, sequence, **keywords)[0]
+
+
 PROBES: dict[str, Callable[[], str]] = {
+    "merge_mask": probe_merge_mask,
     "compiled_lstm_matches_eager": probe_compiled_lstm_matches_eager,
     "mish_known": probe_mish_known,
     "hard_sigmoid": probe_hard_sigmoid,

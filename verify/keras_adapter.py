@@ -124,7 +124,7 @@ def info() -> KerasInfo:
 def running_semantics() -> semantics.Semantics:
     """The :class:`verify.semantics.Semantics` of the Keras this module imported: what the
     checks compare Keras with (Keras 2; Keras 3 on jax/numpy; Keras 3 on tensorflow/torch)."""
-    return semantics.of_keras(KERAS_MAJOR, BACKEND)
+    return semantics.of_keras(keras.__version__, BACKEND)
 
 
 def _make_rnn(config: RNNConfig, **extra: Any) -> Any:
@@ -429,11 +429,13 @@ def dropped_mask_warnings_silenced() -> Any:
         yield
 
 
-def call_model(model: Any, x: Any, *, dtype: Any = np.float32) -> list[np.ndarray]:
+def call_model(model: Any, x: Any, *, dtype: Any = np.float32, mask: Any = None
+               ) -> list[np.ndarray]:
     """Call any Keras model (or layer) of the user's on ``x`` with ``training=False``; every
     output as a NumPy array (one eager call, no caching). ``x`` is converted to ``dtype``
     first; ``dtype=None`` hands Keras the arrays in their own dtype (to see how Keras treats,
-    say, float64 input to a float32 layer)."""
+    say, float64 input to a float32 layer). ``mask`` (optional) is passed to the call, for a
+    single layer called with an explicit mask."""
     if dtype is not None:
         try:
             dtype = np.dtype(dtype)
@@ -449,8 +451,12 @@ def call_model(model: Any, x: Any, *, dtype: Any = np.float32) -> list[np.ndarra
     if not isinstance(inputs, list) and isinstance(getattr(model, "inputs", None), list) \
             and len(model.inputs) == 1:
         inputs = [inputs]  # the structure a functional model was built with (no warning)
+    keywords: dict[str, Any] = {"training": False}
+    if mask is not None:  # a layer called with an explicit mask
+        keywords["mask"] = tf.convert_to_tensor(mask) if BACKEND == "tensorflow" \
+            else keras.ops.convert_to_tensor(mask)
     with dropped_mask_warnings_silenced():
-        outputs = model(inputs, training=False)
+        outputs = model(inputs, **keywords)
     return [_to_numpy(output) for output in _flatten(outputs)]
 
 

@@ -150,7 +150,7 @@ def merge_masks(kind: str, masks: Sequence[np.ndarray | None], values: Sequence[
     """The mask a merge layer of class ``kind`` gives its output (see
     :attr:`verify.semantics.Semantics.mask_merge`)."""
     present = [np.asarray(mask, dtype=bool) for mask in masks if mask is not None]
-    if not present:
+    if not present or semantics.mask_merge == "dropped":
         return None
     if semantics.mask_merge == "and":
         return np.asarray(np.logical_and.reduce(present))

@@ -12,10 +12,11 @@ as an explicit :class:`Semantics` value instead of guessing:
   differ only for rows whose first steps are masked with a non-zero initial state.
 * ``mask_merge``: how ``Add``/``Subtract``/``Multiply``/``Average``/``Maximum``/``Minimum`` and
   ``Concatenate`` combine their inputs' masks. ``"and"`` (Keras 2): a step is kept where every
-  masked input keeps it (unmasked inputs are ignored). ``"or"`` (Keras 3): kept where any input
-  keeps it; the element-wise merges give no mask at all when one input has none, and
-  ``Concatenate`` counts an unmasked input as keeping every step. The named divergence
-  ``merge-mask-and-or`` (verify/divergences.toml).
+  masked input keeps it (unmasked inputs are ignored). ``"dropped"`` (Keras 3.0-3.3): the merged
+  output has no mask. ``"or"`` (Keras >= 3.4): kept where any input keeps it; the element-wise
+  merges give no mask at all when one input has none, ``Concatenate`` counts an unmasked input
+  as keeping every step, and ``Maximum``/``Minimum``/``Multiply`` skip masked elements. The
+  named divergence ``merge-mask-and-dropped-or`` (verify/divergences.toml).
 
 >>> KERAS2.hard_sigmoid, KERAS3.hard_sigmoid
 ('keras2', 'keras3')
@@ -30,7 +31,7 @@ from verify import _validate, activations, environment
 
 HARD_SIGMOIDS = ("keras2", "keras3")
 MASKED_OUTPUTS = ("previous_output", "carried_state")
-MASK_MERGES = ("and", "or")
+MASK_MERGES = ("and", "dropped", "or")
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,14 @@ KERAS3 = Semantics("keras3", hard_sigmoid="keras3", masked_output="previous_outp
 #: Keras 3 on the jax or numpy backend (the ``unroll=False`` masked-output rule).
 KERAS3_JAX = Semantics("keras3-jax", hard_sigmoid="keras3", masked_output="carried_state")
 
-VARIANTS: dict[str, Semantics] = {s.name: s for s in (KERAS2, KERAS3, KERAS3_JAX)}
+#: Keras 3.0-3.3 (merge layers drop their inputs' masks), on TensorFlow/torch and on jax.
+KERAS3_EARLY = Semantics("keras3.0-3.3", hard_sigmoid="keras3", masked_output="previous_output",
+                         mask_merge="dropped")
+KERAS3_EARLY_JAX = Semantics("keras3.0-3.3-jax", hard_sigmoid="keras3",
+                             masked_output="carried_state", mask_merge="dropped")
+
+VARIANTS: dict[str, Semantics] = {s.name: s for s in (KERAS2, KERAS3, KERAS3_JAX, KERAS3_EARLY,
+                                                      KERAS3_EARLY_JAX)}
 
 
 @functools.cache
@@ -82,15 +90,20 @@ def detect() -> Semantics | None:
     if installed is None:
         return None
     major = int(installed.split(".")[0])
-    return of_keras(major, environment.keras3_backend() if major >= 3 else "tensorflow")
+    return of_keras(installed, environment.keras3_backend() if major >= 3 else "tensorflow")
 
 
-def of_keras(keras_major: int, backend: str) -> Semantics:
-    """The variant of Keras ``keras_major`` on ``backend``: Keras 2; Keras 3 on jax/numpy
-    (the carried-state masked output); Keras 3 on tensorflow/torch."""
-    if keras_major < 3:
+def of_keras(keras_version: str, backend: str) -> Semantics:
+    """The variant of Keras ``keras_version`` (e.g. ``"3.15.1"``) on ``backend``: Keras 2;
+    Keras 3 on jax/numpy (the carried-state masked output) or tensorflow/torch; before 3.4,
+    with merge layers dropping masks."""
+    major, minor = environment.major_minor(keras_version)
+    if major < 3:
         return KERAS2
-    return KERAS3_JAX if backend in ("jax", "numpy") else KERAS3
+    jax = backend in ("jax", "numpy")
+    if (major, minor) < (3, 4):
+        return KERAS3_EARLY_JAX if jax else KERAS3_EARLY
+    return KERAS3_JAX if jax else KERAS3
 
 
 def default() -> Semantics:
@@ -110,5 +123,5 @@ def resolve(semantics: Semantics | str | None) -> Semantics:
                      f"got {semantics!r}")
 
 
-__all__ = ["KERAS2", "KERAS3", "KERAS3_JAX", "VARIANTS", "Semantics", "default", "detect",
-           "of_keras", "resolve"]
+__all__ = ["KERAS2", "KERAS3", "KERAS3_EARLY", "KERAS3_EARLY_JAX", "KERAS3_JAX", "VARIANTS",
+           "Semantics", "default", "detect", "of_keras", "resolve"]

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import UnsatisfiedAssumption
 
 from verify import _validate, cells
+from verify.coverage import Coverage
 from verify.properties import cases
 from verify.properties.cases import Case
 from verify.properties.forward import (
@@ -74,18 +75,20 @@ class Property:
 
     def hypothesis_test(self, stratum: str | None = None,
                         stats: dict[str, float] | None = None,
-                        on_example: Callable[[dict[str, float]], None] | None = None
-                        ) -> Callable[[], None]:
+                        on_example: Callable[[dict[str, float]], None] | None = None,
+                        coverage: Coverage | None = None) -> Callable[[], None]:
         """A Hypothesis test of this property (or of one stratum of it) under the current
         settings profile. ``stats``, if given, is filled with the examples run, those rejected
         as ill-conditioned and the worst error / tolerance; ``on_example(stats)`` is called
-        after each example that passed."""
+        after each example that passed; ``coverage`` counts the configurations drawn."""
         tally = stats if stats is not None else {}
         tally.update(examples=0, rejected=0, worst=0.0)
 
         @given(case=self.strategy(stratum))
         def test(case: Case) -> None:
             tally["examples"] += 1
+            if coverage is not None:
+                coverage.add(case)
             try:
                 ratio = self.run(case)
             except UnsatisfiedAssumption:
