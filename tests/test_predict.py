@@ -120,3 +120,61 @@ def test_predict_refuses_bad_input(adapter: Any, arguments: dict[str, Any],
     call = {"model": _model(adapter, "lstm5_dense1"), "x": np.zeros((1, 4, 3)), **arguments}
     with pytest.raises(error, match=message):
         verify.predict(call.pop("model"), call.pop("x"), **call)
+
+
+def _layer_model(*layers: dict[str, Any]) -> dict[str, Any]:
+    """A Keras 3 style Sequential config of ``layers`` (``{"class_name", "config"}``)."""
+    return {"name": "m", "layers": [{"class_name": "InputLayer",
+                                     "config": {"name": "in", "batch_shape": [None, 4]}},
+                                    *layers]}
+
+
+_EMBEDDING = {"class_name": "Embedding",
+              "config": {"name": "emb", "input_dim": 5, "output_dim": 2, "mask_zero": True}}
+
+
+@pytest.mark.parametrize(
+    ("layers", "x", "error", "message"),
+    [
+        ([_EMBEDDING], np.array([[1, 2, 5, 0]]), ValueError,
+         r"'emb' \(Embedding\) has 5 rows: token ids must be in \[0, 4\], got ids from 0 to 5"),
+        ([_EMBEDDING], np.array([[1, 2, -1, 0]]), ValueError, "must be in"),
+        ([_EMBEDDING], np.array([[1.5, 2, 3, 0]]), ValueError, "integer token ids"),
+        ([_EMBEDDING, {"class_name": "Conv1D", "config": {
+            "name": "conv", "filters": 1, "kernel_size": [1], "data_format": "channels_first"}}],
+         np.array([[1, 2, 3, 0]]), NotImplementedError, "data_format='channels_first'"),
+        ([_EMBEDDING, {"class_name": "Conv1D", "config": {
+            "name": "conv", "filters": 1, "kernel_size": [9], "padding": "valid"}}],
+         np.array([[1, 2, 3, 0]]), ValueError, "a window of 9 steps does not fit 4 steps"),
+        ([_EMBEDDING, {"class_name": "Attention", "config": {"name": "att"}}],
+         np.array([[1, 2, 3, 0]]), NotImplementedError, "'Attention' \\(layer 'att'"),
+    ],
+    ids=["id_too_large", "negative_id", "fractional_id", "channels_first", "window_too_long",
+         "unsupported"],
+)
+def test_forward_refuses_what_keras_would_not_compute(layers: list[dict[str, Any]], x: Any,
+                                                      error: type[Exception],
+                                                      message: str) -> None:
+    weights = {"emb": [np.ones((5, 2))], "conv": [np.ones((9, 2, 1)), np.zeros(1)]}
+    with pytest.raises(error, match=message):
+        verify.model.forward(_layer_model(*layers), weights, x)
+
+
+def test_recorded_masks_must_be_a_flag() -> None:
+    with pytest.raises(TypeError, match="recorded_masks must be True or False"):
+        verify.model.forward(_layer_model(_EMBEDDING), {"emb": [np.ones((5, 2))]},
+                             np.array([[1, 0, 0, 0]]), recorded_masks="no")  # type: ignore[arg-type]
+
+
+def test_token_ids_pass_through_embedding_and_mask() -> None:
+    """Token ids stay integers, Embedding rows are looked up, and mask_zero masks id 0 (an
+    LSTM after it carries its state through the padded steps: outputs equal the unpadded)."""
+    table = np.arange(10.0).reshape(5, 2) / 10
+    lstm = {"class_name": "LSTM", "config": {"name": "lstm", "units": 3}}
+    rng = np.random.default_rng(0)
+    weights = {"emb": [table], "lstm": [rng.uniform(-1, 1, (2, 12)), rng.uniform(-1, 1, (3, 12)),
+                                        rng.uniform(-1, 1, 12)]}
+    padded = verify.model.forward(_layer_model(_EMBEDDING, lstm), weights,
+                                  np.array([[3, 1, 0, 0]]))
+    unpadded = verify.reference.lstm(table[[[3, 1]]], *weights["lstm"])
+    np.testing.assert_allclose(padded, unpadded, rtol=0, atol=1e-12)

@@ -1,8 +1,11 @@
 """Speed of the NumPy reference against Keras's own CPU forward: ``python -m verify.benchmark``.
 
-Mid-size case: batch 64, 100 steps, 32 features, LSTM(128) (+ Dense(1) for the model), and
-the same sizes for GRU(128) (both ``reset_after`` conventions) and SimpleRNN(128). One
-thread each (TensorFlow and NumPy's BLAS), so the ratio compares like with like per core.
+Real-size models first (``--real`` for those alone): verify.predict against model.predict on
+a text classifier (Embedding 20000 x 128 -> Bidirectional LSTM(64) x 2, 32 x 200 tokens) and a
+Conv1D + GRU forecaster. Mid-size case: batch 64, 100 steps, 32 features, LSTM(128)
+(+ Dense(1) for the model), and the same sizes for GRU(128) (both ``reset_after``
+conventions) and SimpleRNN(128). One thread each (TensorFlow and NumPy's BLAS), so the
+ratio compares like with like per core.
 Prints a table and writes JSON with ``--json PATH``. Results are ratios to report, never
 assertions.
 """
@@ -113,6 +116,42 @@ def run(repeat: int) -> dict[str, Any]:
         "recurrent matmuls alone GFLOP/s (float64)": 2 * BATCH * STEPS * 4 * UNITS * UNITS
         / matmul / 1e9,
     }
+
+
+def real_models(repeat: int) -> dict[str, dict[str, float]]:
+    """``verify.predict`` (float64) against ``model.predict`` on models of real size: a text
+    classifier (Embedding 20000 x 128 with mask_zero -> Bidirectional LSTM(64) x 2 ->
+    Dense, batch 32 x 200 tokens, right-padded) and a forecaster (Conv1D(32, 5, causal) ->
+    MaxPooling1D -> GRU(64) -> Dense, batch 32 x 200 steps x 8 features)."""
+    import verify
+    from verify import keras_adapter
+
+    keras = keras_adapter.keras
+    layers = keras.layers
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(1, 20000, (32, 200)).astype(np.int32)
+    for row, length in enumerate(rng.integers(20, 201, 32)):
+        tokens[row, length:] = 0
+    models = {
+        "text classifier (Embedding, BiLSTM x 2)": (keras.Sequential([
+            keras.Input((200,), dtype="int32"), layers.Embedding(20000, 128, mask_zero=True),
+            layers.Bidirectional(layers.LSTM(64, return_sequences=True)),
+            layers.Bidirectional(layers.LSTM(64)), layers.Dense(1, activation="sigmoid")]),
+            tokens),
+        "forecaster (Conv1D, GRU)": (keras.Sequential([
+            keras.Input((200, 8)), layers.Conv1D(32, 5, padding="causal", activation="relu"),
+            layers.MaxPooling1D(2), layers.GRU(64), layers.Dense(1)]),
+            rng.uniform(-1, 1, (32, 200, 8)).astype(np.float32)),
+    }
+    results = {}
+    for name, (model, x) in models.items():
+        model.set_weights([rng.uniform(-0.1, 0.1, w.shape).astype(np.float32)
+                           for w in model.get_weights()])
+        keras_seconds = best_of(lambda: model.predict(x, verbose=0), repeat=repeat)  # noqa: B023
+        ours = best_of(lambda: verify.predict(model, x), repeat=repeat)  # noqa: B023
+        results[name] = {"keras model.predict s": keras_seconds,
+                         "verify.predict float64 s": ours, "ratio": ours / keras_seconds}
+    return results
 
 
 def _draw_cases(strategy: Any, count: int, seed: int) -> list[dict[str, Any]]:
@@ -242,11 +281,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="distinct layers built for the memory check (default 600)")
     parser.add_argument("--suite", action="store_true",
                         help="also time the whole test suite with -n 0 and -n 2 (~3 min)")
+    parser.add_argument("--real", action="store_true",
+                        help="only time verify.predict against model.predict on real-size "
+                             "models")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
     args = parser.parse_args(argv)
     for option in ("repeat", "examples", "builds"):
         if getattr(args, option) < 1:
             parser.error(f"--{option} must be >= 1, got {getattr(args, option)}")
+    real = real_models(args.repeat)
+    print(f"real-size models, best of {args.repeat}, one thread:")
+    for name, row in real.items():
+        print(f"  {name:<40} model.predict {row['keras model.predict s'] * 1000:7.1f} ms, "
+              f"verify.predict {row['verify.predict float64 s'] * 1000:7.1f} ms "
+              f"({row['ratio']:.2f}x)")
+    if args.real:
+        if args.json:
+            args.json.write_text(json.dumps({"real_models": real}, indent=2) + "\n")
+        return 0
     rates = throughput(args.examples, seed=0)
     print("forward property, examples/s (one process, one thread; default strategies):")
     print(f"  {'kind':<15} {'naive':>8} {'cold':>8} {'warm':>8} {'cold/naive':>11} "
@@ -264,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  reference: {results['reference GFLOP/s (float64)']:.1f} GFLOP/s; the recurrent "
           f"matmuls alone: {results['recurrent matmuls alone GFLOP/s (float64)']:.1f} GFLOP/s")
     results["throughput"] = rates
+    results["real_models"] = real
     results["memory"] = memory(args.builds)
     print(f"\nmemory: RSS (MB) after n builds {results['memory']['rss_mb_by_build']}; growth "
           f"over the second half {results['memory']['growth_mb_second_half']:+.1f} MB")

@@ -113,20 +113,25 @@ class _Options:
 def _run(x: np.ndarray, stepper: cells.Stepper, *, semantics: Semantics, go_backwards: bool,
          mask: np.ndarray | None, states: list[np.ndarray],
          zero_output_for_mask: bool) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Every step's output (in processing order), and the final states."""
+    """Every step's output (in processing order), and the final states.
+
+    ``x`` is ``(batch, steps, features)``, or ``(2, batch, steps, features)`` for both
+    directions of a Bidirectional layer at once (a paired stepper, states ``(2, batch, u)``,
+    mask ``(2, batch, steps)``): the time axis is the second to last.
+    """
     order = slice(None, None, -1) if go_backwards else slice(None)
-    # Every step's x_t @ kernel in one matmul, time-major so that each step reads one block.
-    projected = stepper.project(np.swapaxes(x[:, order], 0, 1))
-    kept = None if mask is None else mask[:, order, None]
+    # Every step's x_t @ kernel in one matmul, then viewed time-major (step t: projected[t]).
+    projected = np.moveaxis(stepper.project(x[..., order, :]), -2, 0)
+    kept = None if mask is None else np.moveaxis(mask[..., order], -1, 0)[..., None]
     h0 = states[0]
     output = h0 if semantics.masked_output == "carried_state" else np.zeros_like(h0)
-    outputs = np.empty((*x.shape[:2], h0.shape[1]), dtype=x.dtype)
-    for t in range(x.shape[1]):
+    outputs = np.empty((x.shape[-2], *h0.shape), dtype=x.dtype)
+    for t in range(x.shape[-2]):
         new = stepper.step(projected[t], states)
         if kept is None:
             states, output = new, new[0]
         else:
-            keep = kept[:, t]
+            keep = kept[t]
             states = [np.where(keep, value, old) for value, old in zip(new, states, strict=True)]
             if zero_output_for_mask:
                 output = np.where(keep, new[0], 0.0)
@@ -134,7 +139,8 @@ def _run(x: np.ndarray, stepper: cells.Stepper, *, semantics: Semantics, go_back
                 output = np.where(keep, new[0], output)
             else:
                 output = states[0]
-        outputs[:, t] = output
+        outputs[t] = output
+    outputs = np.moveaxis(outputs, 0, -2)
     return outputs, states
 
 
@@ -261,10 +267,27 @@ def bidirectional(
     mask = _validate.mask_array(mask, *x.shape[:2])
     count = len(cell.states)
     states = _states(initial_state, 2 * count, x.shape[0], forward.units, options.dtype)
+    steppers = [options.stepper(forward), options.stepper(backward)]
+    paired = getattr(steppers[0], "paired", None)
     results = []
-    for direction, go_backwards, initial in ((forward, False, states[:count]),
-                                             (backward, True, states[count:])):
-        outputs, final = _run(x, options.stepper(direction), semantics=options.semantics,
+    if paired is not None:
+        # Both directions in one loop (batched matmuls): the backward one reads x reversed.
+        outputs, final = _run(np.stack([x, x[:, ::-1]]), paired(steppers[1]),
+                              semantics=options.semantics, go_backwards=False,
+                              mask=None if mask is None else np.stack([mask, mask[:, ::-1]]),
+                              states=[np.stack([f, b]) for f, b in
+                                      zip(states[:count], states[count:], strict=True)],
+                              zero_output_for_mask=sequences)
+        for index, go_backwards in ((0, False), (1, True)):
+            direction = outputs[index]
+            in_time_order = direction[:, ::-1] if go_backwards else direction
+            results.append((in_time_order if sequences else direction[:, -1],
+                            [state[index] for state in final]))
+    for stepper, go_backwards, initial in ((steppers[0], False, states[:count]),
+                                           (steppers[1], True, states[count:])):
+        if paired is not None:
+            break
+        outputs, final = _run(x, stepper, semantics=options.semantics,
                               go_backwards=go_backwards, mask=mask, states=initial,
                               zero_output_for_mask=sequences)
         # The backward direction's sequence is flipped back to time order before merging.

@@ -275,7 +275,7 @@ CATALOGUE: tuple[Fault, ...] = (
           edit(RUN, "if zero_output_for_mask:", "if False:")),
     Fault("mask_not_reversed_with_go_backwards", "reference",
           "go_backwards reverses the inputs but not the mask",
-          MASK_TARGETS, edit(RUN, "mask[:, order, None]", "mask[:, :, None]")),
+          MASK_TARGETS, edit(RUN, "mask[..., order]", "mask")),
     # --- Bidirectional -------------------------------------------------------------------------
     Fault("concat_order_swapped", "reference", "concat merges [backward, forward]",
           BIDI_TARGETS, edit(MERGE, "[forward, backward], axis=-1",

@@ -53,6 +53,17 @@ class Stepper(Protocol):
     def step(self, projected: np.ndarray, states: list[np.ndarray]) -> list[np.ndarray]: ...
 
 
+def matmul_rows(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``x @ kernel`` as one matrix product over all leading axes of ``x`` (NumPy would run
+    one small product per leading index). A kernel ``(2, d, n)`` (a paired stepper's, both
+    directions) multiplies ``x[i]`` by ``kernel[i]``."""
+    if kernel.ndim == 3:
+        return np.stack([matmul_rows(x[index], kernel[index])
+                         for index in range(kernel.shape[0])])
+    rows = np.ascontiguousarray(x).reshape(-1, x.shape[-1]) @ kernel
+    return np.asarray(rows.reshape(*x.shape[:-1], kernel.shape[-1]))
+
+
 @dataclass(frozen=True)
 class Saturation:
     """One gate-semantics experiment: add ``sign * SATURATION`` to ``gate``'s input-bias block,

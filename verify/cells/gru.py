@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from verify import activations
-from verify.cells.base import Activation, Cell, CellWeights, Saturation, reorder
+from verify.cells.base import Activation, Cell, CellWeights, Saturation, matmul_rows, reorder
 
 #: PyTorch's gate order along its 3u axis (its "n" is Keras's candidate "h").
 TORCH_GATES = ("r", "z", "h")
@@ -55,7 +55,7 @@ class _Stepper:
         self.act, self.gate = act, gate
 
     def project(self, x: np.ndarray) -> np.ndarray:
-        projected: np.ndarray = x @ self.kernel
+        projected = matmul_rows(x, self.kernel)
         if self.input_bias is not None:
             projected += self.input_bias
         return projected

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from verify import activations
-from verify.cells.base import Activation, Cell, CellWeights, Saturation, reorder
+from verify.cells.base import Activation, Cell, CellWeights, Saturation, matmul_rows, reorder
 
 #: ONNX's gate order along its 4u axis.
 ONNX_GATES = ("i", "o", "f", "c")
@@ -41,8 +41,19 @@ class _Stepper:
         self.act, self.gate = act, gate
         self.z: np.ndarray | None = None
 
+    def paired(self, other: _Stepper) -> _Stepper:
+        """One stepper for two directions (the other's weights second): every array gets a
+        leading axis of 2, and each step is one batched matmul for both."""
+        pair = object.__new__(_Stepper)
+        pair.units, pair.act, pair.gate, pair.z = self.units, self.act, self.gate, None
+        pair.kernel = np.stack([self.kernel, other.kernel])
+        pair.recurrent = np.stack([self.recurrent, other.recurrent])
+        pair.bias = None if self.bias is None or other.bias is None \
+            else np.stack([self.bias, other.bias])[:, None, None, :]  # (2, batch, steps, 4u)
+        return pair
+
     def project(self, x: np.ndarray) -> np.ndarray:
-        projected: np.ndarray = x @ self.kernel
+        projected = matmul_rows(x, self.kernel)
         if self.bias is not None:
             projected += self.bias
         return projected
@@ -50,15 +61,15 @@ class _Stepper:
     def step(self, projected: np.ndarray, states: list[np.ndarray]) -> list[np.ndarray]:
         h, c = states
         units = self.units
-        if self.z is None or self.z.shape[0] != h.shape[0]:
-            self.z = np.empty((h.shape[0], 4 * units), dtype=h.dtype)
+        if self.z is None or self.z.shape[:-1] != h.shape[:-1]:
+            self.z = np.empty((*h.shape[:-1], 4 * units), dtype=h.dtype)
         z = self.z
         np.matmul(h, self.recurrent, out=z)
         z += projected
-        gated = self.gate(z[:, :3 * units])
-        i, f, o = gated[:, :units], gated[:, units:2 * units], gated[:, 2 * units:]
+        gated = self.gate(z[..., :3 * units])
+        i, f, o = gated[..., :units], gated[..., units:2 * units], gated[..., 2 * units:]
         c_t = f * c
-        c_t += i * self.act(z[:, 3 * units:])
+        c_t += i * self.act(z[..., 3 * units:])
         h_t = o * self.act(c_t)
         return [h_t, c_t]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from verify.cells.base import Activation, Cell, CellWeights, Saturation
+from verify.cells.base import Activation, Cell, CellWeights, Saturation, matmul_rows
 
 
 class _Stepper:
@@ -24,7 +24,7 @@ class _Stepper:
         self.act = act
 
     def project(self, x: np.ndarray) -> np.ndarray:
-        projected: np.ndarray = x @ self.kernel
+        projected = matmul_rows(x, self.kernel)
         if self.bias is not None:
             projected += self.bias
         return projected
