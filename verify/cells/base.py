@@ -57,11 +57,20 @@ def matmul_rows(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """``x @ kernel`` as one matrix product over all leading axes of ``x`` (NumPy would run
     one small product per leading index). A kernel ``(2, d, n)`` (a paired stepper's, both
     directions) multiplies ``x[i]`` by ``kernel[i]``."""
+    out = np.empty((*x.shape[:-1], kernel.shape[-1]),
+                   dtype=np.result_type(x.dtype, kernel.dtype))
     if kernel.ndim == 3:
-        return np.stack([matmul_rows(x[index], kernel[index])
-                         for index in range(kernel.shape[0])])
-    rows = np.ascontiguousarray(x).reshape(-1, x.shape[-1]) @ kernel
-    return np.asarray(rows.reshape(*x.shape[:-1], kernel.shape[-1]))
+        for index in range(kernel.shape[0]):
+            _matmul_into(x[index], kernel[index], out[index])
+    else:
+        _matmul_into(x, kernel, out)
+    return out
+
+
+def _matmul_into(x: np.ndarray, kernel: np.ndarray, out: np.ndarray) -> None:
+    """``out[...] = x @ kernel`` with the leading axes flattened into one product."""
+    rows = x.reshape(-1, x.shape[-1])  # a copy only when x is a strided view
+    np.matmul(rows, kernel, out=out.reshape(-1, kernel.shape[-1]))
 
 
 @dataclass(frozen=True)
