@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from strategies.arrays import float32_arrays
-from strategies.layers import CELL_KINDS
+from strategies.layers import CELL_KINDS, _check_choices
 from verify.families import (
     FAMILIES,
     MERGES,
@@ -39,21 +39,12 @@ _OUTPUT_ACTIVATIONS = ("linear", "sigmoid", "softmax", "tanh")
 _MERGE_MODES = ("concat", "sum", "ave", "mul")
 
 
-def _check(name: str, values: Any, allowed: Sequence[Any]) -> tuple[Any, ...]:
-    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
-        raise InvalidArgument(f"{name} must be a non-empty sequence, got {values!r}")
-    unknown = [value for value in values if value not in allowed]
-    if unknown:
-        raise InvalidArgument(f"{name} contains {unknown!r}; allowed: {list(allowed)!r}")
-    return tuple(values)
-
-
 def model_specs(*, families: Sequence[str] = FAMILIES,
                 sizes: Sequence[str] = ("small",)) -> st.SearchStrategy[ModelSpec]:
     """Models of the given ``families`` (see :data:`verify.families.FAMILIES`) and ``sizes``
     (``"small"``, ``"real"``); each shrinks towards one small LSTM."""
-    kinds = _check("families", families, FAMILIES)
-    sizes = _check("sizes", sizes, SIZES)
+    kinds = _check_choices("families", families, FAMILIES)
+    sizes = _check_choices("sizes", sizes, SIZES)
 
     @st.composite
     def draw_spec(draw: st.DrawFn) -> ModelSpec:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import find, given
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -128,3 +128,33 @@ LSTM = LSTMConfig(units=2, input_dim=3, timesteps=4)
 def test_bad_arguments_raise_invalid_argument(make: Any, message: str) -> None:
     with pytest.raises(InvalidArgument, match=message):
         make()
+
+
+@pytest.mark.parametrize("options", [{"families": ("nope",)}, {"sizes": "small"},
+                                     {"sizes": ("huge",)}, {"families": ()}])
+def test_model_specs_refuse_bad_options(options: dict[str, Any]) -> None:
+    with pytest.raises(InvalidArgument):
+        strategies.model_specs(**options)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_model_inputs_fit_their_spec(data: st.DataObject) -> None:
+    """Inputs have the spec's shapes; token ids are int32 inside the vocabulary; masked
+    families get padding of the drawn kind; a global-average head never gets a row with
+    nothing kept (Keras would average zero steps into NaN)."""
+    spec = data.draw(strategies.model_specs(sizes=("small", "real")))
+    batch = data.draw(st.integers(1, 3))
+    drawn = data.draw(strategies.model_inputs(spec, batch_size=batch))
+    arrays = drawn if isinstance(drawn, list) else [drawn]
+    assert [a.shape[1:] for a in arrays] == spec.input_shapes()
+    for array in arrays:
+        assert array.shape[0] == batch
+        if array.ndim == 2:
+            assert array.dtype == np.int32 and array.min() >= 0 and array.max() < spec.vocab
+            if spec.mask and spec.head == "global_average":
+                assert (array != 0).any(axis=1).all()
+        else:
+            assert array.dtype == np.float32 and np.isfinite(array).all()
+    if spec.mask:
+        assert spec.padding != "none"
