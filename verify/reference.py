@@ -120,9 +120,10 @@ def _run(x: np.ndarray, stepper: cells.Stepper, *, semantics: Semantics, go_back
     mask ``(2, batch, steps)``): the time axis is the second to last.
     """
     order = slice(None, None, -1) if go_backwards else slice(None)
-    # Every step's x_t @ kernel in one matmul, then viewed time-major (step t: projected[t]).
-    projected = np.moveaxis(stepper.project(x[..., order, :]), -2, 0)
-    kept = None if mask is None else np.moveaxis(mask[..., order], -1, 0)[..., None]
+    ordered_mask = None if mask is None else mask[..., order]
+    # Every step's x_t @ kernel in one matmul (the kept steps' only), viewed time-major.
+    projected = np.moveaxis(stepper.project(x[..., order, :], ordered_mask), -2, 0)
+    kept = None if ordered_mask is None else np.moveaxis(ordered_mask, -1, 0)[..., None]
     h0 = states[0]
     output = h0 if semantics.masked_output == "carried_state" else np.zeros_like(h0)
     outputs = np.empty((x.shape[-2], *h0.shape), dtype=x.dtype)
@@ -268,28 +269,24 @@ def bidirectional(
     count = len(cell.states)
     states = _states(initial_state, 2 * count, x.shape[0], forward.units, options.dtype)
     steppers = [options.stepper(forward), options.stepper(backward)]
+    initial = [states[:count], states[count:]]
     paired = getattr(steppers[0], "paired", None)
-    results = []
+    runs: list[tuple[np.ndarray, list[np.ndarray]]]
     if paired is not None:
         # Both directions in one loop (batched matmuls): the backward one reads x reversed.
         outputs, final = _run(np.stack([x, x[:, ::-1]]), paired(steppers[1]),
                               semantics=options.semantics, go_backwards=False,
                               mask=None if mask is None else np.stack([mask, mask[:, ::-1]]),
-                              states=[np.stack([f, b]) for f, b in
-                                      zip(states[:count], states[count:], strict=True)],
+                              states=[np.stack(pair) for pair in zip(*initial, strict=True)],
                               zero_output_for_mask=sequences)
-        for index, go_backwards in ((0, False), (1, True)):
-            direction = outputs[index]
-            in_time_order = direction[:, ::-1] if go_backwards else direction
-            results.append((in_time_order if sequences else direction[:, -1],
-                            [state[index] for state in final]))
-    for stepper, go_backwards, initial in ((steppers[0], False, states[:count]),
-                                           (steppers[1], True, states[count:])):
-        if paired is not None:
-            break
-        outputs, final = _run(x, stepper, semantics=options.semantics,
-                              go_backwards=go_backwards, mask=mask, states=initial,
-                              zero_output_for_mask=sequences)
+        runs = [(outputs[index], [state[index] for state in final]) for index in range(2)]
+    else:
+        runs = [_run(x, stepper, semantics=options.semantics, go_backwards=go_backwards,
+                     mask=mask, states=start, zero_output_for_mask=sequences)
+                for stepper, go_backwards, start in zip(steppers, (False, True), initial,
+                                                        strict=True)]
+    results = []
+    for go_backwards, (outputs, final) in zip((False, True), runs, strict=True):
         # The backward direction's sequence is flipped back to time order before merging.
         in_time_order = outputs[:, ::-1] if go_backwards else outputs
         results.append((in_time_order if sequences else outputs[:, -1], final))

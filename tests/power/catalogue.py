@@ -210,7 +210,7 @@ GRU_INIT = "verify.cells.gru:_Stepper.__init__"
 RNN_STEP = "verify.cells.simple_rnn:_Stepper.step"
 RESET_AFTER = "(r * inner[:, 2 * units:] if self.reset_after"
 RESET_BEFORE = "else (r * h) @ self.recurrent_h)"
-CANDIDATE = "c_t += i * self.act(z[:, 3 * units:])"
+CANDIDATE = "c_t += i * self.act(z[..., 3 * units:])"
 
 CATALOGUE: tuple[Fault, ...] = (
     # --- the reference LSTM step ------------------------------------------------------------
@@ -222,13 +222,13 @@ CATALOGUE: tuple[Fault, ...] = (
           LSTM_TARGETS, edit(LSTM_ORDER, GATE_ORDER, '("o", "f", "i", "c")')),
     Fault("forget_gate_on_candidate", "reference",
           "the forget gate (not the input gate) scales the new candidate",
-          LSTM_TARGETS, edit(LSTM_STEP, CANDIDATE, "c_t += f * self.act(z[:, 3 * units:])")),
+          LSTM_TARGETS, edit(LSTM_STEP, CANDIDATE, "c_t += f * self.act(z[..., 3 * units:])")),
     Fault("missing_bias", "reference", "the bias is never added",
           LSTM_TARGETS, edit("verify.cells.lstm:_Stepper.project", "projected += self.bias",
                              "pass")),
     Fault("sigmoid_candidate", "reference",
           "the candidate uses the recurrent activation (sigmoid) instead of the activation",
-          LSTM_TARGETS, edit(LSTM_STEP, CANDIDATE, "c_t += i * self.gate(z[:, 3 * units:])")),
+          LSTM_TARGETS, edit(LSTM_STEP, CANDIDATE, "c_t += i * self.gate(z[..., 3 * units:])")),
     Fault("h_without_activation", "reference", "h = o * c, without the activation of c",
           LSTM_TARGETS, edit(LSTM_STEP, "h_t = o * self.act(c_t)", "h_t = o * c_t")),
     Fault("input_one_step_late", "reference",
@@ -293,8 +293,8 @@ CATALOGUE: tuple[Fault, ...] = (
                              "[*merged, *backward_states, *forward_states]")),
     Fault("backward_initial_state_swapped", "reference",
           "initial_state halves swapped between the directions",
-          BIDI_TARGETS, edit(BIDI, "((forward, False, states[:count]),",
-                             "((forward, False, states[count:]),")),
+          BIDI_TARGETS, edit(BIDI, "initial = [states[:count], states[count:]]",
+                             "initial = [states[count:], states[:count]]")),
     # --- stateful and whole models ----------------------------------------------------------
     Fault("stateful_state_not_carried", "reference",
           "StatefulLSTM starts every batch from the initial state",

@@ -45,30 +45,41 @@ class CellWeights:
 
 class Stepper(Protocol):
     """One direction of a cell, ready to run: the reference loop calls ``project`` once for the
-    whole (time-major) sequence, then ``step`` per time step. ``states[0]`` is ``h``, which is
-    also the step's output."""
+    whole sequence ``(batch, steps, features)``, then ``step`` per time step. ``states[0]`` is
+    ``h``, which is also the step's output. ``kept`` (``(batch, steps)``, optional) marks the
+    steps whose projection is used: the others may be left unprojected."""
 
-    def project(self, x: np.ndarray) -> np.ndarray: ...
+    def project(self, x: np.ndarray, kept: np.ndarray | None = None) -> np.ndarray: ...
 
     def step(self, projected: np.ndarray, states: list[np.ndarray]) -> list[np.ndarray]: ...
 
 
-def matmul_rows(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+def matmul_rows(x: np.ndarray, kernel: np.ndarray, kept: np.ndarray | None = None
+                ) -> np.ndarray:
     """``x @ kernel`` as one matrix product over all leading axes of ``x`` (NumPy would run
     one small product per leading index). A kernel ``(2, d, n)`` (a paired stepper's, both
-    directions) multiplies ``x[i]`` by ``kernel[i]``."""
+    directions) multiplies ``x[i]`` by ``kernel[i]``. With ``kept`` (``x.shape[:-1]``
+    booleans), only those rows are multiplied and the others are zero: a masked step's
+    projection is never used, and padded batches are often half padding."""
     out = np.empty((*x.shape[:-1], kernel.shape[-1]),
                    dtype=np.result_type(x.dtype, kernel.dtype))
     if kernel.ndim == 3:
         for index in range(kernel.shape[0]):
-            _matmul_into(x[index], kernel[index], out[index])
+            _matmul_into(x[index], kernel[index], out[index],
+                         None if kept is None else kept[index])
     else:
-        _matmul_into(x, kernel, out)
+        _matmul_into(x, kernel, out, kept)
     return out
 
 
-def _matmul_into(x: np.ndarray, kernel: np.ndarray, out: np.ndarray) -> None:
-    """``out[...] = x @ kernel`` with the leading axes flattened into one product."""
+def _matmul_into(x: np.ndarray, kernel: np.ndarray, out: np.ndarray,
+                 kept: np.ndarray | None) -> None:
+    """``out[...] = x @ kernel`` with the leading axes flattened into one product (only the
+    ``kept`` rows when given, zeros elsewhere)."""
+    if kept is not None and kept.mean() < 0.8:
+        out[...] = 0.0
+        out[kept] = x[kept] @ kernel
+        return
     rows = x.reshape(-1, x.shape[-1])  # a copy only when x is a strided view
     np.matmul(rows, kernel, out=out.reshape(-1, kernel.shape[-1]))
 

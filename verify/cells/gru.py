@@ -54,8 +54,8 @@ class _Stepper:
             self.recurrent_h = np.ascontiguousarray(recurrent[:, 2 * units:])
         self.act, self.gate = act, gate
 
-    def project(self, x: np.ndarray) -> np.ndarray:
-        projected = matmul_rows(x, self.kernel)
+    def project(self, x: np.ndarray, kept: np.ndarray | None = None) -> np.ndarray:
+        projected = matmul_rows(x, self.kernel, kept)
         if self.input_bias is not None:
             projected += self.input_bias
         return projected

@@ -52,8 +52,8 @@ class _Stepper:
             else np.stack([self.bias, other.bias])[:, None, None, :]  # (2, batch, steps, 4u)
         return pair
 
-    def project(self, x: np.ndarray) -> np.ndarray:
-        projected = matmul_rows(x, self.kernel)
+    def project(self, x: np.ndarray, kept: np.ndarray | None = None) -> np.ndarray:
+        projected = matmul_rows(x, self.kernel, kept)
         if self.bias is not None:
             projected += self.bias
         return projected

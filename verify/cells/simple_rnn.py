@@ -23,8 +23,8 @@ class _Stepper:
         self.recurrent = np.ascontiguousarray(weights.recurrent_kernel)
         self.act = act
 
-    def project(self, x: np.ndarray) -> np.ndarray:
-        projected = matmul_rows(x, self.kernel)
+    def project(self, x: np.ndarray, kept: np.ndarray | None = None) -> np.ndarray:
+        projected = matmul_rows(x, self.kernel, kept)
         if self.bias is not None:
             projected += self.bias
         return projected
