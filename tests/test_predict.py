@@ -178,3 +178,76 @@ def test_token_ids_pass_through_embedding_and_mask() -> None:
                                   np.array([[3, 1, 0, 0]]))
     unpadded = verify.reference.lstm(table[[[3, 1]]], *weights["lstm"])
     np.testing.assert_allclose(padded, unpadded, rtol=0, atol=1e-12)
+
+
+def _tutorial_models(keras: Any) -> dict[str, Callable[[], tuple[Any, Callable[[Any], Any]]]]:
+    """The architectures of the Keras RNN guide, the keras-io recurrent examples and Deep
+    Learning with Python (smaller sizes), each with a maker of its inputs."""
+    layers = keras.layers
+
+    def tokens(vocab: int, steps: int) -> Callable[[Any], Any]:
+        def make(rng: Any) -> Any:
+            ids = rng.integers(1, vocab, (3, steps)).astype("int32")
+            ids[0, steps // 2:] = 0  # right padding
+            ids[1, :2] = 0  # left padding
+            return ids
+        return make
+
+    def floats(*shape: int) -> Callable[[Any], Any]:
+        return lambda rng: rng.uniform(-1, 1, (3, *shape)).astype("float32")
+
+    def seq2seq() -> Any:  # keras-io "character-level recurrent sequence-to-sequence model"
+        encoder_inputs = keras.Input((None, 7))
+        _, h, c = layers.LSTM(6, return_state=True)(encoder_inputs)
+        decoder_inputs = keras.Input((None, 5))
+        decoded = layers.LSTM(6, return_sequences=True)(decoder_inputs, initial_state=[h, c])
+        outputs = layers.Dense(5, activation="softmax")(decoded)
+        return keras.Model([encoder_inputs, decoder_inputs], outputs)
+
+    return {
+        # RNN guide: Embedding(1000, 64) -> LSTM(128) -> Dense(10).
+        "guide_embedding_lstm": lambda: (keras.Sequential([
+            keras.Input((None,), dtype="int32"), layers.Embedding(100, 8),
+            layers.LSTM(6), layers.Dense(10)]), tokens(100, 9)),
+        # RNN guide: GRU(256, return_sequences) -> SimpleRNN(128) over embeddings.
+        "guide_gru_simple_rnn": lambda: (keras.Sequential([
+            keras.Input((None,), dtype="int32"), layers.Embedding(100, 8),
+            layers.GRU(6, return_sequences=True), layers.SimpleRNN(5), layers.Dense(10)]),
+            tokens(100, 9)),
+        # keras-io "Bidirectional LSTM on IMDB".
+        "imdb_bidirectional_lstm": lambda: (keras.Sequential([
+            keras.Input((None,), dtype="int32"), layers.Embedding(200, 8, mask_zero=True),
+            layers.Bidirectional(layers.LSTM(6, return_sequences=True)),
+            layers.Bidirectional(layers.LSTM(6)), layers.Dense(1, activation="sigmoid")]),
+            tokens(200, 12)),
+        "char_seq2seq": lambda: (seq2seq(),
+                                 lambda rng: [floats(6, 7)(rng), floats(4, 5)(rng)]),
+        # Deep Learning with Python, Jena temperature: Conv1D, MaxPooling1D, GRU.
+        "dlwp_conv_gru": lambda: (keras.Sequential([
+            keras.Input((24, 4)), layers.Conv1D(8, 5, activation="relu"),
+            layers.MaxPooling1D(2), layers.Conv1D(8, 3, activation="relu"),
+            layers.GRU(6, recurrent_dropout=0.5), layers.Dropout(0.5), layers.Dense(1)]),
+            floats(24, 4)),
+        # Deep Learning with Python: stacked GRU with dropout, and a bidirectional LSTM.
+        "dlwp_stacked_gru": lambda: (keras.Sequential([
+            keras.Input((10, 4)), layers.GRU(6, dropout=0.1, return_sequences=True),
+            layers.GRU(5), layers.Dense(1)]), floats(10, 4)),
+        "dlwp_text_bidirectional": lambda: (keras.Sequential([
+            keras.Input((None,), dtype="int32"), layers.Embedding(100, 8, mask_zero=True),
+            layers.Bidirectional(layers.LSTM(6)), layers.Dropout(0.5),
+            layers.Dense(1, activation="sigmoid")]), tokens(100, 10)),
+    }
+
+
+TUTORIALS = ["guide_embedding_lstm", "guide_gru_simple_rnn", "imdb_bidirectional_lstm",
+             "char_seq2seq", "dlwp_conv_gru", "dlwp_stacked_gru", "dlwp_text_bidirectional"]
+
+
+@pytest.mark.parametrize("name", TUTORIALS)
+def test_tutorial_architectures_equal_keras(adapter: Any, name: str) -> None:
+    model, make_inputs = _tutorial_models(adapter.keras)[name]()
+    rng = np.random.default_rng(len(name))
+    for _ in range(2):
+        model.set_weights([rng.uniform(-0.5, 0.5, w.shape).astype("float32")
+                           for w in model.get_weights()])
+        check_predict(model, make_inputs(rng), label=name)
