@@ -19,6 +19,7 @@ from hypothesis.errors import InvalidArgument
 
 from strategies.arrays import float32_arrays
 from strategies.layers import CELL_KINDS, _check_choices
+from verify import environment
 from verify.families import (
     FAMILIES,
     MERGES,
@@ -95,7 +96,10 @@ def model_specs(*, families: Sequence[str] = FAMILIES,
         if family in ("encoder_decoder", "repeat_decoder"):
             options["decoder_steps"] = draw(st.integers(*steps), label="decoder steps")
         if family == "siamese_merge":
-            options["merge"] = draw(st.sampled_from(MERGES), label="merge")
+            # Keras 3.4 cannot run a Concatenate of masked inputs (a named divergence).
+            merges = [merge for merge in MERGES if merge != "Concatenate"
+                      or not environment.masked_concatenate_fails()]
+            options["merge"] = draw(st.sampled_from(merges), label="merge")
         if family == "conv_front":
             options.update(_conv(draw, options, size))
         # A mask is there to be exercised: masked models always get padding of some kind.

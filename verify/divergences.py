@@ -18,7 +18,8 @@ import numpy as np
 from verify.environment import major_minor
 
 DATA = Path(__file__).with_name("divergences.toml")
-_CONDITIONS = frozenset({"keras", "backend", "legacy", "tensorflow_below", "keras_below"})
+_CONDITIONS = frozenset({"keras", "backend", "legacy", "tensorflow_below", "keras_below",
+                         "keras_from"})
 _FIELDS = ("name", "what", "applies", "probe", "observed", "otherwise", "reason", "source")
 
 
@@ -73,6 +74,9 @@ def matches(condition: Mapping[str, Any], environment: Environment) -> bool:
         return False
     if "keras_below" in condition and (not environment.keras_version or major_minor(
             environment.keras_version) >= major_minor(condition["keras_below"])):
+        return False
+    if "keras_from" in condition and (not environment.keras_version or major_minor(
+            environment.keras_version) < major_minor(condition["keras_from"])):
         return False
     if "tensorflow_below" in condition:
         version = environment.tensorflow_version
@@ -278,7 +282,53 @@ def _lstm_with_mask(adapter: Any, lstm: Any, sequence: Any, mask: Any) -> Any:
     return adapter.call_model(lstm, sequence, **keywords)[0]
 
 
+def probe_sequence_mask() -> str:
+    """``Masking -> LSTM(return_sequences=True) -> LSTM``: whether the second LSTM was given
+    the mask ("passed") or ran over the padded steps ("dropped"), found by running it on the
+    first one's output with and without the mask."""
+    import numpy as np
+
+    adapter = _adapter()
+    keras = adapter.keras
+    layers = keras.layers
+    inputs = keras.Input((3, 2))
+    first, second = layers.LSTM(2, return_sequences=True), layers.LSTM(2)
+    sequence = first(layers.Masking(0.0)(inputs))
+    model = keras.Model(inputs, [second(sequence), sequence])
+    for layer in (first, second):
+        layer.set_weights([np.full(w.shape, 0.3, np.float32) for w in layer.get_weights()])
+    x = np.array([[[0.5, -0.2], [0.1, 0.4], [0.0, 0.0]]], np.float32)
+    output, hidden = adapter.call_model(model, x)
+    masked = adapter.call_model(second, hidden, mask=np.array([[True, True, False]]))[0]
+    unmasked = adapter.call_model(second, hidden)[0]
+    if np.allclose(output, masked, atol=1e-6):
+        return "passed"
+    return "dropped" if np.allclose(output, unmasked, atol=1e-6) else "unknown"
+
+
+def probe_masked_concatenate() -> str:
+    """Two masked token inputs concatenated into an LSTM: "runs", or "fails" (with the
+    exception's type) when Keras cannot compute the model."""
+    import numpy as np
+
+    adapter = _adapter()
+    keras = adapter.keras
+    layers = keras.layers
+    inputs = [keras.Input((3,), dtype="int32") for _ in range(2)]
+    table = layers.Embedding(5, 2, mask_zero=True)
+    merged = layers.Concatenate()([table(item) for item in inputs])
+    model = keras.Model(inputs, layers.LSTM(2)(merged))
+    tokens = np.array([[1, 2, 0]], np.int32)
+    try:
+        model.predict([tokens, tokens], verbose=0)
+    except Exception:
+        return "fails"
+    return "runs"
+
+
 PROBES: dict[str, Callable[[], str]] = {
+    "masked_concatenate": probe_masked_concatenate,
+    "sequence_mask": probe_sequence_mask,
     "merge_mask": probe_merge_mask,
     "compiled_lstm_matches_eager": probe_compiled_lstm_matches_eager,
     "mish_known": probe_mish_known,

@@ -52,7 +52,17 @@ def major_minor(text: str) -> tuple[int, int]:
 def keras_version() -> str | None:
     """The version of the Keras that ``verify.keras_adapter`` would import (tf-keras under
     ``TF_USE_LEGACY_KERAS``), or ``None`` when none is installed."""
-    return (version("tf-keras") if legacy_keras_requested() else None) or version("keras")
+    # keras-nightly installs the `keras` module under another distribution name.
+    return ((version("tf-keras") if legacy_keras_requested() else None) or version("keras")
+            or version("keras-nightly"))
+
+
+@functools.cache
+def masked_concatenate_fails() -> bool:
+    """Keras 3.4 cannot run a model whose ``Concatenate`` merges masked inputs (the named
+    divergence ``concatenate-masked-inputs-fail-keras-3.4``); read from package metadata."""
+    installed = keras_version()
+    return installed is not None and major_minor(installed) == (3, 4)
 
 
 @functools.cache
@@ -66,4 +76,5 @@ def missing_activations() -> frozenset[str]:
 
 
 __all__ = ["keras3_backend", "keras_version", "legacy_keras_requested", "major_minor",
+           "masked_concatenate_fails",
            "missing_activations", "version"]

@@ -259,7 +259,8 @@ def _recurrent(layer: Mapping[str, Any], model: WeightSource, arguments: list[An
     values = reference.outputs(config, layers.weights(model, layer, context), x, mask=mask_array,
                                initial_state=initial_state, semantics=context.semantics,
                                dtype=context.dtype)
-    output_mask = mask_array if config.recurrent.return_sequences else None
+    passes = config.recurrent.return_sequences and context.semantics.sequence_mask == "passed"
+    output_mask = mask_array if passes else None
     sequences = 2 if isinstance(config, BidirectionalConfig) and config.merge_mode is None else 1
     return [(value, output_mask if index < sequences else None)
             for index, value in enumerate(values)]

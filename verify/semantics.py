@@ -17,6 +17,10 @@ as an explicit :class:`Semantics` value instead of guessing:
   merges give no mask at all when one input has none, ``Concatenate`` counts an unmasked input
   as keeping every step, and ``Maximum``/``Minimum``/``Multiply`` skip masked elements. The
   named divergence ``merge-mask-and-dropped-or`` (verify/divergences.toml).
+* ``sequence_mask``: whether a recurrent layer with ``return_sequences=True`` passes its input
+  mask on to the next layer (``"passed"``, every release) or not (``"dropped"``: keras-nightly
+  3.16.0.dev, where the next recurrent layer runs over the padded steps). The named divergence
+  ``sequence-mask-dropped-keras-3.16-dev``.
 
 >>> KERAS2.hard_sigmoid, KERAS3.hard_sigmoid
 ('keras2', 'keras3')
@@ -32,6 +36,7 @@ from verify import _validate, activations, environment
 HARD_SIGMOIDS = ("keras2", "keras3")
 MASKED_OUTPUTS = ("previous_output", "carried_state")
 MASK_MERGES = ("and", "dropped", "or")
+SEQUENCE_MASKS = ("passed", "dropped")
 
 
 @dataclass(frozen=True)
@@ -42,11 +47,13 @@ class Semantics:
     hard_sigmoid: str
     masked_output: str
     mask_merge: str = "or"
+    sequence_mask: str = "passed"
 
     def __post_init__(self) -> None:
         _validate.one_of("hard_sigmoid", self.hard_sigmoid, HARD_SIGMOIDS)
         _validate.one_of("masked_output", self.masked_output, MASKED_OUTPUTS)
         _validate.one_of("mask_merge", self.mask_merge, MASK_MERGES)
+        _validate.one_of("sequence_mask", self.sequence_mask, SEQUENCE_MASKS)
 
     def hard_sigmoid_function(self) -> activations.Activation:
         """The NumPy ``hard_sigmoid`` of this variant."""
@@ -77,8 +84,15 @@ KERAS3_EARLY = Semantics("keras3.0-3.3", hard_sigmoid="keras3", masked_output="p
 KERAS3_EARLY_JAX = Semantics("keras3.0-3.3-jax", hard_sigmoid="keras3",
                              masked_output="carried_state", mask_merge="dropped")
 
+#: keras-nightly 3.16.0.dev: a recurrent layer's sequence output carries no mask.
+KERAS3_16 = Semantics("keras3.16", hard_sigmoid="keras3", masked_output="previous_output",
+                      sequence_mask="dropped")
+KERAS3_16_JAX = Semantics("keras3.16-jax", hard_sigmoid="keras3", masked_output="carried_state",
+                          sequence_mask="dropped")
+
 VARIANTS: dict[str, Semantics] = {s.name: s for s in (KERAS2, KERAS3, KERAS3_JAX, KERAS3_EARLY,
-                                                      KERAS3_EARLY_JAX)}
+                                                      KERAS3_EARLY_JAX, KERAS3_16,
+                                                      KERAS3_16_JAX)}
 
 
 @functools.cache
@@ -103,6 +117,8 @@ def of_keras(keras_version: str, backend: str) -> Semantics:
     jax = backend in ("jax", "numpy")
     if (major, minor) < (3, 4):
         return KERAS3_EARLY_JAX if jax else KERAS3_EARLY
+    if (major, minor) >= (3, 16):
+        return KERAS3_16_JAX if jax else KERAS3_16
     return KERAS3_JAX if jax else KERAS3
 
 
@@ -123,5 +139,6 @@ def resolve(semantics: Semantics | str | None) -> Semantics:
                      f"got {semantics!r}")
 
 
-__all__ = ["KERAS2", "KERAS3", "KERAS3_EARLY", "KERAS3_EARLY_JAX", "KERAS3_JAX", "VARIANTS",
+__all__ = ["KERAS2", "KERAS3", "KERAS3_16", "KERAS3_16_JAX", "KERAS3_EARLY", "KERAS3_EARLY_JAX",
+           "KERAS3_JAX", "VARIANTS",
            "Semantics", "default", "detect", "of_keras", "resolve"]
