@@ -51,6 +51,8 @@ def test_detected_semantics_name_the_running_keras(adapter: Any) -> None:
         assert detected == semantics.KERAS2
     elif early:  # Keras 3.0-3.3: merge layers drop masks (merge-mask-and-dropped-or)
         assert detected == (semantics.KERAS3_EARLY_JAX if jax else semantics.KERAS3_EARLY)
+    elif info.backend == "torch" and int(info.keras_version.split(".")[1]) < 16:
+        assert detected == semantics.KERAS3_TORCH  # average-pooling-same-replicates-torch
     elif int(info.keras_version.split(".")[1]) >= 16:  # sequence-mask-dropped-keras-3.16-dev
         assert detected == (semantics.KERAS3_16_JAX if jax else semantics.KERAS3_16)
     else:

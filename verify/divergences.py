@@ -326,7 +326,20 @@ def probe_masked_concatenate() -> str:
     return "runs"
 
 
+def probe_average_pool_same() -> str:
+    """``AveragePooling1D(3, padding="same")`` of ``0..7``: the last window holds 6, 7 and the
+    odd padding element; "excluded" (6.5) or "replicated" (6.667, the 7 repeated)."""
+    import numpy as np
+
+    adapter = _adapter()
+    layer = adapter.keras.layers.AveragePooling1D(3, padding="same")
+    last = float(adapter.call_model(layer, np.arange(8.0).reshape(1, 8, 1))[0].ravel()[-1])
+    return {6.5: "excluded", round(20 / 3, 4): "replicated"}.get(round(last, 4),
+                                                                 f"unknown ({last})")
+
+
 PROBES: dict[str, Callable[[], str]] = {
+    "average_pool_same": probe_average_pool_same,
     "masked_concatenate": probe_masked_concatenate,
     "sequence_mask": probe_sequence_mask,
     "merge_mask": probe_merge_mask,

@@ -287,9 +287,13 @@ def pooling1d(layer: Mapping[str, Any], source: WeightSource, arguments: list[An
     size, = _ints(config.get("pool_size", 2))
     stride, = _ints(config.get("strides") or size)
     index, left, right = _windows(x.shape[1], size, stride, 1, config.get("padding", "valid"))
+    average = layer["class_name"] == "AveragePooling1D"
+    if average and right > left and context.semantics.pool_padding == "replicated":
+        x = np.concatenate([x, x[:, -1:]], axis=1)  # torch: the odd element repeats the last
+        right -= 1
     real = np.pad(np.ones(x.shape[1], bool), (left, right))[index]  # (out, size)
     windows = np.pad(x, ((0, 0), (left, right), (0, 0)))[:, index]  # (batch, out, size, c)
-    if layer["class_name"] == "MaxPooling1D":
+    if not average:
         output = np.where(real[None, :, :, None], windows, -np.inf).max(axis=2)
     else:
         output = windows.sum(axis=2) / real.sum(axis=1)[None, :, None]

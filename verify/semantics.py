@@ -21,6 +21,10 @@ as an explicit :class:`Semantics` value instead of guessing:
   mask on to the next layer (``"passed"``, every release) or not (``"dropped"``: keras-nightly
   3.16.0.dev, where the next recurrent layer runs over the padded steps). The named divergence
   ``sequence-mask-dropped-keras-3.16-dev``.
+* ``pool_padding``: ``AveragePooling1D(padding="same")`` with an odd amount of padding puts the
+  extra element on the right; ``"excluded"`` (TensorFlow, jax): it does not count in the
+  average; ``"replicated"`` (torch): the last step is repeated there and counted. The named
+  divergence ``average-pooling-same-replicates-torch``.
 
 >>> KERAS2.hard_sigmoid, KERAS3.hard_sigmoid
 ('keras2', 'keras3')
@@ -37,6 +41,7 @@ HARD_SIGMOIDS = ("keras2", "keras3")
 MASKED_OUTPUTS = ("previous_output", "carried_state")
 MASK_MERGES = ("and", "dropped", "or")
 SEQUENCE_MASKS = ("passed", "dropped")
+POOL_PADDINGS = ("excluded", "replicated")
 
 
 @dataclass(frozen=True)
@@ -48,12 +53,14 @@ class Semantics:
     masked_output: str
     mask_merge: str = "or"
     sequence_mask: str = "passed"
+    pool_padding: str = "excluded"
 
     def __post_init__(self) -> None:
         _validate.one_of("hard_sigmoid", self.hard_sigmoid, HARD_SIGMOIDS)
         _validate.one_of("masked_output", self.masked_output, MASKED_OUTPUTS)
         _validate.one_of("mask_merge", self.mask_merge, MASK_MERGES)
         _validate.one_of("sequence_mask", self.sequence_mask, SEQUENCE_MASKS)
+        _validate.one_of("pool_padding", self.pool_padding, POOL_PADDINGS)
 
     def hard_sigmoid_function(self) -> activations.Activation:
         """The NumPy ``hard_sigmoid`` of this variant."""
@@ -90,9 +97,13 @@ KERAS3_16 = Semantics("keras3.16", hard_sigmoid="keras3", masked_output="previou
 KERAS3_16_JAX = Semantics("keras3.16-jax", hard_sigmoid="keras3", masked_output="carried_state",
                           sequence_mask="dropped")
 
+#: Keras 3 on torch: AveragePooling1D "same" pads its odd element by repeating the last step.
+KERAS3_TORCH = Semantics("keras3-torch", hard_sigmoid="keras3", masked_output="previous_output",
+                         pool_padding="replicated")
+
 VARIANTS: dict[str, Semantics] = {s.name: s for s in (KERAS2, KERAS3, KERAS3_JAX, KERAS3_EARLY,
                                                       KERAS3_EARLY_JAX, KERAS3_16,
-                                                      KERAS3_16_JAX)}
+                                                      KERAS3_16_JAX, KERAS3_TORCH)}
 
 
 @functools.cache
@@ -115,6 +126,8 @@ def of_keras(keras_version: str, backend: str) -> Semantics:
     if major < 3:
         return KERAS2
     jax = backend in ("jax", "numpy")
+    if backend == "torch" and (3, 4) <= (major, minor) < (3, 16):
+        return KERAS3_TORCH
     if (major, minor) < (3, 4):
         return KERAS3_EARLY_JAX if jax else KERAS3_EARLY
     if (major, minor) >= (3, 16):
@@ -140,5 +153,5 @@ def resolve(semantics: Semantics | str | None) -> Semantics:
 
 
 __all__ = ["KERAS2", "KERAS3", "KERAS3_16", "KERAS3_16_JAX", "KERAS3_EARLY", "KERAS3_EARLY_JAX",
-           "KERAS3_JAX", "VARIANTS",
+           "KERAS3_JAX", "KERAS3_TORCH", "VARIANTS",
            "Semantics", "default", "detect", "of_keras", "resolve"]
