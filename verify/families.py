@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from verify import _validate
+from verify.compare import format_array
 
 #: The families, in the order strata and reports list them.
 FAMILIES: tuple[str, ...] = (
@@ -158,8 +159,8 @@ EXAMPLES: dict[str, ModelSpec] = {
 
 def reproducer(spec: ModelSpec, seed: int, x: Any) -> str:
     """Python that rebuilds the failing model and calls both sides."""
-    shown = ("[" + ", ".join(_short(item) for item in x) + "]") if isinstance(x, list) \
-        else _short(x)
+    shown = ("[" + ", ".join(format_array(item) for item in x) + "]") if isinstance(x, list) \
+        else format_array(x)
     return (
         "import numpy as np\nimport verify\nfrom verify import keras_families\n"
         "from verify.families import Conv, ModelSpec\n"
@@ -169,13 +170,6 @@ def reproducer(spec: ModelSpec, seed: int, x: Any) -> str:
         f"x = {shown}\n"
         "print(model(x, training=False), verify.predict(model, x))"
     )
-
-
-def _short(array: Any) -> str:
-    import numpy as np
-
-    array = np.asarray(array)
-    return f"np.array({array.tolist()!r}, dtype=np.{array.dtype})"
 
 
 __all__ = ["EXAMPLES", "FAMILIES", "HEADS", "MERGES", "NORMS", "PADDINGS", "PADDING_KINDS",
