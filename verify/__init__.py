@@ -4,6 +4,7 @@ The NumPy-only parts import nothing else: :mod:`verify.config` (layer configurat
 :mod:`verify.shapes` (weight, parameter and output shape formulas) and :mod:`verify.gates`
 (split fused arrays by gate), :mod:`verify.reference` (the NumPy LSTM), :mod:`verify.semantics`
 (named version differences) and :func:`verify.predict` (a whole model's forward).
+:func:`verify.predict_file` (the same for a saved file, read as data by :mod:`verify.files`).
 :mod:`verify.keras_adapter` is the one module that imports
 Keras; :mod:`verify.properties` holds the checks that the test suite and
 ``python -m verify report`` both run.
@@ -11,7 +12,7 @@ Keras; :mod:`verify.properties` holds the checks that the test suite and
 
 from verify import activations, config, gates, reference, semantics, shapes
 from verify.config import BidirectionalConfig, DenseConfig, LSTMConfig, SequentialConfig
-from verify.model import predict
+from verify.model import predict, predict_file
 
 __version__ = "0.1.0"
 
@@ -25,6 +26,7 @@ __all__ = [
     "config",
     "gates",
     "predict",
+    "predict_file",
     "reference",
     "semantics",
     "shapes",

@@ -442,8 +442,13 @@ OPS: dict[str, Handler] = {
 
 
 def is_op(layer: Mapping[str, Any]) -> bool:
-    """A Keras 3 operation node (module ``keras.src.ops...``) rather than a layer."""
-    return str(layer.get("module") or "").startswith("keras.src.ops")
+    """A Keras 3 operation node rather than a layer: module ``keras.src.ops...``, or an
+    operation saved without a module (early Keras 3 and the legacy ``.h5`` writer) whose
+    class is no layer's."""
+    kind = str(layer.get("class_name"))
+    module = layer.get("module")
+    return str(module or "").startswith("keras.src.ops") or (
+        not module and kind in OPS and kind not in HANDLERS)
 
 
 def explicit_mask(keywords: Mapping[str, Any], propagated: np.ndarray | None,
@@ -487,8 +492,7 @@ HANDLERS: dict[str, str] = {
 def handler(layer: Mapping[str, Any]) -> Handler | None:
     """The handler of a saved layer (or Keras 3 operation), ``None`` if unsupported."""
     kind = str(layer.get("class_name"))
-    if is_op(layer) or (kind in ("NotEqual", "Any") and kind not in HANDLERS):
-        # Keras 2.x/early 3.x wrote the Masking ops without a module.
+    if is_op(layer):
         return OPS.get(kind)
     name = HANDLERS.get(kind)
     return None if name is None else globals()[name]

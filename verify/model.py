@@ -17,6 +17,7 @@ its class and its name in the model.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -78,6 +79,20 @@ def forward(config: Mapping[str, Any], weights: Mapping[str, Sequence[Any]], x: 
         return weights[name]
 
     return _run(config, weights_of, x, _context(semantics, dtype, recorded_masks))
+
+
+def predict_file(path: str | os.PathLike[str], x: Any, *,
+                 semantics: Semantics | str | None = None, dtype: DTypeLike = np.float64,
+                 recorded_masks: bool = True) -> Any:
+    """:func:`predict` for a saved model file (``.keras``, or ``.h5`` from Keras 2 or 3), read
+    as data by :func:`verify.files.read`: no TensorFlow, nothing in the file executed.
+    ``semantics`` defaults to the Keras that wrote the file (what ``model.predict`` gave
+    there), not the installed one."""
+    from verify import files
+
+    read = files.read(path)
+    return forward(read.config, read.weights, x, semantics=semantics or read.semantics,
+                   dtype=dtype, recorded_masks=recorded_masks)
 
 
 def _context(semantics: Semantics | str | None, dtype: DTypeLike,
