@@ -1,22 +1,29 @@
 """Command line: ``python -m verify report`` (also installed as ``lstm-verify``).
 
 Exit codes: 0 every property holds, 1 a mismatch (the minimal failing case is printed with a
-runnable snippet), 2 bad usage or an unwritable output path.
+runnable snippet), 2 bad usage, an unreadable or unsupported model file, or an output path that
+exists (without ``--force``) or cannot be written.
+
+``explain``, ``export`` and ``predict`` read model files with :mod:`verify.files` (NumPy and
+h5py; TensorFlow is never imported); ``report``, ``check`` and ``migrate`` run Keras, whose
+start-up lines (oneDNN/absl) and warnings are hidden unless ``--verbose``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
-
-from verify import profiles
 
 
 @dataclass
@@ -55,8 +62,11 @@ def _integer(minimum: int, expected: str) -> Callable[[str], int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from verify.properties import PROPERTIES
+    from verify import profiles
 
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up lines and library warnings")
     parser = argparse.ArgumentParser(
         prog="python -m verify",
         description="Check the installed Keras's LSTM, GRU and SimpleRNN layers against the "
@@ -64,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     report = commands.add_parser(
-        "report", help="run the conformance properties and print a table",
+        "report", parents=[common], help="run the conformance properties and print a table",
         description="Run every conformance property on generated configurations against the "
                     "installed Keras, print a table and optionally write JSON.",
     )
@@ -75,24 +85,28 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--profile", choices=sorted(profiles.PROFILES), default="ci",
                         help="Hypothesis profile whose budget and settings to use (default: ci)")
     report.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
-    report.add_argument("--property", action="append", choices=list(PROPERTIES),
-                        dest="properties", metavar="NAME",
-                        help=f"run only this property (repeatable): {', '.join(PROPERTIES)}")
+    report.add_argument("--property", action="append", dest="properties", metavar="NAME",
+                        help="run only this property (repeatable; the names of the table's "
+                             "first column)")
 
     explain = commands.add_parser(
-        "explain", help="decode a saved model's recurrent weights gate by gate",
+        "explain", parents=[common], help="decode a saved model's recurrent weights gate by gate",
         description="For every LSTM, GRU and SimpleRNN (plain or in Bidirectional) in a saved "
-                    "model (.keras, .h5 or a SavedModel directory Keras can load): each array's "
-                    "shape and formula, its gate blocks with column ranges (a GRU's two bias "
-                    "rows too), and the parameter count checked against the formula.")
+                    "model (.keras, or .h5 written by Keras 2 or 3): each array's shape and "
+                    "formula, its gate blocks with column ranges (a GRU's two bias rows too), "
+                    "and the parameter count checked against the formula. Reads the file as "
+                    "data (no TensorFlow; a Lambda or custom layer is refused by name).")
     explain.add_argument("model", type=Path, metavar="MODEL")
     explain.add_argument("--json", type=Path, metavar="PATH",
                          help="also write the explanation as JSON ('-' for standard output)")
     explain.add_argument("--plot", type=Path, metavar="PNG",
                          help="draw each kernel's gate blocks as heatmaps (needs matplotlib)")
+    explain.add_argument("--force", action="store_true",
+                         help="overwrite --json/--plot files that exist")
 
     check = commands.add_parser(
-        "check", help="check that verify.predict reproduces a saved model's outputs",
+        "check", parents=[common],
+        help="check that verify.predict reproduces a saved model's outputs",
         description="Run the model in Keras and with verify.predict (NumPy) on random inputs of "
                     "its input shape (zero-padded where the model has a Masking layer) and "
                     "report the worst error against the tolerance. Exit 1 on a mismatch.")
@@ -106,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "unknown (default: 10)")
 
     export = commands.add_parser(
-        "export", help="save a model's recurrent weights by gate, or in PyTorch/ONNX layout",
+        "export", parents=[common],
+        help="save a model's recurrent weights by gate, or in PyTorch/ONNX layout",
         description="Write the LSTM/GRU/SimpleRNN weights of a saved model to an .npz: named "
                     "per layer and gate (keras: path/W_i ...), as PyTorch nn.LSTM/nn.GRU/nn.RNN "
                     "state-dict entries (torch: path/weight_ih_l0 ..., _reverse for the backward "
@@ -117,9 +132,56 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("output", type=Path, metavar="OUT.npz")
     export.add_argument("--layout", choices=["keras", "torch", "onnx"], default="keras",
                         help="array layout (default: keras)")
+    export.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+
+    predict = commands.add_parser(
+        "predict", parents=[common],
+        help="run a saved model on an input array with NumPy (no TensorFlow)",
+        description="What model.predict(INPUT) returns, computed by verify.predict_file from "
+                    "the file's config and weights in float64, without TensorFlow. INPUT is an "
+                    ".npy (one model input) or an .npz (one array per input, by input layer "
+                    "name or in order); OUT is an .npy (one output) or an .npz (output_0, "
+                    "output_1, ...). Semantics: those of the Keras that wrote the file, unless "
+                    "--semantics says otherwise.")
+    predict.add_argument("model", type=Path, metavar="MODEL")
+    predict.add_argument("input", type=Path, metavar="INPUT")
+    predict.add_argument("output", type=Path, metavar="OUT")
+    predict.add_argument("--semantics", choices=sorted(_semantics_names()), metavar="NAME",
+                         help="the Keras behaviour to reproduce (default: the file's writer): "
+                              f"{', '.join(sorted(_semantics_names()))}")
+    predict.add_argument("--float32", action="store_true",
+                         help="compute in float32 (default: float64)")
+    predict.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+
+    migrate = commands.add_parser(
+        "migrate", parents=[common],
+        help="rewrite a Keras 2 .h5 model so that Keras 3 loads it, and prove it",
+        description="Read OLD (a Keras 2 .h5) as data, rewrite its config for Keras 3 (drop "
+                    "time_major, batch_input_shape -> batch_shape, Keras 2 initializer and "
+                    "regularizer names, CuDNNLSTM/CuDNNGRU -> LSTM/GRU with converted weights), "
+                    "build it with the installed Keras 3, install the weights, save NEW.keras, "
+                    "load it back and prove on random inputs that it computes what the original "
+                    "computed under Keras 2 (verify.model.forward with Keras 2 semantics). "
+                    "What cannot be preserved (Keras 2's hard_sigmoid, time_major=True...) is "
+                    "refused with exit 2 and its reason; a failed proof exits 1 and writes "
+                    "nothing.")
+    migrate.add_argument("model", type=Path, metavar="OLD.h5")
+    migrate.add_argument("output", type=Path, metavar="NEW.keras")
+    migrate.add_argument("--samples", type=_integer(1, "a positive integer"), default=4,
+                         metavar="N", help="random batches of the proof (default: 4)")
+    migrate.add_argument("--seed", type=_integer(0, "an integer seed >= 0"), default=0,
+                         metavar="S", help="seed of the proof's inputs (default: 0)")
+    migrate.add_argument("--timesteps", type=_integer(1, "a positive integer"), default=10,
+                         metavar="T", help="length to use where the time axis is unknown "
+                         "(default: 10)")
+    migrate.add_argument("--rescale-hard-sigmoid", action="store_true",
+                         help="map Keras 2's hard_sigmoid exactly, where a mapping exists: "
+                              "hard_sigmoid_2(z) = hard_sigmoid_3(1.2 z), so the kernel, "
+                              "recurrent kernel and bias columns it reads are scaled by 1.2")
+    migrate.add_argument("--force", action="store_true", help="overwrite NEW if it exists")
 
     matrix = commands.add_parser(
-        "matrix", help="merge the tox environments' reports into one table",
+        "matrix", parents=[common], help="merge the tox environments' reports into one table",
         description="Read every REPORTS_DIR/<env>.xml written by `tox` (pytest --junitxml) and "
                     "print environments x properties: tests passed/failed/skipped, examples "
                     "run, worst error / tolerance, and the named divergences that applied; "
@@ -131,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _semantics_names() -> list[str]:
+    from verify.semantics import VARIANTS
+
+    return list(VARIANTS)
+
+
 def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -> Outcome:
     from hypothesis import seed as hypothesis_seed
 
@@ -139,7 +207,7 @@ def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -
 
     prop = PROPERTIES[name]
     outcome = Outcome(name=name, summary=prop.summary)
-    progress = out.isatty()
+    progress = _is_terminal(out)
     stats: dict[str, float] = {}
 
     def show(tally: dict[str, float]) -> None:
@@ -193,10 +261,14 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
 
     from verify.properties import PROPERTIES
 
+    unknown = [name for name in args.properties or [] if name not in PROPERTIES]
+    if unknown:
+        raise UsageError(f"--property: unknown {', '.join(map(repr, unknown))}; "
+                         f"choose from {', '.join(PROPERTIES)}")
     if args.json is not None:
         _writable(args.json, "--json")
 
-    from verify import keras_adapter
+    from verify import keras_adapter, profiles
 
     info = keras_adapter.info()
     profiles.register()
@@ -242,12 +314,15 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
     return 0 if passed else 1
 
 
-def _writable(path: Path, option: str) -> None:
-    """Fail early (exit 2) if ``path`` cannot be written, before any slow work."""
+def _writable(path: Path, option: str, *, force: bool = True) -> None:
+    """Fail early (exit 2) if ``path`` cannot be written (or exists, unless ``force``), before
+    any slow work."""
     if str(path) == "-":
         return
     if path.is_dir():
         raise UsageError(f"cannot write {option} {str(path)!r}: it is a directory")
+    if path.exists() and not force:
+        raise UsageError(f"{option} {str(path)!r} exists: pass --force to overwrite it")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -261,17 +336,34 @@ class UsageError(Exception):
     """Bad usage or unreadable input: exit code 2 with this one-line message."""
 
 
-def _load(path: Path) -> tuple[Any, list[Any], list[Any]]:
-    """The model, its layer records and its explained LSTM layers, or a :class:`UsageError`."""
-    if not path.exists():  # before importing Keras: a typo should not cost a TensorFlow start
-        raise UsageError(f"{path}: no such file or directory")
-    from verify import explain, keras_adapter
+def _read(path: Path) -> Any:
+    """The model file as data (:func:`verify.files.read`), or a :class:`UsageError`."""
+    from verify import files
 
     try:
-        model = keras_adapter.load_model(path)
-        records = keras_adapter.layer_records(model)
-        return model, records, explain.explain(records)
-    except (keras_adapter.ModelFileError, explain.UnsupportedModel) as error:
+        return files.read(path)
+    except (files.ModelFileError, files.UnsupportedLayer) as error:
+        raise UsageError(str(error)) from error
+
+
+def _explained(path: Path) -> list[Any]:
+    from verify import explain
+
+    try:
+        return explain.explain(_read(path).records())
+    except explain.UnsupportedModel as error:
+        raise UsageError(f"{path}: {error}") from error
+
+
+def _keras_model(path: Path) -> Any:
+    """The file read safely first (a Lambda is refused before Keras sees it), then loaded by
+    Keras: what ``check`` compares against."""
+    read = _read(path)
+    from verify import keras_adapter
+
+    try:
+        return read, keras_adapter.load_model(path)
+    except keras_adapter.ModelFileError as error:
         raise UsageError(str(error)) from error
 
 
@@ -280,14 +372,14 @@ def explain_command(args: argparse.Namespace, out: TextIO) -> int:
 
     for option, path in (("--json", args.json), ("--plot", args.plot)):
         if path is not None:
-            _writable(path, option)
+            _writable(path, option, force=args.force)
     if args.plot is not None:
         try:
             import matplotlib
         except ImportError:
             raise UsageError("--plot needs matplotlib: pip install 'lstm-verify[plot]'") from None
         matplotlib.use("Agg")
-    _, _, layers = _load(args.model)
+    layers = _explained(args.model)
     print(explain.format_text(layers), end="", file=out)
     if args.json is not None:
         text = json.dumps({"model": str(args.model),
@@ -332,40 +424,30 @@ def _plot(layers: Sequence[Any], target: Path) -> None:
 def check_command(args: argparse.Namespace, out: TextIO) -> int:
     import numpy as np
 
-    from verify import compare, keras_adapter, properties
+    from verify import compare, files, properties
 
-    model, records, _ = _load(args.model)
-    shapes = [tuple(args.timesteps if dim is None else dim for dim in shape[1:])
-              for shape in keras_adapter.input_shapes(model)]
-    masking = [record.config.get("mask_value", 0.0)
-               for record in records if record.class_name == "Masking"]
-    # Token inputs (integer dtype) get ids below the smallest Embedding's vocabulary.
-    vocab = min([int(record.config["input_dim"]) for record in records
-                 if record.class_name == "Embedding"] or [2])
-    integer = keras_adapter.input_is_integer(model)
+    read, model = _keras_model(args.model)
     rng = np.random.default_rng(args.seed)
-    worst, ill_conditioned = 0.0, 0
-    for sample in range(args.samples):
-        inputs = [rng.integers(1, max(vocab, 2), (4, *shape)).astype(np.int32) if tokens
-                  else rng.uniform(-1, 1, (4, *shape)).astype(np.float32)
-                  for shape, tokens in zip(shapes, integer, strict=True)]
-        for x, tokens in zip(inputs, integer, strict=True):
-            # Right-pad half the rows (token 0, or the Masking value) so masks are exercised.
-            if (tokens or masking) and x.ndim >= 2:
-                for row in range(0, x.shape[0], 2):
-                    x[row, rng.integers(1, x.shape[1] + 1):] = 0 if tokens else masking[0]
-        batch: Any = inputs[0] if len(inputs) == 1 else inputs
-        try:
-            worst = max(worst, properties.check_predict(model, batch, label=str(args.model)))
-        except compare.IllConditioned:
-            ill_conditioned += 1
-        except compare.Mismatch as error:
-            print(f"MISMATCH on sample {sample} (seed {args.seed}):\n{error}", file=out)
-            return 1
+    worst, ill_conditioned, shapes = 0.0, 0, []
+    with _Progress(out, "check", args.samples) as progress:
+        for sample in range(args.samples):
+            progress.step(sample)
+            inputs = files.sample_inputs(read, rng, timesteps=args.timesteps)
+            shapes = [item.shape for item in inputs]
+            batch: Any = inputs[0] if len(inputs) == 1 else inputs
+            try:
+                worst = max(worst, properties.check_predict(model, batch,
+                                                            label=str(args.model)))
+            except compare.IllConditioned:
+                ill_conditioned += 1
+            except compare.Mismatch as error:
+                progress.clear()
+                print(f"MISMATCH on sample {sample} (seed {args.seed}):\n{error}", file=out)
+                return 1
     checked = args.samples - ill_conditioned
     print(f"{args.model}: verify.predict reproduces the model on {checked} random batches of "
-          f"shape {[(4, *shape) for shape in shapes]} (seed {args.seed}); worst error "
-          f"{worst:.3g} of the tolerance", file=out)
+          f"shape {shapes} (seed {args.seed}); worst error {worst:.3g} of the tolerance",
+          file=out)
     if ill_conditioned:
         print(f"  {ill_conditioned} batches skipped as ill-conditioned (outputs move by more "
               f"than {compare.ILL_CONDITIONED:g} of their size under one float32 step)", file=out)
@@ -373,6 +455,36 @@ def check_command(args: argparse.Namespace, out: TextIO) -> int:
         print("  nothing could be checked: every batch was ill-conditioned", file=out)
         return 1
     return 0
+
+
+class _Progress:
+    """``label: i/N`` rewritten in place on a terminal; nothing in a pipe or a CI log."""
+
+    def __init__(self, out: TextIO, label: str, total: int) -> None:
+        self.out, self.label, self.total = out, label, total
+        self.shown = _is_terminal(out)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def step(self, index: int, what: str = "") -> None:
+        if self.shown:
+            text = f"{self.label}: {index + 1}/{self.total} {what}".rstrip()
+            print(f"\r{text:<60}", end="", file=self.out, flush=True)
+
+    def clear(self) -> None:
+        if self.shown:
+            print("\r" + " " * 60 + "\r", end="", file=self.out, flush=True)
+
+    def __exit__(self, *exc: object) -> None:
+        self.clear()
+
+
+def _is_terminal(out: TextIO) -> bool:
+    try:
+        return bool(out.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def export_command(args: argparse.Namespace, out: TextIO) -> int:
@@ -383,8 +495,8 @@ def export_command(args: argparse.Namespace, out: TextIO) -> int:
     if args.output.suffix != ".npz":
         raise UsageError(f"OUT must end in .npz (numpy.savez adds it otherwise), "
                          f"got {str(args.output)!r}")
-    _writable(args.output, "OUT")
-    _, _, layers = _load(args.model)
+    _writable(args.output, "OUT", force=args.force)
+    layers = _explained(args.model)
     try:
         arrays = explain.export_arrays(layers, args.layout)
     except ValueError as error:
@@ -403,6 +515,99 @@ def export_command(args: argparse.Namespace, out: TextIO) -> int:
         for note in notes:
             print(f"  {note}", file=out)
     return 0
+
+
+def predict_command(args: argparse.Namespace, out: TextIO) -> int:
+    import numpy as np
+
+    from verify import model
+
+    if args.output.suffix not in (".npy", ".npz"):
+        raise UsageError(f"OUT must end in .npy (one output) or .npz (several), "
+                         f"got {str(args.output)!r}")
+    _writable(args.output, "OUT", force=args.force)
+    read = _read(args.model)
+    x = _load_inputs(args.input, read)
+    try:
+        result = model.forward(read.config, read.weights, x,
+                               semantics=args.semantics or read.semantics,
+                               dtype=np.float32 if args.float32 else np.float64)
+    except (ValueError, TypeError) as error:
+        raise UsageError(f"{args.model} on {args.input}: {error}") from error
+    outputs = result if isinstance(result, list) else [result]
+    if len(outputs) > 1 and args.output.suffix != ".npz":
+        raise UsageError(f"the model has {len(outputs)} outputs: OUT must end in .npz, "
+                         f"got {str(args.output)!r}")
+    try:
+        if args.output.suffix == ".npy":
+            np.save(args.output, outputs[0])
+        else:
+            np.savez(args.output, **{f"output_{i}": o for i, o in enumerate(outputs)})
+    except OSError as error:
+        raise UsageError(f"cannot write {str(args.output)!r}: {error.strerror or error}") \
+            from error
+    semantics = args.semantics or read.semantics.name
+    print(f"wrote {args.output}: {', '.join(str(o.shape) for o in outputs)} "
+          f"({outputs[0].dtype}, {semantics} semantics)", file=out)
+    return 0
+
+
+def _load_inputs(path: Path, read: Any) -> Any:
+    """INPUT as the model's ``x``: an .npy array, or an .npz's arrays by input name/order.
+    Pickled objects are refused (``allow_pickle=False``)."""
+    import numpy as np
+
+    if not path.is_file():
+        raise UsageError(f"INPUT {str(path)!r}: no such file")
+    names = [name for name, _ in _input_names(read)]
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise UsageError(f"INPUT {str(path)!r} is not a readable .npy/.npz array file: "
+                         f"{str(error).splitlines()[0][:160]}") from error
+    if isinstance(loaded, np.ndarray):
+        if len(names) != 1:
+            raise UsageError(f"the model has {len(names)} inputs {names}: INPUT must be an .npz "
+                             "with one array per input")
+        return loaded
+    with loaded:
+        keys = list(loaded.files)
+        order = names if set(names) <= set(keys) else keys
+        if len(order) != len(names):
+            raise UsageError(f"INPUT {str(path)!r} holds arrays {keys}; the model takes "
+                             f"{len(names)} inputs {names}")
+        arrays = [loaded[key] for key in order]
+    return arrays[0] if len(arrays) == 1 else arrays
+
+
+def _input_names(read: Any) -> list[tuple[str, Any]]:
+    from verify import files
+
+    try:
+        return files.input_layers(read.config)
+    except files.ModelFileError as error:
+        raise UsageError(f"{read.path}: {error}") from error
+
+
+def migrate_command(args: argparse.Namespace, out: TextIO) -> int:
+    from verify import migrate
+
+    if args.output.suffix != ".keras":
+        raise UsageError(f"NEW must end in .keras, got {str(args.output)!r}")
+    _writable(args.output, "NEW", force=args.force)
+    read = _read(args.model)
+    try:
+        plan = migrate.plan(read, rescale_hard_sigmoid=args.rescale_hard_sigmoid)
+    except migrate.CannotMigrate as error:
+        raise UsageError(str(error)) from error
+    with _Progress(out, "migrate", args.samples + 2) as progress:
+        try:
+            result = migrate.run(plan, args.output, samples=args.samples, seed=args.seed,
+                                 timesteps=args.timesteps, step=progress.step)
+        except migrate.CannotMigrate as error:
+            raise UsageError(str(error)) from error
+    print(result.summary(), file=out)
+    return 0 if result.proven else 1
 
 
 def matrix_command(args: argparse.Namespace, out: TextIO) -> int:
@@ -427,7 +632,48 @@ def matrix_command(args: argparse.Namespace, out: TextIO) -> int:
 
 
 COMMANDS = {"report": report, "explain": explain_command, "check": check_command,
-            "export": export_command, "matrix": matrix_command}
+            "export": export_command, "predict": predict_command, "migrate": migrate_command,
+            "matrix": matrix_command}
+#: The commands that run Keras (TensorFlow's start-up lines are hidden unless --verbose).
+KERAS_COMMANDS = frozenset({"report", "check", "migrate"})
+
+
+@contextlib.contextmanager
+def _quiet(enabled: bool) -> Any:
+    """Hide what TensorFlow and Keras print on their own: native lines on file descriptor 2
+    (oneDNN, absl; written before Python logging exists, so only a file-descriptor redirect
+    stops them) and Python warnings and log records from keras/tensorflow/absl. This
+    program's own messages still reach stderr: ``sys.stderr`` is pointed at a copy of the
+    original descriptor for the duration."""
+    if not enabled:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", module=r"(keras|tensorflow|tf_keras|absl|jax|torch|google)(\.|$)")
+        for name in ("tensorflow", "absl", "keras", "jax"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        try:
+            real = sys.stderr.fileno() == 2
+        except (AttributeError, ValueError, io.UnsupportedOperation):
+            real = False  # stderr captured in-process (tests): leave descriptors alone
+        if not real:
+            yield
+            return
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        python_stderr = sys.stderr
+        sys.stderr = open(saved, "w", buffering=1, closefd=False)  # noqa: SIM115
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            sys.stderr = python_stderr
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -435,7 +681,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = out or sys.stdout
     try:
-        return COMMANDS[args.command](args, out)
+        with _quiet(args.command in KERAS_COMMANDS and not args.verbose):
+            return COMMANDS[args.command](args, out)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -14,25 +14,26 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hypothesis import HealthCheck, settings
-
 PROFILES: dict[str, dict[str, Any]] = {
     "dev": {"max_examples": 25},
     "ci": {"max_examples": 60, "derandomize": True, "database": None, "print_blob": True},
     "thorough": {"max_examples": 600},
 }
 
-_COMMON: dict[str, Any] = {
-    "deadline": None,
-    # Cases build real Keras layers; a slow first build is expected, not a strategy problem.
-    "suppress_health_check": [HealthCheck.too_slow],
-}
 
 
 def register() -> None:
-    """Register every profile with Hypothesis (safe to call more than once)."""
+    """Register every profile with Hypothesis (safe to call more than once). Hypothesis is
+    imported here, not with this module: the command line names the profiles without it."""
+    from hypothesis import HealthCheck, settings
+
+    common: dict[str, Any] = {
+        "deadline": None,
+        # Cases build real Keras layers; a slow first build is expected, not a strategy problem.
+        "suppress_health_check": [HealthCheck.too_slow],
+    }
     for name, options in PROFILES.items():
-        settings.register_profile(name, **_COMMON, **options)
+        settings.register_profile(name, **common, **options)
 
 
 def default_profile() -> str:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,7 +13,8 @@ from hypothesis import currently_in_test_context, reject
 from verify import compare, reference
 from verify.config import BidirectionalConfig, RNNConfig, SequentialConfig
 from verify.families import ModelSpec, reproducer
-from verify.model import forward, predict
+from verify.model import forward
+from verify.semantics import Semantics
 
 
 def adapter() -> Any:
@@ -150,27 +151,43 @@ def check_predict(model: Any, x: np.ndarray | list[np.ndarray], *,
     keras = adapter()
     if actual is None:
         actual = keras.call_model(model, x)
-    running = keras.running_semantics()
-    expected = listed(predict(model, x, semantics=running, recorded_masks=recorded_masks))
-    # The tolerance runs read the model's config and weights once, not once per run.
-    config, records = model.get_config(), keras.layer_records(model)
-    weights = {record.path: record.weights for record in records}
-    moved = {record.path: nudged(record.weights, 1 + 10 * index) or []
-             for index, record in enumerate(records)}
-    keep = [float(record.config.get("mask_value", 0.0)) for record in records
-            if record.class_name == "Masking"]
-    moved_x = ([_nudge_input(item, index, keep) for index, item in enumerate(x)]
-               if isinstance(x, list) else _nudge_input(x, 0, keep))
-    perturbed = [listed(forward(config, moved, moved_x, semantics=running,
+    records = keras.layer_records(model)
+    return check_against_forward(
+        actual, model.get_config(), {record.path: record.weights for record in records}, x,
+        semantics=keras.running_semantics(),
+        mask_values=[float(record.config.get("mask_value", 0.0)) for record in records
+                     if record.class_name == "Masking"],
+        label=label if label is not None else model.name, recorded_masks=recorded_masks,
+        snippet=snippet, what="Keras model vs verify.predict")
+
+
+def check_against_forward(actual: Sequence[np.ndarray], config: Mapping[str, Any],
+                          weights: Mapping[str, Sequence[np.ndarray]],
+                          x: np.ndarray | list[np.ndarray], *, semantics: Semantics,
+                          mask_values: Sequence[float], label: Any, what: str,
+                          snippet: compare.Snippet | None = None,
+                          recorded_masks: bool = True) -> float:
+    """Keras's outputs ``actual`` equal :func:`verify.model.forward` of a model ``config`` and
+    its ``weights`` (by layer path) under ``semantics``, within the tolerance that a float32
+    step of every weight and input moves the result by (``mask_values``, a Masking layer's
+    values, are not moved)."""
+    __tracebackhide__ = True
+    expected = listed(forward(config, weights, x, semantics=semantics,
+                              recorded_masks=recorded_masks))
+    moved = {path: nudged(list(arrays), 1 + 10 * index) or []
+             for index, (path, arrays) in enumerate(weights.items())}
+    moved_x = ([_nudge_input(item, index, mask_values) for index, item in enumerate(x)]
+               if isinstance(x, list) else _nudge_input(x, 0, mask_values))
+    perturbed = [listed(forward(config, moved, moved_x, semantics=semantics,
                                 recorded_masks=recorded_masks)),
-                 listed(forward(config, weights, x, semantics=running, dtype=np.float32,
+                 listed(forward(config, weights, x, semantics=semantics, dtype=np.float32,
                                 recorded_masks=recorded_masks))]
     shown = ("[" + ", ".join(map(compare.format_array, x)) + "]" if isinstance(x, list)
              else compare.format_array(x))
     snippet = snippet or ("# model: the Keras model under test\nimport verify\n"
                           f"outputs = verify.predict(model, {shown})")
-    return compare_outputs(actual, expected, perturbed, what="Keras model vs verify.predict",
-                           config=label if label is not None else model.name, snippet=snippet)
+    return compare_outputs(actual, expected, perturbed, what=what, config=label,
+                           snippet=snippet)
 
 
 def check_stateful(config: RNNConfig, weights: Sequence[np.ndarray],

@@ -1,0 +1,340 @@
+"""``python -m verify migrate OLD.h5 NEW.keras``: a Keras 2 model file that Keras 3 loads, with
+proof that it computes the same function.
+
+:func:`plan` (no Keras) reads the old file as data (:mod:`verify.files`) and rewrites its
+config for Keras 3: ``time_major`` dropped (``True`` refused: Keras 3 has no time-major
+layers), ``batch_input_shape`` → ``batch_shape`` on the input layer and dropped elsewhere,
+initializer/regularizer/constraint objects given the ``module`` Keras 3 looks them up by,
+``CuDNNLSTM``/``CuDNNGRU`` → ``LSTM``/``GRU(reset_after=True)`` with their weights converted
+as Keras 2's own loader converts them (exact: the same function on CPU). Keras 2's
+``hard_sigmoid`` (``clip(0.2x + 0.5)``) is a different function in Keras 3 (``clip(x/6 + 0.5)``):
+refused, unless ``rescale_hard_sigmoid`` and the activation reads a linear function of the
+layer's own weights — then ``hs2(z) = hs3(1.2 z)`` and the columns it reads are scaled by 1.2.
+
+:func:`run` (Keras 3) builds the rewritten model, installs the weights with ``set_weights``,
+saves it next to the target, loads it back, and compares it on random inputs with
+:func:`verify.model.forward` of the *original* file under the original Keras's semantics. Only
+a proven file is moved to the target path.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from verify import files, layers
+
+#: hard_sigmoid of Keras 2 at z equals hard_sigmoid of Keras 3 at this times z.
+HARD_SIGMOID_SCALE = 1.2
+
+
+class CannotMigrate(ValueError):
+    """The old model cannot be rewritten into one that computes the same function."""
+
+
+@dataclass
+class Plan:
+    """What :func:`run` builds and what it proves the result against."""
+
+    source: files.ModelFile
+    #: The Keras 3 model document (``{"class_name", "config"}``) and its weights by path.
+    document: dict[str, Any]
+    weights: dict[str, list[np.ndarray]]
+    #: What the proof runs :func:`verify.model.forward` on: the original config and weights,
+    #: except CuDNN layers, which forward cannot run: those are given as their exact twins.
+    reference_config: Mapping[str, Any] = field(repr=False)
+    reference_weights: Mapping[str, list[np.ndarray]] = field(repr=False)
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    target: Path
+    proven: bool
+    samples: int
+    worst: float
+    changes: list[str]
+    failure: str = ""
+
+    def summary(self) -> str:
+        lines = [f"  {change}" for change in self.changes] or ["  (no change was needed)"]
+        if not self.proven:
+            return "\n".join(["MIGRATION NOT PROVEN: nothing written", *lines, self.failure])
+        return "\n".join([
+            f"wrote {self.target}: Keras 3 loads it and it computes the original model's "
+            f"function on {self.samples} random batches (worst error {self.worst:.3g} of the "
+            "tolerance); changes:", *lines])
+
+
+def plan(read: files.ModelFile, *, rescale_hard_sigmoid: bool = False) -> Plan:
+    """The rewrite of ``read`` for Keras 3 (no Keras needed); :class:`CannotMigrate` names
+    what cannot be preserved."""
+    config = copy.deepcopy(dict(read.config))
+    weights = {path: [np.array(a) for a in arrays] for path, arrays in read.weights.items()}
+    changes: list[str] = []
+    rewriter = _Rewriter(read, weights, changes, rescale_hard_sigmoid)
+    rewriter.model(config, "")
+    reference_config = copy.deepcopy(dict(read.config))
+    reference_weights = {path: list(arrays) for path, arrays in read.weights.items()}
+    if rewriter.cudnn:  # forward cannot run CuDNN layers: their exact twins stand in
+        _Rewriter(read, reference_weights, [], False).model(reference_config, "",
+                                                            cudnn_only=True)
+    model_class = "Sequential" if read.model_class == "Sequential" else "Functional"
+    module = "keras" if model_class == "Sequential" else "keras.src.models.functional"
+    document = {"module": module, "class_name": model_class, "config": config,
+                "registered_name": None}
+    return Plan(read, document, weights, reference_config, reference_weights, changes)
+
+
+class _Rewriter:
+    def __init__(self, read: files.ModelFile, weights: dict[str, list[np.ndarray]],
+                 changes: list[str], rescale: bool) -> None:
+        self.read, self.weights, self.changes, self.rescale = read, weights, changes, rescale
+        self.cudnn = False
+
+    def note(self, path: str, text: str) -> None:
+        self.changes.append(f"{path}: {text}")
+
+    def model(self, config: dict[str, Any], prefix: str, *, cudnn_only: bool = False) -> None:
+        entries = config["layers"]
+        has_input = any(layer.get("class_name") == "InputLayer" for layer in entries)
+        if "input_layers" not in config and not has_input and entries:
+            shape = entries[0].get("config", {}).get("batch_input_shape")
+            if shape is not None and not cudnn_only:
+                entries.insert(0, {"class_name": "InputLayer", "config": {
+                    "batch_shape": shape, "dtype": _dtype(entries[0]["config"]),
+                    "name": f"{layers.name(entries[0])}_input"}})
+                self.note(prefix + layers.name(entries[0]), "batch_input_shape → an InputLayer "
+                          f"with batch_shape {shape}")
+        for layer in entries:
+            if layers.is_op(layer):
+                continue
+            path = prefix + layers.name(layer)
+            if layer.get("class_name") in files.MODEL_CLASSES:
+                self.model(layer["config"], f"{path}/", cudnn_only=cudnn_only)
+                if layer["class_name"] == "Model":
+                    layer["class_name"] = "Functional"
+                continue
+            if cudnn_only:
+                self.cudnn_layer(layer, path)
+            else:
+                self.layer(layer, path)
+
+    def cudnn_layer(self, layer: dict[str, Any], path: str) -> None:
+        kind = layer["class_name"]
+        if kind not in files.LEGACY_RECURRENT:
+            return
+        self.cudnn = True
+        units = int(layer["config"]["units"])
+        kernel, recurrent, bias = self.weights[path]
+        gates = 4 if kind == "CuDNNLSTM" else 3
+        self.weights[path] = [
+            np.hstack([block.T.reshape(block.shape, order="F")
+                       for block in np.hsplit(kernel, gates)]),
+            np.hstack([block.T for block in np.hsplit(recurrent, gates)]),
+            (bias[:gates * units] + bias[gates * units:]) if gates == 4
+            else bias.reshape(2, gates * units)]
+        keep = {key: value for key, value in layer["config"].items() if key in _CUDNN_KEYS}
+        layer["class_name"] = "LSTM" if kind == "CuDNNLSTM" else "GRU"
+        layer["config"] = {**keep, "activation": "tanh", "recurrent_activation": "sigmoid",
+                           "use_bias": True,
+                           **({"reset_after": True} if kind == "CuDNNGRU" else {})}
+        self.note(path, f"{kind} → {layer['class_name']}"
+                  + (" (reset_after=True)" if kind == "CuDNNGRU" else "")
+                  + ": kernel blocks from cuDNN layout, recurrent blocks transposed, "
+                  + ("input and recurrent biases summed" if gates == 4
+                     else "biases as the (2, 3u) input/recurrent rows")
+                  + " (Keras 2's own conversion)")
+
+    def layer(self, layer: dict[str, Any], path: str) -> None:
+        kind = layer["class_name"]
+        if kind in files.LEGACY_RECURRENT:
+            self.cudnn_layer(layer, path)
+        config = layer["config"]
+        self.options(config, path)
+        if kind == "InputLayer":
+            if "batch_input_shape" in config:
+                config["batch_shape"] = config.pop("batch_input_shape")
+                self.note(path, "batch_input_shape → batch_shape")
+        elif "batch_input_shape" in config:
+            config.pop("batch_input_shape")
+            self.note(path, "batch_input_shape dropped (the input layer carries the shape)")
+        inner = config.get("layer")
+        if isinstance(inner, dict):
+            self.options(inner["config"], f"{path}/{layers.name(inner)}")
+            if isinstance(config.get("backward_layer"), dict):
+                self.options(config["backward_layer"]["config"], f"{path}/backward")
+        self.hard_sigmoid(layer, path)
+
+    def options(self, config: dict[str, Any], path: str) -> None:
+        if "time_major" in config:
+            if config.pop("time_major"):
+                raise CannotMigrate(f"{self.read.path}: layer {path!r} has time_major=True (it "
+                                    "reads (time, batch, features)); Keras 3 has no time-major "
+                                    "recurrent layers: transpose the inputs and re-save with "
+                                    "time_major=False first")
+            self.note(path, "time_major=False dropped (Keras 3 has no such option)")
+        for key, value in list(config.items()):
+            kind = next((kind for kind in _OBJECT_MODULES if key.endswith(kind)), None)
+            if kind is None or value is None:
+                continue
+            if isinstance(value, dict) and value.get("module") is None:
+                config[key] = {"module": _OBJECT_MODULES[kind], "class_name":
+                               value.get("class_name"), "config": value.get("config", {}),
+                               "registered_name": None}
+                self.note(path, f"{key} {value.get('class_name')!r}: module "
+                                f"{_OBJECT_MODULES[kind]!r} added")
+
+    def hard_sigmoid(self, layer: dict[str, Any], path: str) -> None:
+        kind = layer["class_name"]
+        config = layer["config"]
+        wrapped = kind in ("Bidirectional", "TimeDistributed")
+        inner = config["layer"] if wrapped else layer
+        inner_kind, inner_config = inner["class_name"], inner["config"]
+        keys = [key for key in ("activation", "recurrent_activation")
+                if inner_config.get(key) == "hard_sigmoid"]
+        if not keys:
+            return
+        columns = _rescalable_columns(inner_kind, inner_config, keys)
+        reason = (f"{self.read.path}: layer {path!r} ({kind}) uses "
+                  f"{' and '.join(f'{key}=hard_sigmoid' for key in keys)}: Keras 2's "
+                  "hard_sigmoid is clip(0.2x + 0.5, 0, 1), Keras 3's is clip(x/6 + 0.5, 0, 1), "
+                  "so the same file computes a different function under Keras 3")
+        if columns is None:
+            raise CannotMigrate(f"{reason}; no exact mapping exists here (it is applied to "
+                                "something other than a linear function of this layer's "
+                                "weights), so it is refused")
+        if not self.rescale:
+            raise CannotMigrate(f"{reason}; an exact mapping exists: hs2(z) = hs3(1.2 z) — "
+                                "pass --rescale-hard-sigmoid to scale the weight columns it "
+                                "reads by 1.2")
+        arrays = self.weights[path]
+        copies = 2 if kind == "Bidirectional" else 1
+        per = len(arrays) // copies
+        for copy_index in range(copies):
+            for index in range(per):
+                array = arrays[copy_index * per + index]
+                array[..., columns] = (array[..., columns].astype(np.float64)
+                                       * HARD_SIGMOID_SCALE).astype(array.dtype)
+        self.note(path, f"{', '.join(keys)} hard_sigmoid kept; the {len(columns)} weight "
+                  "columns it reads scaled by 1.2 (hs2(z) = hs3(1.2 z), exact)")
+
+
+#: Keys of a CuDNN layer's config that its LSTM/GRU twin keeps.
+_CUDNN_KEYS = frozenset({
+    "name", "trainable", "dtype", "units", "return_sequences", "return_state", "go_backwards",
+    "stateful", "kernel_initializer", "recurrent_initializer", "bias_initializer",
+    "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+    "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint"})
+
+_OBJECT_MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.regularizers",
+                   "_constraint": "keras.constraints"}
+
+
+def _rescalable_columns(kind: str, config: Mapping[str, Any], keys: list[str]
+                        ) -> list[int] | None:
+    """The last-axis columns of every weight array that feed the hard_sigmoid(s) named by
+    ``keys``, or ``None`` when the activation is not applied to a linear function of them."""
+    if kind in ("Dense", "Conv1D") and keys == ["activation"]:
+        return list(range(int(config["units" if kind == "Dense" else "filters"])))
+    units = int(config.get("units", 0))
+    table: dict[str, dict[str, tuple[int, ...] | None]] = {
+              "LSTM": {"recurrent_activation": (0, 1, 3), "activation": None},
+              "GRU": {"recurrent_activation": (0, 1), "activation": (2,)},
+              "SimpleRNN": {"activation": (0,)}}
+    blocks = table.get(kind)
+    if blocks is None:
+        return None
+    columns: list[int] = []
+    for key in keys:
+        gates = blocks.get(key)
+        if gates is None:
+            return None
+        for gate in gates:
+            columns += range(gate * units, (gate + 1) * units)
+    return sorted(columns)
+
+
+def _dtype(config: Mapping[str, Any]) -> Any:
+    dtype = config.get("dtype", "float32")
+    return dtype.get("config", {}).get("name", "float32") if isinstance(dtype, Mapping) \
+        else dtype
+
+
+def run(plan_: Plan, target: Path, *, samples: int = 4, seed: int = 0, timesteps: int = 10,
+        step: Callable[[int, str], None] | None = None) -> Result:
+    """Build, save, reload and prove (see the module docstring); the target is written only
+    when the proof holds."""
+    from verify import compare, keras_adapter
+    from verify.properties.forward import check_against_forward
+
+    keras = keras_adapter.keras
+    if keras_adapter.KERAS_MAJOR < 3:
+        raise CannotMigrate(f"migrate writes a Keras 3 .keras file and proves it with Keras 3; "
+                            f"the installed Keras is {keras.__version__}")
+    tell = step or (lambda index, what: None)
+    tell(0, "building")
+    try:
+        model = keras.models.model_from_json(json.dumps(plan_.document, default=_plain))
+        for path, arrays in plan_.weights.items():
+            if not arrays:  # weightless (an InputLayer is not among a Sequential's layers)
+                continue
+            layer: Any = model
+            for name in path.split("/"):
+                layer = layer.get_layer(name)
+            layer.set_weights(arrays)
+    except Exception as error:  # Keras's reasons are many; one line names it
+        reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+        raise CannotMigrate(f"{plan_.source.path}: Keras {keras.__version__} cannot build the "
+                            f"rewritten model: {type(error).__name__}: {reason}") from error
+    partial = target.with_name(f".{target.name}.partial.keras")
+    model.save(partial)
+    try:
+        tell(1, "reloading")
+        loaded = keras.models.load_model(partial, compile=False, safe_mode=True)
+        migrated = files.read(partial)
+        rng = np.random.default_rng(seed)
+        worst, ill = 0.0, 0
+        mask_values = [float(layer["config"].get("mask_value", 0.0))
+                       for _, layer in migrated.layers() if layer["class_name"] == "Masking"]
+        for sample in range(samples):
+            tell(2 + sample, "proving")
+            inputs = files.sample_inputs(migrated, rng, timesteps=timesteps)
+            x: Any = inputs[0] if len(inputs) == 1 else inputs
+            actual = keras_adapter.call_model(loaded, x)
+            try:
+                worst = max(worst, check_against_forward(
+                    actual, plan_.reference_config, plan_.reference_weights, x,
+                    semantics=plan_.source.semantics, mask_values=mask_values,
+                    label=str(plan_.source.path),
+                    what=f"migrated model under Keras {keras.__version__} vs the original "
+                         f"under {plan_.source.semantics.name} semantics"))
+            except compare.IllConditioned:
+                ill += 1
+            except compare.Mismatch as error:
+                return Result(target, False, sample, worst, plan_.changes,
+                              f"mismatch on sample {sample} (seed {seed}):\n{error}")
+        if ill == samples:
+            return Result(target, False, 0, worst, plan_.changes,
+                          "every batch was ill-conditioned: nothing could be proven")
+        os.replace(partial, target)
+        return Result(target, True, samples - ill, worst, plan_.changes)
+    finally:
+        if partial.exists():
+            partial.unlink()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} into a model config")
+
+
+__all__ = ["HARD_SIGMOID_SCALE", "CannotMigrate", "Plan", "Result", "plan", "run"]
