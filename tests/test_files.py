@@ -15,6 +15,7 @@ import contextlib
 import io
 import json
 import marshal
+import os
 import shutil
 import subprocess
 import sys
@@ -428,3 +429,20 @@ def test_lstm_activation_hard_sigmoid_has_no_mapping() -> None:
                               read.weights, read.model_class)
     with pytest.raises(migrate.CannotMigrate, match="no exact mapping exists here"):
         migrate.plan(changed, rescale_hard_sigmoid=True)
+
+
+@pytest.mark.keras
+def test_keras_commands_are_quiet_unless_verbose() -> None:
+    """TensorFlow prints oneDNN/absl lines on file descriptor 2 at start-up; check hides them
+    (and library warnings) unless --verbose."""
+    arguments = [sys.executable, "-m", "verify", "check", str(DATA / "keras3_gru.keras"),
+                 "--samples", "1"]
+    quiet = subprocess.run(arguments, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                           check=False)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == "", quiet.stderr
+    assert "verify.predict reproduces the model" in quiet.stdout
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        loud = subprocess.run([*arguments, "--verbose"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=300, check=False)
+        assert loud.returncode == 0 and loud.stderr != "", loud.stderr
