@@ -111,13 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "its input shape (zero-padded where the model has a Masking layer) and "
                     "report the worst error against the tolerance. Exit 1 on a mismatch.")
     check.add_argument("model", type=Path, metavar="MODEL")
-    check.add_argument("--samples", type=_integer(1, "a positive integer"), default=8,
-                       metavar="N", help="random batches to try (default: 8)")
-    check.add_argument("--seed", type=_integer(0, "an integer seed >= 0"), default=0,
-                       metavar="S", help="seed of the random inputs (default: 0)")
-    check.add_argument("--timesteps", type=_integer(1, "a positive integer"), default=10,
-                       metavar="T", help="length to use where the model's time axis is "
-                       "unknown (default: 10)")
+    _sampling_options(check, samples=8)
 
     export = commands.add_parser(
         "export", parents=[common],
@@ -167,13 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "nothing.")
     migrate.add_argument("model", type=Path, metavar="OLD.h5")
     migrate.add_argument("output", type=Path, metavar="NEW.keras")
-    migrate.add_argument("--samples", type=_integer(1, "a positive integer"), default=4,
-                         metavar="N", help="random batches of the proof (default: 4)")
-    migrate.add_argument("--seed", type=_integer(0, "an integer seed >= 0"), default=0,
-                         metavar="S", help="seed of the proof's inputs (default: 0)")
-    migrate.add_argument("--timesteps", type=_integer(1, "a positive integer"), default=10,
-                         metavar="T", help="length to use where the time axis is unknown "
-                         "(default: 10)")
+    _sampling_options(migrate, samples=4)
     migrate.add_argument("--rescale-hard-sigmoid", action="store_true",
                          help="map Keras 2's hard_sigmoid exactly, where a mapping exists: "
                               "hard_sigmoid_2(z) = hard_sigmoid_3(1.2 z), so the kernel, "
@@ -191,6 +179,18 @@ def build_parser() -> argparse.ArgumentParser:
     matrix.add_argument("--markdown", type=Path, metavar="PATH",
                         help="also write the table as Markdown")
     return parser
+
+
+def _sampling_options(parser: argparse.ArgumentParser, *, samples: int) -> None:
+    """--samples/--seed/--timesteps of the commands that compare on random inputs
+    (verify.files.sample_inputs)."""
+    parser.add_argument("--samples", type=_integer(1, "a positive integer"), default=samples,
+                        metavar="N", help=f"random batches to try (default: {samples})")
+    parser.add_argument("--seed", type=_integer(0, "an integer seed >= 0"), default=0,
+                        metavar="S", help="seed of the random inputs (default: 0)")
+    parser.add_argument("--timesteps", type=_integer(1, "a positive integer"), default=10,
+                        metavar="T", help="length to use where the model's time axis is "
+                        "unknown (default: 10)")
 
 
 def _semantics_names() -> list[str]:
