@@ -441,12 +441,14 @@ def test_keras_commands_are_quiet_unless_verbose() -> None:
         int((environment.keras_version() or "3").split(".")[0]) < 3
     model = DATA / ("keras2_gru.h5" if keras2 else "keras3_gru.keras")  # one this Keras loads
     arguments = [sys.executable, "-m", "verify", "check", str(model), "--samples", "1"]
+    # TensorFlow's own log level at its most talkative: what --verbose shows, the default hides.
+    loud_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"}
     quiet = subprocess.run(arguments, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                           check=False)
+                           check=False, env=loud_env)
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == "", quiet.stderr
     assert "verify.predict reproduces the model" in quiet.stdout
     if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
         loud = subprocess.run([*arguments, "--verbose"], cwd=ROOT, capture_output=True,
-                              text=True, timeout=300, check=False)
+                              text=True, timeout=300, check=False, env=loud_env)
         assert loud.returncode == 0 and loud.stderr != "", loud.stderr
