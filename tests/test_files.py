@@ -196,7 +196,15 @@ def _hostile(tmp_path: Path, kind: str) -> Path:
         config["config"]["layers"][2].update(module="my_project.layers",
                                              registered_name="my_project>Attention")
         _zip(target, {**members, "config.json": json.dumps(config).encode()})
-    elif kind in ("wrong_shape", "missing_weight", "external_link"):
+    elif kind == "extra_layer_keras":
+        import h5py
+
+        weights = io.BytesIO(members["model.weights.h5"])
+        with h5py.File(weights, "r+") as store:
+            store["layers/conv2d/vars/0"] = np.zeros((3, 3), np.float32)
+        _zip(target, {**members, "model.weights.h5": weights.getvalue()})
+    elif kind in ("wrong_shape", "missing_weight", "external_link", "extra_layer_h5",
+                  "text_array"):
         import h5py
 
         target = tmp_path / f"{kind}.h5"
@@ -209,6 +217,15 @@ def _hostile(tmp_path: Path, kind: str) -> Path:
             elif kind == "missing_weight":
                 names = store["model_weights/lstm_1"].attrs["weight_names"]
                 store["model_weights/lstm_1"].attrs["weight_names"] = names[:2]
+            elif kind == "extra_layer_h5":
+                store["model_weights"].attrs["layer_names"] = [
+                    *(str(name).encode() for name in
+                      store["model_weights"].attrs["layer_names"]), b"sneaky"]
+                store["model_weights/sneaky/k:0"] = np.zeros(2, np.float32)
+                store["model_weights/sneaky"].attrs["weight_names"] = [b"k:0"]
+            elif kind == "text_array":
+                del group["bias:0"]
+                group["bias:0"] = np.array([b"rm -rf /"] * 12)
             else:
                 del group["bias:0"]
                 group["bias:0"] = h5py.ExternalLink("/etc/passwd", "/secret")
@@ -229,6 +246,9 @@ HOSTILE = {
     "wrong_shape": "the weights do not match the config",
     "missing_weight": "the weights do not match the config",
     "external_link": "ExternalLink (a link to other data): refused",
+    "extra_layer_keras": "holds arrays for layers ['conv2d'] that the config does not have",
+    "extra_layer_h5": "holds arrays for layers ['sneaky'] that the config does not have",
+    "text_array": "has dtype |S8, expected numbers",
 }
 
 

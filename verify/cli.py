@@ -648,11 +648,15 @@ def _quiet(enabled: bool) -> Any:
     if not enabled:
         yield
         return
-    with warnings.catch_warnings():
+    loggers = [logging.getLogger(name) for name in ("tensorflow", "absl", "keras", "jax")]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings(), contextlib.ExitStack() as restore:
+        for logger, level in zip(loggers, levels, strict=True):
+            restore.callback(logger.setLevel, level)
         warnings.filterwarnings(
             "ignore", module=r"(keras|tensorflow|tf_keras|absl|jax|torch|google)(\.|$)")
-        for name in ("tensorflow", "absl", "keras", "jax"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
         try:
             real = sys.stderr.fileno() == 2
         except (AttributeError, ValueError, io.UnsupportedOperation):

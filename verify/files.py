@@ -45,6 +45,10 @@ MAX_MEMBER_BYTES = _validate.positive_int(
     "LSTM_VERIFY_MAX_MEMBER_BYTES",
     int(os.environ.get("LSTM_VERIFY_MAX_MEMBER_BYTES", str(2 << 30))))
 
+#: Largest ``config.json``/``metadata.json`` or ``model_config`` read, in bytes (64 MiB: a
+#: real architecture is kilobytes).
+MAX_CONFIG_BYTES = 64 << 20
+
 #: Model classes whose config nests layers (read recursively; paths ``outer/inner``).
 MODEL_CLASSES = frozenset({"Sequential", "Functional", "Model"})
 #: Recurrent layers of old files that are read as data (``migrate`` converts them) but that
@@ -125,8 +129,9 @@ def read(path: str | os.PathLike[str]) -> ModelFile:
     if not file.exists():
         raise ModelFileError(f"{file}: no such file or directory")
     if file.is_dir():
-        raise ModelFileError(f"{file} is a directory (a TensorFlow SavedModel?): expected a "
-                             ".keras or .h5 file")
+        raise ModelFileError(f"{file} is a directory (a TensorFlow SavedModel?): lstm-verify "
+                             "reads .keras and .h5 files; re-save it with "
+                             "model.save('model.keras')")
     try:
         with file.open("rb") as handle:
             head = handle.read(8)
@@ -168,7 +173,8 @@ def _read_keras(file: Path) -> ModelFile:
     except zipfile.BadZipFile as error:
         raise ModelFileError(f"{file}: not a readable zip archive ({error}): a truncated or "
                              "corrupt .keras file?") from error
-    except (OSError, EOFError, zipfile.LargeZipFile, NotImplementedError) as error:
+    except (OSError, EOFError, RuntimeError, zipfile.LargeZipFile, NotImplementedError) as error:
+        # RuntimeError: an encrypted member; NotImplementedError: an unknown compression
         raise ModelFileError(f"{file}: cannot read the archive: "
                              f"{type(error).__name__}: {error}") from error
     model_class, config = _model_config(file, document)
@@ -177,7 +183,13 @@ def _read_keras(file: Path) -> ModelFile:
     try:
         with h5py.File(io.BytesIO(weights_bytes), "r") as store:
             root = store.get("layers")
-            _keras_weights(file, config, root, "", weights)
+            used = _keras_weights(file, config, root, "", weights)
+            extra = [] if root is None else sorted(
+                name for name in root if name not in used and _holds_arrays(root[name]))
+            if extra:
+                raise ModelFileError(f"{file}: model.weights.h5 holds arrays for layers "
+                                     f"{extra} that the config does not have: the weights do "
+                                     "not match the config")
     except (OSError, KeyError) as error:
         raise ModelFileError(f"{file}: model.weights.h5 is not a readable HDF5 file: "
                              f"{error}") from error
@@ -189,16 +201,17 @@ def _read_keras(file: Path) -> ModelFile:
 
 
 def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: Path) -> bytes:
-    """A member's bytes, refusing (declared or actual) sizes over :data:`MAX_MEMBER_BYTES`."""
-    if info.file_size > MAX_MEMBER_BYTES:
+    """A member's bytes, refusing (declared or actual) sizes over the limit:
+    :data:`MAX_CONFIG_BYTES` for JSON, :data:`MAX_MEMBER_BYTES` otherwise."""
+    limit = MAX_CONFIG_BYTES if info.filename.endswith(".json") else MAX_MEMBER_BYTES
+    if info.file_size > limit:
         raise ModelFileError(f"{file}: archive member {info.filename!r} declares "
-                             f"{info.file_size} bytes, over the {MAX_MEMBER_BYTES}-byte limit "
-                             "(LSTM_VERIFY_MAX_MEMBER_BYTES): refused")
+                             f"{info.file_size} bytes, over the {limit}-byte limit: refused")
     with archive.open(info) as handle:
-        data = handle.read(MAX_MEMBER_BYTES + 1)
-    if len(data) > MAX_MEMBER_BYTES:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
         raise ModelFileError(f"{file}: archive member {info.filename!r} expands past "
-                             f"{MAX_MEMBER_BYTES} bytes (LSTM_VERIFY_MAX_MEMBER_BYTES): refused")
+                             f"{limit} bytes (declared {info.file_size}): refused")
     return data
 
 
@@ -236,10 +249,12 @@ def _snake(class_name: str) -> str:
 
 
 def _keras_weights(file: Path, config: Mapping[str, Any], container: Any, prefix: str,
-                   weights: dict[str, list[np.ndarray]]) -> None:
+                   weights: dict[str, list[np.ndarray]]) -> set[str]:
     """Fill ``weights`` from a ``layers`` group: the k-th layer of a class is the group
-    ``<snake_case class>`` (k = 0) or ``<snake_case class>_k``, as Keras 3 saves them."""
+    ``<snake_case class>`` (k = 0) or ``<snake_case class>_k``, as Keras 3 saves them.
+    Returns the group names read."""
     used: dict[str, int] = {}
+    read: set[str] = set()
     for layer in config["layers"]:
         if layers.is_op(layer):
             continue
@@ -249,12 +264,14 @@ def _keras_weights(file: Path, config: Mapping[str, Any], container: Any, prefix
         group_name = snake if used[snake] == 0 else f"{snake}_{used[snake]}"
         path = prefix + layers.name(layer)
         group = None if container is None else container.get(group_name)
+        read.add(group_name)
         if kind in MODEL_CLASSES:
             inner = None if group is None else group.get("layers")
             _keras_weights(file, layer["config"], inner, f"{path}/", weights)
             continue
         weights[path] = [] if group is None else _group_arrays(file, path, group, kind,
                                                                layer["config"])
+    return read
 
 
 #: Sub-objects whose variables follow the layer's own, in ``get_weights()`` order.
@@ -320,8 +337,7 @@ def _array(file: Path, path: str, group: Any, name: str) -> np.ndarray:
     if dataset.external or dataset.is_virtual:
         raise ModelFileError(f"{file}: layer {path!r}: array {name!r} keeps its data outside "
                              "the file (external or virtual dataset): refused")
-    if dataset.dtype.kind not in "fiub" and dataset.dtype.names is None \
-            and "bfloat16" not in str(dataset.dtype):
+    if dataset.dtype.kind not in "fiub":
         raise ModelFileError(f"{file}: layer {path!r}: array {name!r} has dtype "
                              f"{dataset.dtype}, expected numbers")
     size = math.prod(dataset.shape) * dataset.dtype.itemsize
@@ -340,6 +356,9 @@ def _read_h5(file: Path) -> ModelFile:
     try:
         with h5py.File(file, "r") as store:
             raw = store.attrs.get("model_config")
+            if raw is not None and len(raw) > MAX_CONFIG_BYTES:
+                raise ModelFileError(f"{file}: model_config is {len(raw)} bytes, over the "
+                                     f"{MAX_CONFIG_BYTES}-byte limit: refused")
             if raw is None:
                 kind = "weights only (save_weights)" if "layer_names" in store.attrs \
                     else "no model"
@@ -353,6 +372,15 @@ def _read_h5(file: Path) -> ModelFile:
             group = store.get("model_weights", store)
             weights: dict[str, list[np.ndarray]] = {}
             _h5_weights(file, config, group, weights)
+            names = {layers.name(layer) for layer in config["layers"]}
+            extra = sorted(_text(name) or "" for name in
+                           np.asarray(group.attrs.get("layer_names", [])).ravel()
+                           if (_text(name) or "") not in names
+                           and _weight_names(group[_text(name) or ""]))
+            if extra:
+                raise ModelFileError(f"{file}: model_weights holds arrays for layers {extra} "
+                                     "that the config does not have: the weights do not "
+                                     "match the config")
     except OSError as error:
         raise ModelFileError(f"{file}: not a readable HDF5 file ({str(error)[:160]}): a "
                              "truncated or corrupt .h5?") from error
@@ -577,6 +605,6 @@ def _h5py() -> Any:
     return h5py
 
 
-__all__ = ["LEGACY_RECURRENT", "MAX_MEMBER_BYTES", "MODEL_CLASSES", "ModelFile",
+__all__ = ["LEGACY_RECURRENT", "MAX_CONFIG_BYTES", "MAX_MEMBER_BYTES", "MODEL_CLASSES", "ModelFile",
            "ModelFileError", "UnsupportedLayer", "expected_shapes", "input_layers", "read",
            "readable_classes", "sample_inputs"]
