@@ -182,7 +182,7 @@ def _read_keras(file: Path) -> ModelFile:
     weights: dict[str, list[np.ndarray]] = {}
     try:
         with h5py.File(io.BytesIO(weights_bytes), "r") as store:
-            root = store.get("layers")
+            root = _layers_group(store)
             used = _keras_weights(file, config, root, "", weights)
             extra = [] if root is None else sorted(
                 name for name in root if name not in used and _holds_arrays(root[name]))
@@ -266,12 +266,19 @@ def _keras_weights(file: Path, config: Mapping[str, Any], container: Any, prefix
         group = None if container is None else container.get(group_name)
         read.add(group_name)
         if kind in MODEL_CLASSES:
-            inner = None if group is None else group.get("layers")
+            inner = None if group is None else _layers_group(group)
             _keras_weights(file, layer["config"], inner, f"{path}/", weights)
             continue
         weights[path] = [] if group is None else _group_arrays(file, path, group, kind,
                                                                layer["config"])
     return read
+
+
+def _layers_group(group: Any) -> Any:
+    """A model's layer groups: ``layers`` (Keras 3, Keras 2.12 and 2.14-2.15) or
+    ``_layer_checkpoint_dependencies`` (Keras 2.13's ``.keras`` writer)."""
+    found = group.get("layers")
+    return found if found is not None else group.get("_layer_checkpoint_dependencies")
 
 
 #: Sub-objects whose variables follow the layer's own, in ``get_weights()`` order.

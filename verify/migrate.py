@@ -185,12 +185,18 @@ class _Rewriter:
             kind = next((kind for kind in _OBJECT_MODULES if key.endswith(kind)), None)
             if kind is None or value is None:
                 continue
-            if isinstance(value, dict) and value.get("module") is None:
-                config[key] = {"module": _OBJECT_MODULES[kind], "class_name":
-                               value.get("class_name"), "config": value.get("config", {}),
-                               "registered_name": None}
+            if not isinstance(value, dict):
+                continue
+            if value.get("module") is None:
+                config[key] = value = {"module": _OBJECT_MODULES[kind], "class_name":
+                                       value.get("class_name"), "config":
+                                       value.get("config", {}), "registered_name": None}
                 self.note(path, f"{key} {value.get('class_name')!r}: module "
                                 f"{_OBJECT_MODULES[kind]!r} added")
+            renamed = _KERAS3_NAMES.get(str(value.get("class_name")))
+            if renamed is not None:
+                self.note(path, f"{key} {value['class_name']!r} → {renamed!r}")
+                value["class_name"] = renamed
 
     def hard_sigmoid(self, layer: dict[str, Any], path: str) -> None:
         kind = layer["class_name"]
@@ -233,6 +239,10 @@ _CUDNN_KEYS = frozenset({
     "stateful", "kernel_initializer", "recurrent_initializer", "bias_initializer",
     "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
     "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint"})
+
+#: Keras 2 class names that some Keras 3 releases do not deserialise with their config
+#: (Keras 3.3 refuses ``Orthogonal`` with ``gain``/``seed``) but every one accepts as these.
+_KERAS3_NAMES = {"Orthogonal": "OrthogonalInitializer"}
 
 _OBJECT_MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.regularizers",
                    "_constraint": "keras.constraints"}
