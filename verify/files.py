@@ -183,7 +183,9 @@ def _read_keras(file: Path) -> ModelFile:
     try:
         with h5py.File(io.BytesIO(weights_bytes), "r") as store:
             root = _layers_group(store)
-            used = _keras_weights(file, config, root, "", weights)
+            version = metadata.get("keras_version") if isinstance(metadata, Mapping) else None
+            twice = str(version).startswith("2.13.")
+            used = _keras_weights(file, config, root, "", weights, twice)
             extra = [] if root is None else sorted(
                 name for name in root if name not in used and _holds_arrays(root[name]))
             if extra:
@@ -249,10 +251,12 @@ def _snake(class_name: str) -> str:
 
 
 def _keras_weights(file: Path, config: Mapping[str, Any], container: Any, prefix: str,
-                   weights: dict[str, list[np.ndarray]]) -> set[str]:
+                   weights: dict[str, list[np.ndarray]], twice: bool = False) -> set[str]:
     """Fill ``weights`` from a ``layers`` group: the k-th layer of a class is the group
     ``<snake_case class>`` (k = 0) or ``<snake_case class>_k``, as Keras 3 saves them.
-    Returns the group names read."""
+    ``twice``: Keras 2.13 lists each layer that has weights twice in the container it numbers
+    (``layer_with_weights-i`` and ``layer-j``, the second skipped as already saved), so the
+    k-th such layer of a class is ``<class>_{2k}``. Returns the group names read."""
     used: dict[str, int] = {}
     read: set[str] = set()
     for layer in config["layers"]:
@@ -262,16 +266,27 @@ def _keras_weights(file: Path, config: Mapping[str, Any], container: Any, prefix
         snake = _snake(kind)
         used[snake] = used.get(snake, -1) + 1
         group_name = snake if used[snake] == 0 else f"{snake}_{used[snake]}"
+        if twice and _has_weights(layer):
+            used[snake] += 1
         path = prefix + layers.name(layer)
         group = None if container is None else container.get(group_name)
         read.add(group_name)
         if kind in MODEL_CLASSES:
             inner = None if group is None else _layers_group(group)
-            _keras_weights(file, layer["config"], inner, f"{path}/", weights)
+            _keras_weights(file, layer["config"], inner, f"{path}/", weights, twice)
             continue
         weights[path] = [] if group is None else _group_arrays(file, path, group, kind,
                                                                layer["config"])
     return read
+
+
+def _has_weights(layer: Mapping[str, Any]) -> bool:
+    if layer.get("class_name") in MODEL_CLASSES:
+        return any(_has_weights(inner) for _, inner in _leaves(layer["config"], ""))
+    try:
+        return expected_shapes(str(layer["class_name"]), layer["config"]) != []
+    except (KeyError, TypeError, ValueError, NotImplementedError):
+        return True
 
 
 def _layers_group(group: Any) -> Any:

@@ -181,6 +181,9 @@ class _Rewriter:
                                     "recurrent layers: transpose the inputs and re-save with "
                                     "time_major=False first")
             self.note(path, "time_major=False dropped (Keras 3 has no such option)")
+        if "implementation" in config:  # a speed hint; Keras 3.0-3.3 refuse it on GRU
+            config.pop("implementation")
+            self.note(path, "implementation dropped (a Keras 2 speed hint)")
         for key, value in list(config.items()):
             kind = next((kind for kind in _OBJECT_MODULES if key.endswith(kind)), None)
             if kind is None or value is None:
