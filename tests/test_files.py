@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import verify
@@ -324,7 +324,6 @@ def _flat(read: files.ModelFile) -> list[np.ndarray]:
     return [array for path, _ in read.layers() for array in read.weights.get(path, [])]
 
 
-@settings(max_examples=12)
 @given(data=st.data(), seed=st.integers(0, 2**31 - 1), suffix=st.sampled_from([".keras", ".h5"]))
 def test_reader_gives_the_weights_and_function_keras_saved(adapter: Any, tmp_path_factory: Any,
                                                            data: Any, seed: int,

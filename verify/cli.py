@@ -70,7 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m verify",
         description="Check the installed Keras's LSTM, GRU and SimpleRNN layers against the "
-                    "documented formulas and a NumPy reference.",
+                    "documented formulas and a NumPy reference (report); explain, export and "
+                    "run saved models without TensorFlow (explain, export, predict); compare "
+                    "a saved model with Keras (check); move Keras 2 files to Keras 3 with "
+                    "proof (migrate).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     report = commands.add_parser(
