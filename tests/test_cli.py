@@ -48,6 +48,7 @@ def run_subprocess(*arguments: str) -> subprocess.CompletedProcess[str]:
                           text=True, cwd=ROOT, env=env, timeout=600, check=False)
 
 
+@pytest.mark.keras
 def test_report_passes_and_writes_json(tmp_path: Path) -> None:
     target = tmp_path / "out" / "report.json"
     result = run_subprocess("report", "--examples", "3", "--seed", "1", "--property",
@@ -64,6 +65,7 @@ def test_report_passes_and_writes_json(tmp_path: Path) -> None:
     assert document["versions"]["keras_version"]
 
 
+@pytest.mark.keras
 def test_report_exits_1_with_a_reproducer_when_keras_disagrees(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A deliberately wrong formula (4u(d+u) with bias) must be caught against real Keras."""

@@ -134,6 +134,20 @@ def test_file_commands_work_where_tensorflow_cannot_be_imported(path: Path,
         assert any(name.endswith("weight_ih_l0") for name in exported.files)
 
 
+@pytest.mark.parametrize("arguments", [
+    ["report", "--examples", "1"], ["check", str(DATA / "keras3_gru.keras")],
+    ["migrate", str(DATA / "keras2_gru.h5"), "{tmp}/new.keras"]], ids=lambda a: a[0])
+def test_keras_commands_without_keras_say_how_to_install_it(arguments: list[str],
+                                                           tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", NO_TENSORFLOW,
+                           *(argument.format(tmp=tmp_path) for argument in arguments)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"error: {arguments[0]} runs Keras, which cannot be imported here" in done.stderr
+    assert "pip install 'lstm-verify[tf]'" in done.stderr and done.stderr.count("\n") == 1
+    assert not (tmp_path / "new.keras").exists()
+
+
 def test_predict_command_checks_its_arguments(tmp_path: Path) -> None:
     path = DATA / "keras2_bilstm.h5"
     np.save(tmp_path / "bad.npy", np.zeros((2, 5, 4), np.float32))

@@ -271,8 +271,9 @@ def report(args: argparse.Namespace, out: TextIO) -> int:
     if args.json is not None:
         _writable(args.json, "--json")
 
-    from verify import keras_adapter, profiles
+    from verify import profiles
 
+    keras_adapter = _keras_adapter("report")
     info = keras_adapter.info()
     profiles.register()
     overrides: dict[str, Any] = {}
@@ -349,6 +350,18 @@ def _read(path: Path) -> Any:
         raise UsageError(str(error)) from error
 
 
+def _keras_adapter(command: str) -> Any:
+    """:mod:`verify.keras_adapter` (imports Keras), or a one-line :class:`UsageError` saying
+    how to install it: the file commands explain/export/predict need no Keras."""
+    try:
+        from verify import keras_adapter
+    except ImportError as error:
+        raise UsageError(f"{command} runs Keras, which cannot be imported here ({error}): "
+                         "pip install 'lstm-verify[tf]' (explain, export and predict need no "
+                         "TensorFlow)") from error
+    return keras_adapter
+
+
 def _explained(path: Path) -> list[Any]:
     from verify import explain
 
@@ -362,8 +375,7 @@ def _keras_model(path: Path) -> Any:
     """The file read safely first (a Lambda is refused before Keras sees it), then loaded by
     Keras: what ``check`` compares against."""
     read = _read(path)
-    from verify import keras_adapter
-
+    keras_adapter = _keras_adapter("check")
     try:
         return read, keras_adapter.load_model(path)
     except keras_adapter.ModelFileError as error:
@@ -603,6 +615,7 @@ def migrate_command(args: argparse.Namespace, out: TextIO) -> int:
         plan = migrate.plan(read, rescale_hard_sigmoid=args.rescale_hard_sigmoid)
     except migrate.CannotMigrate as error:
         raise UsageError(str(error)) from error
+    _keras_adapter("migrate")
     with _Progress(out, "migrate", args.samples + 2) as progress:
         try:
             result = migrate.run(plan, args.output, samples=args.samples, seed=args.seed,
