@@ -483,3 +483,18 @@ def test_keras_commands_are_quiet_unless_verbose(adapter: Any, tmp_path: Path) -
         loud = subprocess.run([*arguments, "--verbose"], cwd=ROOT, capture_output=True,
                               text=True, timeout=300, check=False, env=loud_env)
         assert loud.returncode == 0 and loud.stderr != "", loud.stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_only_on_a_terminal() -> None:
+    for out, shown in ((_Terminal(), True), (io.StringIO(), False)):
+        with cli._Progress(out, "migrate", 3) as progress:
+            progress.step(0, "building")
+            progress.step(1)
+        text = out.getvalue()
+        assert ("\rmigrate: 1/3 building" in text and "\rmigrate: 2/3" in text) is shown
+        assert text.endswith("\r") if shown else text == ""
