@@ -94,8 +94,11 @@ class ModelFile:
 
     @property
     def semantics(self) -> Semantics:
-        """The semantics of the Keras that wrote the file (Keras 3 on TensorFlow when the file
-        does not say): what ``model.predict`` gave where it was saved."""
+        """The semantics of the Keras that wrote the file: what ``model.predict`` gave where
+        it was saved. Keras 3 when the file names no version; the TensorFlow backend's rules
+        when it names no backend (a ``.keras`` archive never does; the jax rules differ only
+        at masked leading steps after a non-zero initial state, and torch's in
+        ``AveragePooling1D(padding="same")``: pass ``semantics=`` for those)."""
         version = self.keras_version or "3.15"
         return of_keras(version, self.backend or "tensorflow")
 
