@@ -40,7 +40,8 @@ FIXTURES = sorted(path for path in DATA.iterdir()
 WITH_OUTPUTS = [path for path in FIXTURES
                 if any(key.startswith("y") for key in np.load(f"{path}.npz").files)
                 and path.stem != "keras2_cudnn"]
-KERAS2_FIXTURES = sorted(DATA.glob("keras2_*.h5"))
+#: Keras 2 files: from TensorFlow 2.15's Keras (keras2_*) and from tf-keras 2.21 (tfkeras_*).
+KERAS2_FIXTURES = sorted([*DATA.glob("keras2_*.h5"), *DATA.glob("tfkeras_*.h5")])
 
 
 def run(*arguments: str) -> tuple[int, str, str]:
@@ -69,7 +70,7 @@ def test_predict_file_gives_what_keras_gave(path: Path) -> None:
     are reproduced from the file alone, in the writer's semantics."""
     x, expected = fixture_io(path)
     read = files.read(path)
-    assert read.semantics.name == ("keras2" if path.name.startswith("keras2") else "keras3")
+    assert read.semantics.name == ("keras3" if path.name.startswith("keras3") else "keras2")
     actual = verify.predict_file(path, x)
     outputs = actual if isinstance(actual, list) else [actual]
     for index, (got, want) in enumerate(zip(outputs, expected, strict=True)):

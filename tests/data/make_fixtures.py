@@ -2,7 +2,10 @@
 
 * under Keras 2 (``tox -e tf215 --notest``, then
   ``.tox/tf215/bin/python tests/data/make_fixtures.py``): ``keras2_<name>.h5``;
-* under Keras 3 (``python tests/data/make_fixtures.py``): ``keras3_<name>.keras``.
+* under Keras 3 (``python tests/data/make_fixtures.py``): ``keras3_<name>.keras``;
+* ``FIXTURES_DIR=... TF_USE_LEGACY_KERAS=1`` with tf-keras (``tox -e tfkeras --notest``)
+  writes the Keras 2 set from tf-keras into another directory; ``tfkeras_text.h5`` and
+  ``tfkeras_gru.h5`` (with their ``.npz``) are two of them, renamed.
 
 Beside each model, ``<file>.npz`` holds inputs ``x`` (``x0``, ``x1``... for several inputs) and
 the outputs Keras's own ``model.predict`` gave for them (``y0``, ``y1``...), so that the tests
@@ -20,10 +23,14 @@ unless ``safe_mode=False``), so the Keras 3 set has none.
 import os
 from pathlib import Path
 
-import keras
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
+if os.environ.get("TF_USE_LEGACY_KERAS") == "1":  # tf-keras: Keras 2 on a newer TensorFlow
+    import tf_keras as keras
+else:
+    import keras
+
+HERE = Path(os.environ.get("FIXTURES_DIR") or Path(__file__).resolve().parent)
 KERAS2 = int(keras.__version__.split(".")[0]) < 3
 layers = keras.layers
 
