@@ -196,6 +196,9 @@ def _hostile(tmp_path: Path, kind: str) -> Path:
     elif kind == "no_config":
         del members["config.json"]
         _zip(target, members)
+    elif kind == "sharded":
+        del members["model.weights.h5"]
+        _zip(target, {**members, "model.weights.json": b"{}", "model_00000.weights.h5": b""})
     elif kind == "traversal":
         _zip(target, {**members, "../../escaped.txt": b"x"})
     elif kind == "bomb":
@@ -253,6 +256,7 @@ HOSTILE = {
     "truncated_keras": "not a readable zip archive",
     "truncated_h5": "not a readable HDF5 file",
     "no_config": "no config.json in it",
+    "sharded": "its weights are sharded",
     "traversal": "points outside the archive",
     "bomb": "over the 1000000-byte limit",
     "bad_json": "config.json is not valid JSON",

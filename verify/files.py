@@ -163,6 +163,10 @@ def _read_keras(file: Path) -> ModelFile:
                 if posix.is_absolute() or ".." in posix.parts or re.match(r"^[A-Za-z]:", name):
                     raise ModelFileError(f"{file}: archive member {name!r} points outside the "
                                          "archive (absolute or '..' path): refused")
+            if "model.weights.h5" not in members and "model.weights.json" in members:
+                raise ModelFileError(f"{file}: its weights are sharded (model.weights.json and "
+                                     "shards), which lstm-verify does not read: re-save it "
+                                     "without max_shard_size")
             for required in ("config.json", "model.weights.h5"):
                 if required not in members:
                     raise ModelFileError(f"{file}: not a Keras 3 model archive: no "
