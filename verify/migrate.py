@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from verify import files, layers
+from verify.model import _node_offset
 
 #: hard_sigmoid of Keras 2 at z equals hard_sigmoid of Keras 3 at this times z.
 HARD_SIGMOID_SCALE = 1.2
@@ -113,6 +114,8 @@ class _Rewriter:
                     "name": f"{layers.name(entries[0])}_input"}})
                 self.note(prefix + layers.name(entries[0]), "batch_input_shape → an InputLayer "
                           f"with batch_shape {shape}")
+        if not cudnn_only:
+            self.renumber_nested_calls(config, prefix)
         for layer in entries:
             if layers.is_op(layer):
                 continue
@@ -126,6 +129,33 @@ class _Rewriter:
                 self.cudnn_layer(layer, path)
             else:
                 self.layer(layer, path)
+
+    def renumber_nested_calls(self, config: dict[str, Any], prefix: str) -> None:
+        """Keras 2 numbers a nested model's calls after the node its own Input made (its first
+        call is node 1); Keras 3 numbers them from 0: references to it move down by one."""
+        shifted = {layers.name(layer) for layer in config["layers"]
+                   if layer.get("class_name") in files.MODEL_CLASSES
+                   and any(_node_offset(layer, node) for node in layer.get("inbound_nodes", []))}
+        if not shifted:
+            return
+
+        def move(reference: list[Any]) -> None:
+            if reference and str(reference[0]) in shifted and int(reference[1]) > 0:
+                reference[1] = int(reference[1]) - 1
+
+        for layer in config["layers"]:
+            for node in layer.get("inbound_nodes", []):
+                if isinstance(node, list):
+                    for reference in node:
+                        move(reference)
+        for key in ("input_layers", "output_layers"):
+            references = config.get(key, [])
+            for reference in ([references] if references and isinstance(references[0], str)
+                              else references):
+                move(reference)
+        for name in sorted(shifted):
+            self.note(prefix + name, "calls of this nested model renumbered from 0 (Keras 2 "
+                      "counted its own Input's node first)")
 
     def cudnn_layer(self, layer: dict[str, Any], path: str) -> None:
         kind = layer["class_name"]

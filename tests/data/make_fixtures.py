@@ -21,6 +21,7 @@ unless ``safe_mode=False``), so the Keras 3 set has none.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -76,14 +77,31 @@ def _lambda_model():
     return keras.Sequential([keras.Input((4, 2)), layers.Lambda(marker), layers.LSTM(2)])
 
 
-def main():
+def _nested_model():
+    """A functional model around a nested Sequential (masked, with BatchNormalization, whose
+    moving statistics Keras 2 lists after the trainable weights of the nested model)."""
+    inner = keras.Sequential([keras.Input((5, 3)), layers.Masking(0.0),
+                              layers.LSTM(4, return_sequences=True),
+                              layers.BatchNormalization()], name="encoder")
+    inputs = keras.Input((5, 3))
+    x = layers.Bidirectional(layers.GRU(3))(inner(inputs))
+    return keras.Model(inputs, layers.Dense(2)(x))
+
+
+def main(selected=()):
+    """Write every fixture, or only those named in ``selected`` (the weights of each stay
+    the same either way: the generator draws them all in order)."""
     rng = np.random.default_rng(0)
     models = _models()
     if KERAS2:
         models["lambda"] = _lambda_model()
+    models["nested"] = _nested_model()
     for name, model in models.items():
-        model.set_weights([rng.uniform(-0.6, 0.6, w.shape).astype("float32")
-                           for w in model.get_weights()])
+        # Moving variances positive (a normalisation divides by their square root).
+        model.set_weights([
+            (rng.uniform(0.5, 1.5, w.shape) if "moving_variance" in variable.name
+             else rng.uniform(-0.6, 0.6, w.shape)).astype("float32")
+            for variable, w in zip(model.weights, model.get_weights(), strict=True)])
         inputs = []
         for tensor in model.inputs:
             shape = (4, *tensor.shape[1:])
@@ -95,6 +113,8 @@ def main():
                 x = rng.uniform(-1, 1, shape).astype("float32")
                 x[1, 3:] = 0.0
             inputs.append(x)
+        if selected and name not in selected:
+            continue
         if name == "cudnn":
             # A GPU-only op: the outputs are those of its CPU twin (LSTM, and GRU with
             # reset_after=True) after Keras 2's own loader converted the weights into it.
@@ -116,4 +136,4 @@ def main():
 
 if __name__ == "__main__":
     os.environ.setdefault("LSTM_VERIFY_MARKER", os.devnull)
-    main()
+    main(sys.argv[1:])
