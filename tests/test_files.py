@@ -93,7 +93,7 @@ def test_cudnn_weights_convert_as_keras2_converts_them() -> None:
         verify.predict_file(path, x)
 
 
-def test_reader_refuses_to_guess_semantics_silently() -> None:
+def test_reader_reports_what_the_file_says() -> None:
     path = DATA / "keras2_bilstm.h5"
     read = files.read(path)
     assert (read.format, read.keras_version, read.backend) == ("h5", "2.15.0", "tensorflow")
