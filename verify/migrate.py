@@ -226,10 +226,6 @@ class _Rewriter:
                                        value.get("config", {}), "registered_name": None}
                 self.note(path, f"{key} {value.get('class_name')!r}: module "
                                 f"{_OBJECT_MODULES[kind]!r} added")
-            renamed = _KERAS3_NAMES.get(str(value.get("class_name")))
-            if renamed is not None:
-                self.note(path, f"{key} {value['class_name']!r} → {renamed!r}")
-                value["class_name"] = renamed
 
     def hard_sigmoid(self, layer: dict[str, Any], path: str) -> None:
         kind = layer["class_name"]
@@ -273,9 +269,11 @@ _CUDNN_KEYS = frozenset({
     "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
     "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint"})
 
-#: Keras 2 class names that some Keras 3 releases do not deserialise with their config
-#: (Keras 3.3 refuses ``Orthogonal`` with ``gain``/``seed``) but every one accepts as these.
-_KERAS3_NAMES = {"Orthogonal": "OrthogonalInitializer"}
+#: Other names of the same initializer class, tried in order when the running Keras refuses
+#: the one in the file: Keras 3.0-3.3 deserialise ``Orthogonal`` with its config only as
+#: ``OrthogonalInitializer``, keras-nightly 3.16 only as ``Orthogonal`` (3.4-3.15 take both).
+_ALIASES = {"Orthogonal": ("OrthogonalInitializer",),
+            "OrthogonalInitializer": ("Orthogonal",)}
 
 _OBJECT_MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.regularizers",
                    "_constraint": "keras.constraints"}
@@ -324,6 +322,7 @@ def run(plan_: Plan, target: Path, *, samples: int = 4, seed: int = 0, timesteps
                             f"the installed Keras is {keras.__version__}")
     tell = step or (lambda index, what: None)
     tell(0, "building")
+    _resolve_initializers(plan_, keras)
     try:
         model = keras.models.model_from_json(json.dumps(plan_.document, default=_plain))
         for path, arrays in plan_.weights.items():
@@ -372,6 +371,43 @@ def run(plan_: Plan, target: Path, *, samples: int = 4, seed: int = 0, timesteps
     finally:
         if partial.exists():
             partial.unlink()
+
+
+def _resolve_initializers(plan_: Plan, keras: Any) -> None:
+    """Initializer objects by a name the running Keras deserialises (see :data:`_ALIASES`);
+    they never change the function computed, only how a layer would be re-initialised."""
+
+    def walk(config: Any, path: str) -> None:
+        if isinstance(config, list):
+            for item in config:
+                walk(item, path)
+            return
+        if not isinstance(config, dict):
+            return
+        if isinstance(config.get("config"), dict) and "class_name" in config:
+            inner = config["config"]
+            here = f"{path}/{inner['name']}" if isinstance(inner.get("name"), str) else path
+            for key, value in inner.items():
+                if key.endswith("_initializer") and isinstance(value, dict):
+                    _resolve_one(plan_, keras, value, f"{here.strip('/')}: {key}")
+        for value in config.values():
+            walk(value, path)
+
+    walk(plan_.document["config"].get("layers", []), "")
+
+
+def _resolve_one(plan_: Plan, keras: Any, value: dict[str, Any], where: str) -> None:
+    original = str(value.get("class_name"))
+    for name in (original, *_ALIASES.get(original, ())):
+        try:
+            keras.initializers.get({**value, "class_name": name})
+        except (ValueError, TypeError):
+            continue
+        if name != original:
+            value["class_name"] = name
+            plan_.changes.append(f"{where} {original!r} → {name!r} (the name Keras "
+                                 f"{keras.__version__} deserialises)")
+        return
 
 
 def _plain(value: Any) -> Any:
