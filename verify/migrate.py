@@ -361,8 +361,9 @@ def run(plan_: Plan, target: Path, *, samples: int = 4, seed: int = 0, timesteps
             except compare.IllConditioned:
                 ill += 1
             except compare.Mismatch as error:
+                reason = _semantic_reason(plan_, actual, x, mask_values, keras_adapter)
                 return Result(target, False, sample, worst, plan_.changes,
-                              f"mismatch on sample {sample} (seed {seed}):\n{error}")
+                              f"{reason}mismatch on sample {sample} (seed {seed}):\n{error}")
         if ill == samples:
             return Result(target, False, 0, worst, plan_.changes,
                           "every batch was ill-conditioned: nothing could be proven")
@@ -371,6 +372,33 @@ def run(plan_: Plan, target: Path, *, samples: int = 4, seed: int = 0, timesteps
     finally:
         if partial.exists():
             partial.unlink()
+
+
+def _semantic_reason(plan_: Plan, actual: Any, x: Any, mask_values: list[float],
+                     keras_adapter: Any) -> str:
+    """Why the proof failed, when the cause is a named rule: the migrated model computes what
+    ``forward`` computes under the *running* Keras's semantics, which differ from the file's
+    (e.g. keras-nightly 3.16 passes no mask on after ``return_sequences``)."""
+    from verify import compare
+    from verify.properties.forward import check_against_forward
+
+    running = keras_adapter.running_semantics()
+    source = plan_.source.semantics
+    fields = [name for name in ("mask_merge", "sequence_mask", "masked_output", "pool_padding")
+              if getattr(running, name) != getattr(source, name)]
+    if not fields:
+        return ""
+    try:
+        check_against_forward(actual, plan_.reference_config, plan_.reference_weights, x,
+                              semantics=running, mask_values=mask_values, label="",
+                              what="migrated model vs the original under this Keras's rules")
+    except (compare.Mismatch, compare.IllConditioned):
+        return ""
+    differences = ", ".join(f"{name} {getattr(source, name)!r} → {getattr(running, name)!r}"
+                            for name in fields)
+    return (f"this Keras ({running.name} semantics) computes this model differently from the "
+            f"Keras that wrote it ({source.name}): {differences} (verify.semantics; see the "
+            "named divergences); the file is faithful, the function is not preserved here.\n")
 
 
 def _resolve_initializers(plan_: Plan, keras: Any) -> None:
