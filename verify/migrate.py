@@ -20,6 +20,7 @@ a proven file is moved to the target path.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -394,8 +395,21 @@ def _semantic_reason(plan_: Plan, actual: Any, x: Any, mask_values: list[float],
                               what="migrated model vs the original under this Keras's rules")
     except (compare.Mismatch, compare.IllConditioned):
         return ""
+    from verify.model import forward
+
+    def outputs(semantics: Any) -> list[np.ndarray]:
+        result = forward(plan_.reference_config, plan_.reference_weights, x,
+                         semantics=semantics)
+        return result if isinstance(result, list) else [result]
+
+    original = outputs(source)
+    # The rules that matter for this model: changing that one alone changes the outputs.
+    relevant = [name for name in fields if not all(
+        np.allclose(a, b, rtol=1e-9, atol=1e-12) for a, b in zip(
+            outputs(dataclasses.replace(source, **{name: getattr(running, name)})), original,
+            strict=True))] or fields
     differences = ", ".join(f"{name} {getattr(source, name)!r} → {getattr(running, name)!r}"
-                            for name in fields)
+                            for name in relevant)
     return (f"this Keras ({running.name} semantics) computes this model differently from the "
             f"Keras that wrote it ({source.name}): {differences} (verify.semantics; see the "
             "named divergences); the file is faithful, the function is not preserved here.\n")
