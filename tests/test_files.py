@@ -352,6 +352,7 @@ def test_reader_gives_the_weights_and_function_keras_saved(adapter: Any, tmp_pat
     verify.predict of the model itself."""
     from strategies.models import model_inputs, model_specs
     from verify import keras_families
+    from verify.properties.forward import listed
 
     spec = data.draw(model_specs(), label="spec")
     model = keras_families.build(spec)
@@ -368,12 +369,8 @@ def test_reader_gives_the_weights_and_function_keras_saved(adapter: Any, tmp_pat
     semantics = adapter.running_semantics()
     from_file = verify.model.forward(read.config, read.weights, x, semantics=semantics)
     from_model = verify.predict(model, x, semantics=semantics)
-    for got, want in zip(_listed(from_file), _listed(from_model), strict=True):
+    for got, want in zip(listed(from_file), listed(from_model), strict=True):
         np.testing.assert_array_equal(got, want)
-
-
-def _listed(value: Any) -> list[np.ndarray]:
-    return value if isinstance(value, list) else [value]
 
 
 def test_nested_and_shared_layers_read_in_get_weights_order(adapter: Any,

@@ -535,8 +535,6 @@ def export_command(args: argparse.Namespace, out: TextIO) -> int:
 def predict_command(args: argparse.Namespace, out: TextIO) -> int:
     import numpy as np
 
-    from verify import model
-
     if args.output.suffix not in (".npy", ".npz"):
         raise UsageError(f"OUT must end in .npy (one output) or .npz (several), "
                          f"got {str(args.output)!r}")
@@ -544,9 +542,8 @@ def predict_command(args: argparse.Namespace, out: TextIO) -> int:
     read = _read(args.model)
     x = _load_inputs(args.input, read)
     try:
-        result = model.forward(read.config, read.weights, x,
-                               semantics=args.semantics or read.semantics,
-                               dtype=np.float32 if args.float32 else np.float64)
+        result = read.forward(x, semantics=args.semantics,
+                              dtype=np.float32 if args.float32 else np.float64)
     except (ValueError, TypeError) as error:
         raise UsageError(f"{args.model} on {args.input}: {error}") from error
     outputs = result if isinstance(result, list) else [result]

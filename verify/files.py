@@ -21,6 +21,7 @@ HDF5 external links, external or virtual datasets, arrays that disagree with the
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -64,6 +65,7 @@ class UnsupportedLayer(NotImplementedError):
     """A layer the file names but this project does not read (``Lambda``, custom classes)."""
 
 
+@functools.cache
 def readable_classes() -> frozenset[str]:
     """Every layer class the reader accepts: what :func:`verify.predict` runs, plus
     :data:`LEGACY_RECURRENT`."""
@@ -89,10 +91,6 @@ class ModelFile:
     model_class: str = "Sequential"
 
     @property
-    def keras_major(self) -> int | None:
-        return None if self.keras_version is None else int(self.keras_version.split(".")[0])
-
-    @property
     def semantics(self) -> Semantics:
         """The semantics of the Keras that wrote the file: what ``model.predict`` gave where
         it was saved. Keras 3 when the file names no version; the TensorFlow backend's rules
@@ -116,6 +114,16 @@ class ModelFile:
                 weights=self.weights.get(path, []),
                 wrapped=str(inner["class_name"]) if isinstance(inner, Mapping) else None))
         return found
+
+    def forward(self, x: Any, *, semantics: Semantics | str | None = None,
+                dtype: Any = np.float64, recorded_masks: bool = True) -> Any:
+        """:func:`verify.model.forward` of this file's config and weights; ``semantics``
+        defaults to :attr:`semantics` (the Keras that wrote the file), not the installed one."""
+        from verify import model
+
+        return model.forward(self.config, self.weights, x,
+                             semantics=semantics or self.semantics, dtype=dtype,
+                             recorded_masks=recorded_masks)
 
     def inputs(self) -> list[tuple[tuple[int | None, ...], str]]:
         """Each model input's shape (batch axis included) and dtype name, in input order."""
@@ -185,12 +193,12 @@ def _read_keras(file: Path) -> ModelFile:
         raise ModelFileError(f"{file}: cannot read the archive: "
                              f"{type(error).__name__}: {error}") from error
     model_class, config = _model_config(file, document)
+    version = _version(metadata.get("keras_version") if isinstance(metadata, Mapping) else None)
     h5py = _h5py()
     weights: dict[str, list[np.ndarray]] = {}
     try:
         with h5py.File(io.BytesIO(weights_bytes), "r") as store:
             root = _layers_group(store)
-            version = metadata.get("keras_version") if isinstance(metadata, Mapping) else None
             twice = str(version).startswith("2.13.")
             used = _keras_weights(file, config, root, "", weights, twice)
             extra = [] if root is None else sorted(
@@ -202,8 +210,7 @@ def _read_keras(file: Path) -> ModelFile:
     except (OSError, KeyError) as error:
         raise ModelFileError(f"{file}: model.weights.h5 is not a readable HDF5 file: "
                              f"{error}") from error
-    version = metadata.get("keras_version") if isinstance(metadata, Mapping) else None
-    made = ModelFile(path=file, format="keras", keras_version=_version(version), backend=None,
+    made = ModelFile(path=file, format="keras", keras_version=version, backend=None,
                      config=config, weights=weights, model_class=model_class)
     _check_against_config(made)
     return made

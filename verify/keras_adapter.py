@@ -44,6 +44,7 @@ from verify.config import (  # noqa: E402
     RNNConfig,
     SequentialConfig,
 )
+from verify.files import ModelFileError  # noqa: E402  (one error type for model files)
 from verify.records import LayerRecord  # noqa: E402
 
 LEGACY_KERAS = environment.legacy_keras_requested()
@@ -468,10 +469,6 @@ def activation(name: str, x: Any) -> np.ndarray:
     return _to_numpy(function(tensor))
 
 
-class ModelFileError(ValueError):
-    """A model file that is missing or that this Keras cannot load."""
-
-
 def load_model(path: str | os.PathLike[str]) -> Any:
     """Load a ``.keras``, ``.h5`` or SavedModel directory with this Keras (``compile=False``).
 
@@ -518,21 +515,6 @@ def layer_records(model: Any) -> list[LayerRecord]:
     return records
 
 
-def input_shapes(model: Any) -> list[tuple[int | None, ...]]:
-    """The shape of each model input, batch axis included (``None`` where unknown)."""
-    return [_shape_tuple(tensor.shape) for tensor in model.inputs]
-
-
-def input_is_integer(model: Any) -> list[bool]:
-    """Whether each model input takes integers (token ids for an Embedding)."""
-    kinds = []
-    for tensor in model.inputs:
-        dtype = tensor.dtype
-        name = getattr(dtype, "name", None) or str(dtype)
-        kinds.append(np.dtype(name).kind in "iu" if name != "string" else False)
-    return kinds
-
-
 def stateful(config: RNNConfig, *, batch_size: int) -> BuiltLayer:
     """A fresh (uncached) recurrent layer with ``stateful=True`` for batches of ``batch_size``
     rows: each call starts from the states the previous call ended with, until
@@ -571,7 +553,7 @@ def warm_up() -> None:
 __all__ = [
     "BACKEND", "CACHE_SIZE", "KERAS_MAJOR", "LEGACY_KERAS", "BuiltLayer", "KerasInfo",
     "ModelFileError", "activation", "built", "cache_key", "call_model", "clear", "info",
-    "input_is_integer", "input_shapes", "keras", "layer_records", "load_model", "reset_states",
+    "keras", "layer_records", "load_model", "reset_states",
     "running_semantics",
     "stateful", "warm_up",
 ]

@@ -90,9 +90,8 @@ def predict_file(path: str | os.PathLike[str], x: Any, *,
     there), not the installed one."""
     from verify import files
 
-    read = files.read(path)
-    return forward(read.config, read.weights, x, semantics=semantics or read.semantics,
-                   dtype=dtype, recorded_masks=recorded_masks)
+    return files.read(path).forward(x, semantics=semantics, dtype=dtype,
+                                    recorded_masks=recorded_masks)
 
 
 def _context(semantics: Semantics | str | None, dtype: DTypeLike,
