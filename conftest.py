@@ -14,7 +14,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
-from verify import environment, profiles  # noqa: E402
+from verify import environment  # noqa: E402
+from verify.suite import profiles  # noqa: E402
 
 profiles.register()
 # Loaded explicitly: with $CI set, Hypothesis would otherwise load its own built-in "ci".
@@ -61,7 +62,7 @@ def adapter() -> Any:
 def check_property(adapter: Any, record_property: Any) -> Any:
     """Run one property (or one stratum of it) as a Hypothesis test and record its numbers in
     the JUnit report (``python -m verify matrix`` reads them)."""
-    from verify.properties import PROPERTIES
+    from verify.suite.properties import PROPERTIES
 
     def check(name: str, stratum: str | None = None) -> None:
         stats: dict[str, float] = {}

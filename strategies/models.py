@@ -1,5 +1,5 @@
 """Strategies for whole models that look like the ones people train
-(:class:`verify.families.ModelSpec`), and for their inputs.
+(:class:`verify.suite.families.ModelSpec`), and for their inputs.
 
 ``size="small"`` draws the fast cases (at most 8 units, features and steps); ``size="real"``
 the sizes real models use (16-256 units, 8-128 features or embedding sizes, 16-64 steps,
@@ -20,7 +20,7 @@ from hypothesis.errors import InvalidArgument
 from strategies.arrays import float32_arrays
 from strategies.layers import CELL_KINDS, _check_choices
 from verify import environment
-from verify.families import (
+from verify.suite.families import (
     FAMILIES,
     MERGES,
     NORMS,
@@ -42,7 +42,7 @@ _MERGE_MODES = ("concat", "sum", "ave", "mul")
 
 def model_specs(*, families: Sequence[str] = FAMILIES,
                 sizes: Sequence[str] = ("small",)) -> st.SearchStrategy[ModelSpec]:
-    """Models of the given ``families`` (see :data:`verify.families.FAMILIES`) and ``sizes``
+    """Models of the given ``families`` (see :data:`verify.suite.families.FAMILIES`) and ``sizes``
     (``"small"``, ``"real"``); each shrinks towards one small LSTM."""
     kinds = _check_choices("families", families, FAMILIES)
     sizes = _check_choices("sizes", sizes, SIZES)

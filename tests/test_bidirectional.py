@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from verify import reference
-from verify.properties import run_id, runs
+from verify.suite.properties import run_id, runs
 
 
 @pytest.mark.parametrize("run", runs("bidirectional_forward"), ids=run_id)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from verify import cli
-from verify.families import EXAMPLES
+from verify.suite.families import EXAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -261,9 +261,9 @@ def test_check_reproduces_gru_and_simple_rnn_models(saved: dict[str, Path]) -> N
 @pytest.mark.parametrize("family", list(EXAMPLES))
 def test_check_reproduces_each_real_model_family(adapter: Any, family: str,
                                                  tmp_path: Path) -> None:
-    """The architectures people train (verify.families.EXAMPLES), saved by this Keras and
+    """The architectures people train (verify.suite.families.EXAMPLES), saved by this Keras and
     checked from the file: token inputs, masks, Conv1D, normalization, state passing, merges."""
-    from verify import keras_families
+    from verify.suite import keras_families
 
     model = keras_families.build(EXAMPLES[family])
     model.set_weights(keras_families.seeded_weights(model, seed=7))

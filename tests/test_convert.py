@@ -17,8 +17,8 @@ import strategies
 from verify import cells, convert, explain, gates
 from verify.config import BidirectionalConfig
 from verify.environment import major_minor
-from verify.properties import compare_to_reference
 from verify.records import LayerRecord
+from verify.suite.properties import compare_to_reference
 
 
 @pytest.mark.parametrize("cell", list(cells.CELLS))

@@ -1,5 +1,5 @@
-"""Every named divergence (verify/divergences.toml) is asserted on the running Keras: where the
-entry applies, Keras behaves exactly as it says; elsewhere, as the entry says it does there."""
+"""Every named divergence (verify/suite/divergences.toml) is asserted on the running Keras: where
+the entry applies, Keras behaves exactly as it says; elsewhere, as the entry says it does there."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from verify import divergences
+from verify.suite import divergences
 
 ENTRIES = divergences.load()
 
@@ -25,7 +25,7 @@ def test_divergence_is_exactly_as_named(adapter: Any, entry: divergences.Diverge
     assert observed == expected, (
         f"divergence {entry.name!r} ({entry.what}): on {adapter.info().describe()} the entry "
         f"{'applies' if applies else 'does not apply'}, so probe {entry.probe!r} should observe "
-        f"{expected!r}, but Keras gave {observed!r}. Update verify/divergences.toml "
+        f"{expected!r}, but Keras gave {observed!r}. Update verify/suite/divergences.toml "
         f"(source: {entry.source})")
 
 

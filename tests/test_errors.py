@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from verify import activations, convert, explain, gates, properties, reference, shapes
+from verify import activations, convert, explain, gates, reference, shapes
 from verify import model as verify_model
 from verify.config import BidirectionalConfig, DenseConfig, LSTMConfig, SequentialConfig
+from verify.suite import properties
 
 LSTM = LSTMConfig(units=2, input_dim=3, timesteps=4)
 GATED = LSTMConfig(units=2, input_dim=3, timesteps=4, return_sequences=True, return_state=True)

@@ -11,7 +11,7 @@ import pytest
 
 from verify import reference
 from verify.config import BidirectionalConfig, LSTMConfig
-from verify.properties import compare_to_reference
+from verify.suite.properties import compare_to_reference
 
 
 def _arrays(config: LSTMConfig, *, batch: int, seed: int, weight_scale: float = 0.5,

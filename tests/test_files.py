@@ -275,7 +275,7 @@ HOSTILE = {
 @pytest.mark.parametrize("command", ["explain", "export", "predict", "migrate"])
 def test_bad_files_exit_2_with_one_line_and_write_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, command: str) -> None:
-    monkeypatch.setattr(files, "MAX_MEMBER_BYTES", 1_000_000)
+    monkeypatch.setattr(files.model_file, "MAX_MEMBER_BYTES", 1_000_000)
     path = _hostile(tmp_path, kind)
     np.save(tmp_path / "x.npy", np.zeros((1, 5, 3), np.float32))
     out = tmp_path / "out"
@@ -351,8 +351,8 @@ def test_reader_gives_the_weights_and_function_keras_saved(adapter: Any, tmp_pat
     as data: the weights in get_weights() order, and forward(config, weights) equals
     verify.predict of the model itself."""
     from strategies.models import model_inputs, model_specs
-    from verify import keras_families
-    from verify.properties.forward import listed
+    from verify.suite import keras_families
+    from verify.suite.properties.forward import listed
 
     spec = data.draw(model_specs(), label="spec")
     model = keras_families.build(spec)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from verify import cells, gates
-from verify.properties import run_id, runs
+from verify.suite.properties import run_id, runs
 
 
 def fused_arrays() -> st.SearchStrategy[np.ndarray]:

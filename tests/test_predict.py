@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import strategies
 import verify
-from verify.properties import check_predict, run_id, runs
+from verify.suite.properties import check_predict, run_id, runs
 
 
 @pytest.mark.parametrize("run", runs("model_forward"), ids=run_id)

@@ -8,7 +8,7 @@ import pytest
 
 from verify import shapes
 from verify.config import BidirectionalConfig, LSTMConfig
-from verify.properties import PROPERTIES, run_id, runs
+from verify.suite.properties import PROPERTIES, run_id, runs
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,14 @@ The NumPy-only parts import nothing else: :mod:`verify.config` (layer configurat
 (named version differences) and :func:`verify.predict` (a whole model's forward).
 :func:`verify.predict_file` (the same for a saved file, read as data by :mod:`verify.files`).
 :mod:`verify.keras_adapter` is the one module that imports
-Keras; :mod:`verify.properties` holds the checks that the test suite and
+Keras; :mod:`verify.suite.properties` holds the checks that the test suite and
 ``python -m verify report`` both run.
 """
 
 from verify import activations, config, gates, reference, semantics, shapes
 from verify.config import BidirectionalConfig, DenseConfig, LSTMConfig, SequentialConfig
-from verify.model import predict, predict_file
+from verify.files import predict_file
+from verify.model import predict
 
 __version__ = "0.1.0"
 

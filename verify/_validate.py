@@ -6,10 +6,13 @@ user's mistake reads as one clear line instead of a traceback from deep inside N
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import dataclasses
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from verify.activations import ACTIVATION_ALIASES, ACTIVATIONS
 
 
 def describe(value: Any) -> str:
@@ -97,3 +100,35 @@ def state_list(initial_state: Any, count: int, batch: int, units: int) -> list[n
                              f"{(batch, units)}, got {array.shape}")
         arrays.append(array)
     return arrays
+
+
+def dataclass_repr(obj: Any, always: tuple[str, ...]) -> str:
+    """``Name(field=value, ...)`` showing ``always`` fields and every non-default one."""
+    shown = []
+    for item in dataclasses.fields(obj):
+        value = getattr(obj, item.name)
+        if item.name in always or value != item.default:
+            shown.append(f"{item.name}={value!r}")
+    return f"{type(obj).__name__}({', '.join(shown)})"
+
+
+def activation_name(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be an activation name (str), got {describe(value)}; "
+            f"known names: {', '.join(sorted(ACTIVATIONS))}"
+        )
+    canonical = ACTIVATION_ALIASES.get(value, value)
+    if canonical not in ACTIVATIONS:
+        raise ValueError(
+            f"{name}={value!r} is not a known activation; "
+            f"expected one of {', '.join(sorted(ACTIVATIONS | set(ACTIVATION_ALIASES)))}"
+        )
+    return canonical
+
+
+def keras_mapping(name: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a dict from a Keras layer's get_config(), "
+                        f"got {describe(value)}")
+    return value

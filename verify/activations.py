@@ -12,9 +12,19 @@ from collections.abc import Callable
 
 import numpy as np
 
-from verify.config import ACTIVATION_ALIASES, ACTIVATIONS
-
 Activation = Callable[[np.ndarray], np.ndarray]
+
+#: Activation names accepted by Keras 2.12+ and Keras 3 alike (``keras.activations.get``).
+ACTIVATIONS: frozenset[str] = frozenset(
+    {
+        "tanh", "sigmoid", "hard_sigmoid", "relu", "relu6", "linear", "softsign", "softplus",
+        "elu", "selu", "gelu", "silu", "mish", "exponential",
+    }
+)  # fmt: skip
+
+#: Other names of the same functions; configurations store the name in :data:`ACTIVATIONS`
+#: (Keras 3's ``get_config()`` writes ``"silu"`` for a layer made with ``"swish"``).
+ACTIVATION_ALIASES: dict[str, str] = {"swish": "silu"}
 
 # Constants of selu (Klambauer et al. 2017), as Keras writes them.
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -79,7 +89,7 @@ _FUNCTIONS: dict[str, Activation] = {
 #: Names usable for a Dense layer's activation in :func:`verify.predict` beyond LSTM's.
 DENSE_ONLY: dict[str, Activation] = {"softmax": _softmax}
 
-assert set(_FUNCTIONS) | {"hard_sigmoid"} == ACTIVATIONS, "keep in step with config.ACTIVATIONS"
+assert set(_FUNCTIONS) | {"hard_sigmoid"} == ACTIVATIONS, "keep in step with ACTIVATIONS"
 
 
 def get(name: str, *, hard_sigmoid: Activation, allow_dense_only: bool = False) -> Activation:

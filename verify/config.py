@@ -19,78 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from verify import _validate, cells
-
-#: Activation names accepted by Keras 2.12+ and Keras 3 alike (``keras.activations.get``).
-ACTIVATIONS: frozenset[str] = frozenset(
-    {
-        "tanh", "sigmoid", "hard_sigmoid", "relu", "relu6", "linear", "softsign", "softplus",
-        "elu", "selu", "gelu", "silu", "mish", "exponential",
-    }
-)  # fmt: skip
-
-#: Other names of the same functions; configurations store the name in :data:`ACTIVATIONS`
-#: (Keras 3's ``get_config()`` writes ``"silu"`` for a layer made with ``"swish"``).
-ACTIVATION_ALIASES: dict[str, str] = {"swish": "silu"}
+from verify import _validate, cells, keras_config
+from verify.activations import ACTIVATION_ALIASES as ACTIVATION_ALIASES  # the public names
+from verify.activations import ACTIVATIONS as ACTIVATIONS
 
 #: ``Bidirectional`` merge modes; ``None`` returns the two directions as a list.
 MERGE_MODES: tuple[str | None, ...] = ("concat", "sum", "mul", "ave", None)
-
-# Keys of a recurrent layer's ``get_config()`` that do not change the function computed at inference
-# (``training=False``) or the weight shapes, so they are read past without a word.
-_IGNORED_RNN_KEYS = frozenset(
-    {
-        "name", "trainable", "dtype", "kernel_initializer", "recurrent_initializer",
-        "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
-        "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint",
-        "bias_constraint", "dropout", "recurrent_dropout", "seed", "implementation",
-        "batch_input_shape", "build_config", "use_cudnn", "stateful", "time_major",
-    }
-)  # fmt: skip
-
-
-def _repr(obj: Any, always: tuple[str, ...]) -> str:
-    """``Name(field=value, ...)`` showing ``always`` fields and every non-default one."""
-    shown = []
-    for item in dataclasses.fields(obj):
-        value = getattr(obj, item.name)
-        if item.name in always or value != item.default:
-            shown.append(f"{item.name}={value!r}")
-    return f"{type(obj).__name__}({', '.join(shown)})"
-
-
-def _activation(name: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(
-            f"{name} must be an activation name (str), got {_validate.describe(value)}; "
-            f"known names: {', '.join(sorted(ACTIVATIONS))}"
-        )
-    canonical = ACTIVATION_ALIASES.get(value, value)
-    if canonical not in ACTIVATIONS:
-        raise ValueError(
-            f"{name}={value!r} is not a known activation; "
-            f"expected one of {', '.join(sorted(ACTIVATIONS | set(ACTIVATION_ALIASES)))}"
-        )
-    return canonical
-
-
-def _dtype_name(dtype: Any) -> str | None:
-    """The dtype policy name in a Keras 2 (``"float32"``) or Keras 3 (dict) layer config."""
-    if dtype is None or isinstance(dtype, str):
-        return dtype
-    if isinstance(dtype, Mapping):
-        inner = dtype.get("config", {})
-        if isinstance(inner, Mapping) and isinstance(inner.get("name"), str):
-            return str(inner["name"])
-    return repr(dtype)
-
-
-def _require_mapping(name: str, value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{name} must be a dict from a Keras layer's get_config(), "
-                        f"got {_validate.describe(value)}")
-    return value
-
 
 @dataclass(frozen=True, repr=False)
 class RNNConfig:
@@ -125,13 +59,13 @@ class RNNConfig:
                 _validate.boolean(item.name, getattr(self, item.name))
         for name in ("activation", "recurrent_activation"):
             if hasattr(self, name):
-                object.__setattr__(self, name, _activation(name, getattr(self, name)))
+                object.__setattr__(self, name, _validate.activation_name(name, getattr(self, name)))
         if self.unroll and self.timesteps is None:
             raise ValueError("unroll=True needs a known number of timesteps, got timesteps=None "
                              "(Keras cannot unroll a sequence of unknown length)")
 
     def __repr__(self) -> str:
-        return _repr(self, always=("units", "input_dim"))
+        return _validate.dataclass_repr(self, always=("units", "input_dim"))
 
     @property
     def cell(self) -> cells.Cell:
@@ -183,23 +117,10 @@ class RNNConfig:
         if cls is RNNConfig:
             raise TypeError("call from_keras_config on LSTMConfig, GRUConfig or "
                             "SimpleRNNConfig (or use config_class(class_name))")
-        config = _require_mapping("config", config)
-        if "units" not in config:
-            raise ValueError(f"config has no 'units': not a {cls.CELL} get_config(); keys: "
-                             f"{sorted(config)}")
-        for option in ("stateful", "time_major"):
-            if config.get(option):
-                raise NotImplementedError(f"{cls.CELL} option {option}=True is not supported")
-        dtype = _dtype_name(config.get("dtype"))
-        if dtype not in (None, "float32"):
-            raise NotImplementedError(f"{cls.CELL} dtype policy {dtype!r} is not supported; "
-                                      f"expected 'float32'")
-        names = {item.name for item in dataclasses.fields(cls)} - {"input_dim", "timesteps"}
-        unknown = set(config) - names - _IGNORED_RNN_KEYS
-        if unknown:
-            raise NotImplementedError(f"{cls.CELL} config keys {sorted(unknown)} are not "
-                                      "understood")
-        values = {name: config[name] for name in names if name in config}
+        config = _validate.keras_mapping("config", config)
+        names = [item.name for item in dataclasses.fields(cls)
+                 if item.name not in ("input_dim", "timesteps")]
+        values = keras_config.rnn_options(cls.CELL, config, names)
         return cls(input_dim=input_dim, timesteps=timesteps, **values)
 
 
@@ -342,23 +263,24 @@ class BidirectionalConfig:
         A custom ``backward_layer`` is accepted only when it is the mirror image Keras would
         have made itself; anything else raises ``NotImplementedError``.
         """
-        config = _require_mapping("config", config)
-        inner = _require_mapping("config['layer']", config.get("layer"))
+        config = _validate.keras_mapping("config", config)
+        inner = _validate.keras_mapping("config['layer']", config.get("layer"))
         kind = inner.get("class_name")
         if kind not in RNN_CONFIGS:
             raise NotImplementedError(f"Bidirectional wraps {kind!r}; supported: "
                                       f"{', '.join(RNN_CONFIGS)}")
         layer = RNN_CONFIGS[str(kind)].from_keras_config(
-            _require_mapping("config['layer']['config']", inner.get("config")),
+            _validate.keras_mapping("config['layer']['config']", inner.get("config")),
             input_dim=input_dim, timesteps=timesteps,
         )
         merge_mode = config.get("merge_mode", "concat")
         made = cls(layer, merge_mode)
         backward = config.get("backward_layer")
         if backward is not None:
-            backward = _require_mapping("config['backward_layer']", backward)
+            backward = _validate.keras_mapping("config['backward_layer']", backward)
             parsed = RNN_CONFIGS[str(kind)].from_keras_config(
-                _require_mapping("config['backward_layer']['config']", backward.get("config")),
+                _validate.keras_mapping("config['backward_layer']['config']",
+                                        backward.get("config")),
                 input_dim=input_dim, timesteps=timesteps,
             )
             if backward.get("class_name") != kind or parsed != made.backward_layer:
@@ -381,11 +303,12 @@ class DenseConfig:
     def __post_init__(self) -> None:
         _validate.positive_int("units", self.units)
         _validate.positive_int("input_dim", self.input_dim)
-        object.__setattr__(self, "activation", _activation("activation", self.activation))
+        object.__setattr__(self, "activation",
+                           _validate.activation_name("activation", self.activation))
         _validate.boolean("use_bias", self.use_bias)
 
     def __repr__(self) -> str:
-        return _repr(self, always=("units", "input_dim"))
+        return _validate.dataclass_repr(self, always=("units", "input_dim"))
 
     @property
     def output_features(self) -> int:

@@ -44,7 +44,7 @@ from verify.config import (  # noqa: E402
     RNNConfig,
     SequentialConfig,
 )
-from verify.files import ModelFileError  # noqa: E402  (one error type for model files)
+from verify.errors import ModelFileError  # noqa: E402  (one error type for model files)
 from verify.records import LayerRecord  # noqa: E402
 
 LEGACY_KERAS = environment.legacy_keras_requested()
@@ -359,7 +359,7 @@ class BuiltLayer:
 def _compiled_call_is_wrong(config: BuildableConfig) -> bool:
     """TensorFlow 2.12-2.13 compute an LSTM with activation ``linear`` or ``gelu`` wrongly in a
     compiled call (``tf.function``, ``model.predict``) while the eager call is right: the named
-    divergence ``onednn-compiled-lstm-linear-gelu`` (verify/divergences.toml), asserted by
+    divergence ``onednn-compiled-lstm-linear-gelu`` (verify/suite/divergences.toml), asserted by
     tests/test_divergences.py, whose probe also shows GRU and SimpleRNN unaffected. Such
     LSTMs are always called eagerly here, so the properties check what Keras's LSTM computes
     rather than that bug again."""

@@ -17,7 +17,6 @@ its class and its name in the model.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,6 +26,7 @@ from numpy.typing import DTypeLike
 from verify import _validate, layers, reference
 from verify.cells.base import finite
 from verify.config import RNN_CONFIGS, BidirectionalConfig, recurrent_config
+from verify.keras_config import MODEL_CLASSES
 from verify.layers import Context as _Context
 from verify.layers import Tensor, WeightSource
 from verify.layers import name as _name
@@ -79,19 +79,6 @@ def forward(config: Mapping[str, Any], weights: Mapping[str, Sequence[Any]], x: 
         return weights[name]
 
     return _run(config, weights_of, x, _context(semantics, dtype, recorded_masks))
-
-
-def predict_file(path: str | os.PathLike[str], x: Any, *,
-                 semantics: Semantics | str | None = None, dtype: DTypeLike = np.float64,
-                 recorded_masks: bool = True) -> Any:
-    """:func:`predict` for a saved model file (``.keras``, or ``.h5`` from Keras 2 or 3), read
-    as data by :func:`verify.files.read`: no TensorFlow, nothing in the file executed.
-    ``semantics`` defaults to the Keras that wrote the file (what ``model.predict`` gave
-    there), not the installed one."""
-    from verify import files
-
-    return files.read(path).forward(x, semantics=semantics, dtype=dtype,
-                                    recorded_masks=recorded_masks)
 
 
 def _context(semantics: Semantics | str | None, dtype: DTypeLike,
@@ -249,11 +236,9 @@ def _apply(layer: Mapping[str, Any], model: WeightSource, arguments: list[Any],
            keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     """Run one layer (or Keras 3 op) on its inputs; its outputs with their masks."""
     kind = layer.get("class_name")
-    own = _HANDLERS.get(str(kind))
-    handler = globals()[own] if own is not None and not layers.is_op(layer) \
-        else layers.handler(layer)
+    handler = layers.handler(layer)
     if handler is None:
-        supported = sorted({*_HANDLERS, *layers.HANDLERS})
+        supported = sorted(layers.HANDLERS)
         raise NotImplementedError(
             f"verify.predict does not support layer class {kind!r} (layer {_name(layer)!r} in "
             f"the model); supported: {', '.join(supported)}"
@@ -314,13 +299,10 @@ def _nested_model(layer: Mapping[str, Any], model: Any, arguments: list[Any],
                         inner, masks)
 
 
-#: The layers this module handles (the others are in verify.layers), by handler name: looked
-#: up at each call, so that a patched handler is the one that runs.
-_HANDLERS: dict[str, str] = {
-    **dict.fromkeys(RNN_CONFIGS, "_recurrent"),
-    "Bidirectional": "_recurrent",
-    "TimeDistributed": "_time_distributed",
-    "Sequential": "_nested_model",
-    "Functional": "_nested_model",
-    "Model": "_nested_model",
-}
+# The layers this module runs, registered in the one registry of layer kinds.
+layers.HANDLERS.update({
+    **dict.fromkeys(RNN_CONFIGS, _recurrent),
+    "Bidirectional": _recurrent,
+    "TimeDistributed": _time_distributed,
+    **dict.fromkeys(MODEL_CLASSES, _nested_model),
+})

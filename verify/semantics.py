@@ -16,7 +16,7 @@ as an explicit :class:`Semantics` value instead of guessing:
   output has no mask. ``"or"`` (Keras >= 3.4): kept where any input keeps it; the element-wise
   merges give no mask at all when one input has none, ``Concatenate`` counts an unmasked input
   as keeping every step, and ``Maximum``/``Minimum``/``Multiply`` skip masked elements. The
-  named divergence ``merge-mask-and-dropped-or`` (verify/divergences.toml).
+  named divergence ``merge-mask-and-dropped-or`` (verify/suite/divergences.toml).
 * ``sequence_mask``: whether a recurrent layer with ``return_sequences=True`` passes its input
   mask on to the next layer (``"passed"``, every release) or not (``"dropped"``: keras-nightly
   3.16.0.dev, where the next recurrent layer runs over the padded steps). The named divergence

@@ -47,7 +47,7 @@ def _merged_masks(*rules: str) -> None:
 
 def _families(*names: str) -> tuple[str, ...]:
     """The model_forward strata of the real-model families whose models use the faulty layer
-    (verify.families), where the hunt looks first."""
+    (verify.suite.families), where the hunt looks first."""
     return tuple(f"model_forward[{name}]" for name in names)
 
 
@@ -58,7 +58,15 @@ NORM_TARGETS = _families("normalized_stack")
 CONV_TARGETS = _families("conv_front")
 MERGE_TARGETS = _families("siamese_merge")
 STATE_TARGETS = _families("encoder_decoder")
-LAYERS = "verify.layers:"
+def LAYERS(function: str) -> str:
+    """``module:function`` of a function of the layer handlers (:mod:`verify.layers`)."""
+    import verify.layers.core
+    import verify.layers.sequence
+
+    for module in (verify.layers.core, verify.layers.sequence):
+        if hasattr(module, function):
+            return f"{module.__name__}:{function}"
+    raise LookupError(f"no layer function {function!r} in verify.layers")
 SHAPE_TARGETS = ("lstm_shapes", "bidirectional_shapes", "sequential_shapes")
 
 
@@ -103,7 +111,14 @@ def edit(target: str, old: str, new: str, *more: tuple[str, str]) -> Patch:
         code = compile(source, f"<fault in {target}>", "exec",
                        flags=__future__.annotations.compiler_flag, dont_inherit=True)
         exec(code, function.__globals__, namespace)
+        original = getattr(owner, name)
         monkeypatch.setattr(owner, name, namespace[name])
+        # A layer handler runs through the one registry of layer kinds: patch it there too.
+        from verify import layers
+
+        for kind, handler in list(layers.HANDLERS.items()):
+            if handler is original:
+                monkeypatch.setitem(layers.HANDLERS, kind, namespace[name])
 
     return apply
 
@@ -314,71 +329,71 @@ CATALOGUE: tuple[Fault, ...] = (
           ("stateful_forward",), edit("verify.reference:Stateful.__call__",
                                       "self.states = states", "pass")),
     Fault("dense_activation_skipped", "model", "verify.predict skips a Dense activation",
-          MODEL_TARGETS, edit(LAYERS + "dense_forward", "return activation(output)",
+          MODEL_TARGETS, edit(LAYERS("dense_forward"), "return activation(output)",
                               "return output")),
     Fault("dense_bias_skipped", "model", "verify.predict skips a Dense bias",
-          MODEL_TARGETS, edit(LAYERS + "dense_forward",
+          MODEL_TARGETS, edit(LAYERS("dense_forward"),
                               "output = output + kernel_and_bias[1]", "pass")),
     # --- the layers around the recurrent ones (verify.layers) ---------------------------------
     Fault("embedding_mask_on_wrong_id", "model", "Embedding(mask_zero=True) masks token id 1, "
-          "not 0", TOKEN_TARGETS, edit(LAYERS + "embedding", "ids != 0 if", "ids != 1 if")),
+          "not 0", TOKEN_TARGETS, edit(LAYERS("embedding"), "ids != 0 if", "ids != 1 if")),
     Fault("embedding_mask_zero_ignored", "model", "Embedding never makes a mask",
-          TOKEN_TARGETS, edit(LAYERS + "embedding", 'layer["config"].get("mask_zero", False)',
+          TOKEN_TARGETS, edit(LAYERS("embedding"), 'layer["config"].get("mask_zero", False)',
                               "False")),
     Fault("masking_any_feature", "model", "Masking masks a step when any (not every) feature "
           "equals the mask value", MASKING_TARGETS,
-          edit(LAYERS + "masking", "np.any(x != layer", "np.all(x != layer")),
+          edit(LAYERS("masking"), "np.any(x != layer", "np.all(x != layer")),
     Fault("mask_dropped_by_dropout", "model", "the dropout layers (identity at inference) do "
           "not pass the mask on", POOLED_TARGETS,
-          edit(LAYERS + "identity", "return [_one(arguments)]",
+          edit(LAYERS("identity"), "return [_one(arguments)]",
                "return [(_one(arguments)[0], None)]")),
     Fault("mask_dropped_by_layer_norm", "model", "LayerNormalization does not pass the mask on",
-          NORM_TARGETS, edit(LAYERS + "layer_normalization", "return [(normalized * gamma + "
+          NORM_TARGETS, edit(LAYERS("layer_normalization"), "return [(normalized * gamma + "
                               "beta, mask)]", "return [(normalized * gamma + beta, None)]")),
     Fault("mask_dropped_by_batch_norm", "model", "BatchNormalization does not pass the mask on",
-          NORM_TARGETS, edit(LAYERS + "batch_normalization", "return [(normalized * gamma + "
+          NORM_TARGETS, edit(LAYERS("batch_normalization"), "return [(normalized * gamma + "
                               "beta, mask)]", "return [(normalized * gamma + beta, None)]")),
     Fault("global_average_ignores_mask", "model", "GlobalAveragePooling1D averages every step, "
           "masked ones too", POOLED_TARGETS,
-          edit(LAYERS + "global_pooling1d", "if mask is None:", "if True:")),
+          edit(LAYERS("global_pooling1d"), "if mask is None:", "if True:")),
     Fault("global_max_reads_mask", "model", "GlobalMaxPooling1D takes the max over kept steps "
           "(Keras ignores the mask there)", POOLED_TARGETS,
-          edit(LAYERS + "global_pooling1d", "return [(x.max(axis=1, keepdims=keepdims), None)]",
+          edit(LAYERS("global_pooling1d"), "return [(x.max(axis=1, keepdims=keepdims), None)]",
                "return [(np.where(np.asarray(mask, bool)[..., None], x, -np.inf).max(axis=1, "
                "keepdims=keepdims) if mask is not None else x.max(axis=1, keepdims=keepdims), "
                "None)]")),
     Fault("layer_norm_epsilon_1e5", "model", "LayerNormalization uses epsilon 1e-5 whatever the "
           "config says (Keras's default is 1e-3)", NORM_TARGETS,
-          edit(LAYERS + "layer_normalization", 'float(config.get("epsilon", 1e-3))', "1e-5")),
+          edit(LAYERS("layer_normalization"), 'float(config.get("epsilon", 1e-3))', "1e-5")),
     Fault("batch_norm_variance_as_std", "model", "BatchNormalization divides by the moving "
           "variance, not its square root", NORM_TARGETS,
-          edit(LAYERS + "batch_normalization", "np.sqrt(\n        _broadcast(variance, axes, "
+          edit(LAYERS("batch_normalization"), "np.sqrt(\n        _broadcast(variance, axes, "
                "x.ndim) + epsilon)", "(\n        _broadcast(variance, axes, x.ndim) + epsilon)")),
     Fault("conv_same_padding_left_heavy", "model", "Conv1D/pooling 'same' padding puts the odd "
           "element on the left (TensorFlow puts it on the right)", CONV_TARGETS,
-          edit(LAYERS + "_windows", "left, right = total // 2, total - total // 2",
+          edit(LAYERS("_windows"), "left, right = total // 2, total - total // 2",
                "left, right = total - total // 2, total // 2")),
     Fault("conv_causal_pads_right", "model", "Conv1D 'causal' pads after the sequence",
-          CONV_TARGETS, edit(LAYERS + "_windows", "left, right = span - 1, 0",
+          CONV_TARGETS, edit(LAYERS("_windows"), "left, right = span - 1, 0",
                               "left, right = 0, span - 1")),
     Fault("conv_dilation_ignored", "model", "Conv1D reads adjacent steps whatever "
           "dilation_rate says", CONV_TARGETS,
-          edit(LAYERS + "conv1d", 'dilation, = _ints(config.get("dilation_rate", 1))',
+          edit(LAYERS("conv1d"), 'dilation, = _ints(config.get("dilation_rate", 1))',
                "dilation = 1")),
     Fault("average_pool_counts_padding", "model", "AveragePooling1D 'same' divides by the "
           "window size, padding included", CONV_TARGETS,
-          edit(LAYERS + "pooling1d", "windows.sum(axis=2) / real.sum(axis=1)[None, :, None]",
+          edit(LAYERS("pooling1d"), "windows.sum(axis=2) / real.sum(axis=1)[None, :, None]",
                "windows.sum(axis=2) / size")),
     Fault("pool_stride_one", "model", "pooling strides default to 1 (Keras: the pool size)",
-          CONV_TARGETS, edit(LAYERS + "pooling1d", 'config.get("strides") or size', "1")),
+          CONV_TARGETS, edit(LAYERS("pooling1d"), 'config.get("strides") or size', "1")),
     Fault("merge_mask_rule_swapped", "model", "merge layers combine masks by the other Keras "
           "line's rule (OR under Keras 2, AND under Keras >= 3.4)", MERGE_TARGETS,
-          edit(LAYERS + "merge_masks", 'if semantics.mask_merge == "and":',
+          edit(LAYERS("merge_masks"), 'if semantics.mask_merge == "and":',
                'if semantics.mask_merge != "and":'),
           requires=lambda: _merged_masks("and", "or")),
     Fault("masked_maximum_plain", "model", "Maximum/Minimum ignore their inputs' masks "
           "(Keras >= 3.4 takes the extremum over the inputs that keep a step)", MERGE_TARGETS,
-          edit(LAYERS + "merge", 'elif kind in ("Maximum", "Minimum"):',
+          edit(LAYERS("merge"), 'elif kind in ("Maximum", "Minimum"):',
                'elif kind in ("no such merge",):'),
           requires=lambda: _merged_masks("or")),
     Fault("encoder_states_not_passed", "model", "a decoder's initial_state from the encoder "

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from hypothesis import Phase, given, settings
 
-from verify import profiles
-from verify.properties import PROPERTIES, Property, run_id, runs
+from verify.suite import profiles
+from verify.suite.properties import PROPERTIES, Property, run_id, runs
 
 from .catalogue import Fault
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from verify.properties import PROPERTIES
+from verify.suite.properties import PROPERTIES
 
 from .catalogue import CATALOGUE, Fault
 from .hunt import hunt

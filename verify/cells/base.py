@@ -112,6 +112,11 @@ class Cell:
     option_defaults: Mapping[str, Any] = MappingProxyType({})
     #: The gate-semantics experiments that prove the gate order in Keras.
     saturations: tuple[Saturation, ...] = ()
+    #: For each activation option, the gate blocks whose pre-activations (linear functions of
+    #: the layer's own weights) it is applied to; ``None`` where it is applied to something
+    #: else (an LSTM's ``activation`` also reads the cell state). ``migrate`` rescales exactly
+    #: these columns to carry Keras 2's ``hard_sigmoid`` over to Keras 3.
+    activation_blocks: Mapping[str, tuple[str, ...] | None] = MappingProxyType({})
     #: PyTorch module and ONNX operator of the same function, and the activations they can
     #: compute (with sigmoid gates); anything else has no equivalent there.
     torch_module: str = ""

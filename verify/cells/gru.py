@@ -87,6 +87,7 @@ class GRUCell(Cell):
     states = ("h",)
     option_defaults = MappingProxyType({"recurrent_activation": "sigmoid",
                                         "reset_after": True})
+    activation_blocks = MappingProxyType({"recurrent_activation": ("z", "r"), "activation": ("h",)})
     saturations = (
         Saturation("z", +1.0, 1.0, "update gate saturated (z=1): h_t = h_{t-1}, the state "
                    "is copied"),

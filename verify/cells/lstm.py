@@ -82,6 +82,8 @@ class LSTMCell(Cell):
                   "o": "output gate"})
     states = ("h", "c")
     option_defaults = MappingProxyType({"recurrent_activation": "sigmoid"})
+    activation_blocks = MappingProxyType({"recurrent_activation": ("i", "f", "o"),
+                                          "activation": None})
     saturations = (
         Saturation("i", -1.0, 0.0, "input gate closed (i=0): c_t = f_t*c_{t-1}, nothing is "
                    "written"),

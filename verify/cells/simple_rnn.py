@@ -40,6 +40,7 @@ class SimpleRNNCell(Cell):
     gate_names = MappingProxyType({"h": "hidden state"})
     states = ("h",)
     option_defaults: Mapping[str, Any] = MappingProxyType({})
+    activation_blocks = MappingProxyType({"activation": ("h",)})
     saturations = (
         Saturation("h", +1.0, 1.0, "pre-activation saturated: h_t = act(+large) = 1 in every "
                    "unit, whatever the past"),

@@ -1,7 +1,7 @@
 """The Hypothesis strategies that draw one property case: a configuration with its arrays.
 
 A case is a dict of keyword arguments for a check (``config``, ``weights``, ``x``, and
-optionally ``initial_state`` and ``mask``). Strata (see :class:`verify.properties.Property`)
+optionally ``initial_state`` and ``mask``). Strata (see :class:`verify.suite.properties.Property`)
 are partial applications of these functions that fix one categorical choice.
 """
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import strategies
 from verify.config import MERGE_MODES
-from verify.families import FAMILIES
+from verify.suite.families import FAMILIES
 
 Case = dict[str, Any]
 Strata = dict[str, Callable[[], st.SearchStrategy[Case]]]
@@ -67,7 +67,7 @@ def model_cases() -> st.SearchStrategy[Case]:
 
 def family_cases(families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("small",)
                  ) -> st.SearchStrategy[Case]:
-    """A model of the real-model families (:mod:`verify.families`), the seed of its weights
+    """A model of the real-model families (:mod:`verify.suite.families`), the seed of its weights
     and its inputs."""
 
     @st.composite

@@ -5,12 +5,15 @@ fraction of its tolerance, and the named divergences that applied (``python -m v
 
 from __future__ import annotations
 
+import argparse
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
-from verify import divergences
+from verify.commands.common import UsageError, writable
+from verify.suite import divergences
 
 
 @dataclass
@@ -118,7 +121,7 @@ def table(results: Sequence[EnvironmentResult], *, markdown: bool) -> str:
 
 
 def _property_order(name: str) -> int:
-    from verify.properties import PROPERTIES
+    from verify.suite.properties import PROPERTIES
 
     order = list(PROPERTIES)
     return order.index(name) if name in order else len(order)
@@ -143,3 +146,22 @@ def summary(results: Sequence[EnvironmentResult]) -> str:
     lines.append("stale divergences (applied in no environment): "
                  + (", ".join(old) if old else "none"))
     return "\n".join(lines)
+
+
+def matrix_command(args: argparse.Namespace, out: TextIO) -> int:
+    if args.markdown is not None:
+        writable(args.markdown, "--markdown")
+    try:
+        results = collect(args.reports)
+    except ReportError as error:
+        raise UsageError(str(error)) from error
+    print(table(results, markdown=False), file=out)
+    print("\n" + summary(results), file=out)
+    print("cell: ✓/✗ examples run / worst error ÷ tolerance", file=out)
+    if args.markdown is not None:
+        args.markdown.write_text(
+            table(results, markdown=True) + "\n\n"
+            + "\n".join(f"- {line.strip()}" for line in summary(results).splitlines())
+            + "\n")
+        print(f"wrote {args.markdown}", file=out)
+    return 0 if all(result.passed for result in results) else 1

@@ -14,7 +14,7 @@ import numpy as np
 from verify import _validate, compare
 from verify.cells.base import CellWeights
 from verify.config import RNNConfig
-from verify.properties.forward import adapter
+from verify.suite.properties.forward import adapter
 
 #: Added to one gate's bias block to saturate it. With inputs, states and weights bounded by
 #: 1, ``|pre-activation| <= d + u + 2 <= 100`` here, so ``sigmoid(z - 1e4)`` is exactly 0 and

@@ -1,36 +1,17 @@
-"""``python -m verify migrate OLD.h5 NEW.keras``: a Keras 2 model file that Keras 3 loads, with
-proof that it computes the same function.
-
-:func:`plan` (no Keras) reads the old file as data (:mod:`verify.files`) and rewrites its
-config for Keras 3: ``time_major`` dropped (``True`` refused: Keras 3 has no time-major
-layers), ``batch_input_shape`` → ``batch_shape`` on the input layer and dropped elsewhere,
-initializer/regularizer/constraint objects given the ``module`` Keras 3 looks them up by,
-``CuDNNLSTM``/``CuDNNGRU`` → ``LSTM``/``GRU(reset_after=True)`` with their weights converted
-as Keras 2's own loader converts them (exact: the same function on CPU). Keras 2's
-``hard_sigmoid`` (``clip(0.2x + 0.5)``) is a different function in Keras 3 (``clip(x/6 + 0.5)``):
-refused, unless ``rescale_hard_sigmoid`` and the activation reads a linear function of the
-layer's own weights — then ``hs2(z) = hs3(1.2 z)`` and the columns it reads are scaled by 1.2.
-
-:func:`run` (Keras 3) builds the rewritten model, installs the weights with ``set_weights``,
-saves it next to the target, loads it back, and compares it on random inputs with
-:func:`verify.model.forward` of the *original* file under the original Keras's semantics. Only
-a proven file is moved to the target path.
-"""
+"""The Keras-free half of ``migrate``: :func:`plan` reads a Keras 2 file as data and rewrites
+its config and weights for Keras 3 (see :mod:`verify.migrate`)."""
 
 from __future__ import annotations
 
 import copy
-import dataclasses
-import json
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from verify import files, layers
+from verify import cells, files, keras_config, layers
 from verify.model import _node_offset
 
 #: hard_sigmoid of Keras 2 at z equals hard_sigmoid of Keras 3 at this times z.
@@ -110,8 +91,9 @@ class _Rewriter:
         if "input_layers" not in config and not has_input and entries:
             shape = entries[0].get("config", {}).get("batch_input_shape")
             if shape is not None and not cudnn_only:
+                dtype = keras_config.dtype_name(entries[0]["config"].get("dtype"), "float32")
                 entries.insert(0, {"class_name": "InputLayer", "config": {
-                    "batch_shape": shape, "dtype": _dtype(entries[0]["config"]),
+                    "batch_shape": shape, "dtype": dtype,
                     "name": f"{layers.name(entries[0])}_input"}})
                 self.note(prefix + layers.name(entries[0]), "batch_input_shape → an InputLayer "
                           f"with batch_shape {shape}")
@@ -270,12 +252,6 @@ _CUDNN_KEYS = frozenset({
     "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
     "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint"})
 
-#: Other names of the same initializer class, tried in order when the running Keras refuses
-#: the one in the file: Keras 3.0-3.3 deserialise ``Orthogonal`` with its config only as
-#: ``OrthogonalInitializer``, keras-nightly 3.16 only as ``Orthogonal`` (3.4-3.15 take both).
-_ALIASES = {"Orthogonal": ("OrthogonalInitializer",),
-            "OrthogonalInitializer": ("Orthogonal",)}
-
 _OBJECT_MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.regularizers",
                    "_constraint": "keras.constraints"}
 
@@ -286,176 +262,18 @@ def _rescalable_columns(kind: str, config: Mapping[str, Any], keys: list[str]
     ``keys``, or ``None`` when the activation is not applied to a linear function of them."""
     if kind in ("Dense", "Conv1D") and keys == ["activation"]:
         return list(range(int(config["units" if kind == "Dense" else "filters"])))
-    units = int(config.get("units", 0))
-    table: dict[str, dict[str, tuple[int, ...] | None]] = {
-              "LSTM": {"recurrent_activation": (0, 1, 3), "activation": None},
-              "GRU": {"recurrent_activation": (0, 1), "activation": (2,)},
-              "SimpleRNN": {"activation": (0,)}}
-    blocks = table.get(kind)
-    if blocks is None:
+    if kind not in cells.CELLS:
         return None
+    cell = cells.get(kind)
+    units = int(config.get("units", 0))
     columns: list[int] = []
     for key in keys:
-        gates = blocks.get(key)
+        gates = cell.activation_blocks.get(key)
         if gates is None:
             return None
         for gate in gates:
-            columns += range(gate * units, (gate + 1) * units)
+            span = cell.block(gate, units)
+            columns += range(span.start, span.stop)
     return sorted(columns)
 
 
-def _dtype(config: Mapping[str, Any]) -> Any:
-    dtype = config.get("dtype", "float32")
-    return dtype.get("config", {}).get("name", "float32") if isinstance(dtype, Mapping) \
-        else dtype
-
-
-def run(plan_: Plan, target: Path, *, samples: int = 4, seed: int = 0, timesteps: int = 10,
-        step: Callable[[int, str], None] | None = None) -> Result:
-    """Build, save, reload and prove (see the module docstring); the target is written only
-    when the proof holds."""
-    from verify import compare, keras_adapter
-    from verify.properties.forward import check_against_forward
-
-    keras = keras_adapter.keras
-    if keras_adapter.KERAS_MAJOR < 3:
-        raise CannotMigrate(f"migrate writes a Keras 3 .keras file and proves it with Keras 3; "
-                            f"the installed Keras is {keras.__version__}")
-    tell = step or (lambda index, what: None)
-    tell(0, "building")
-    _resolve_initializers(plan_, keras)
-    try:
-        model = keras.models.model_from_json(json.dumps(plan_.document, default=_plain))
-        for path, arrays in plan_.weights.items():
-            if not arrays:  # weightless (an InputLayer is not among a Sequential's layers)
-                continue
-            layer: Any = model
-            for name in path.split("/"):
-                layer = layer.get_layer(name)
-            layer.set_weights(arrays)
-    except Exception as error:  # Keras's reasons are many; one line names it
-        reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
-        raise CannotMigrate(f"{plan_.source.path}: Keras {keras.__version__} cannot build the "
-                            f"rewritten model: {type(error).__name__}: {reason}") from error
-    partial = target.with_name(f".{target.name}.partial.keras")
-    model.save(partial)
-    try:
-        tell(1, "reloading")
-        loaded = keras.models.load_model(partial, compile=False, safe_mode=True)
-        migrated = files.read(partial)
-        rng = np.random.default_rng(seed)
-        worst, ill = 0.0, 0
-        mask_values = [float(layer["config"].get("mask_value", 0.0))
-                       for _, layer in migrated.layers() if layer["class_name"] == "Masking"]
-        for sample in range(samples):
-            tell(2 + sample, "proving")
-            inputs = files.sample_inputs(migrated, rng, timesteps=timesteps)
-            x: Any = inputs[0] if len(inputs) == 1 else inputs
-            actual = keras_adapter.call_model(loaded, x)
-            try:
-                worst = max(worst, check_against_forward(
-                    actual, plan_.reference_config, plan_.reference_weights, x,
-                    semantics=plan_.source.semantics, mask_values=mask_values,
-                    label=str(plan_.source.path),
-                    what=f"migrated model under Keras {keras.__version__} vs the original "
-                         f"under {plan_.source.semantics.name} semantics"))
-            except compare.IllConditioned:
-                ill += 1
-            except compare.Mismatch as error:
-                reason = _semantic_reason(plan_, actual, x, mask_values, keras_adapter)
-                return Result(target, False, sample, worst, plan_.changes,
-                              f"{reason}mismatch on sample {sample} (seed {seed}):\n{error}")
-        if ill == samples:
-            return Result(target, False, 0, worst, plan_.changes,
-                          "every batch was ill-conditioned: nothing could be proven")
-        os.replace(partial, target)
-        return Result(target, True, samples - ill, worst, plan_.changes)
-    finally:
-        if partial.exists():
-            partial.unlink()
-
-
-def _semantic_reason(plan_: Plan, actual: Any, x: Any, mask_values: list[float],
-                     keras_adapter: Any) -> str:
-    """Why the proof failed, when the cause is a named rule: the migrated model computes what
-    ``forward`` computes under the *running* Keras's semantics, which differ from the file's
-    (e.g. keras-nightly 3.16 passes no mask on after ``return_sequences``)."""
-    from verify import compare
-    from verify.properties.forward import check_against_forward
-
-    running = keras_adapter.running_semantics()
-    source = plan_.source.semantics
-    fields = [name for name in ("mask_merge", "sequence_mask", "masked_output", "pool_padding")
-              if getattr(running, name) != getattr(source, name)]
-    if not fields:
-        return ""
-    try:
-        check_against_forward(actual, plan_.reference_config, plan_.reference_weights, x,
-                              semantics=running, mask_values=mask_values, label="",
-                              what="migrated model vs the original under this Keras's rules")
-    except (compare.Mismatch, compare.IllConditioned):
-        return ""
-    from verify.model import forward
-
-    def outputs(semantics: Any) -> list[np.ndarray]:
-        result = forward(plan_.reference_config, plan_.reference_weights, x,
-                         semantics=semantics)
-        return result if isinstance(result, list) else [result]
-
-    original = outputs(source)
-    # The rules that matter for this model: changing that one alone changes the outputs.
-    relevant = [name for name in fields if not all(
-        np.allclose(a, b, rtol=1e-9, atol=1e-12) for a, b in zip(
-            outputs(dataclasses.replace(source, **{name: getattr(running, name)})), original,
-            strict=True))] or fields
-    differences = ", ".join(f"{name} {getattr(source, name)!r} → {getattr(running, name)!r}"
-                            for name in relevant)
-    return (f"this Keras ({running.name} semantics) computes this model differently from the "
-            f"Keras that wrote it ({source.name}): {differences} (verify.semantics; see the "
-            "named divergences); the file is faithful, the function is not preserved here.\n")
-
-
-def _resolve_initializers(plan_: Plan, keras: Any) -> None:
-    """Initializer objects by a name the running Keras deserialises (see :data:`_ALIASES`);
-    they never change the function computed, only how a layer would be re-initialised."""
-
-    def walk(config: Any, path: str) -> None:
-        if isinstance(config, list):
-            for item in config:
-                walk(item, path)
-            return
-        if not isinstance(config, dict):
-            return
-        if isinstance(config.get("config"), dict) and "class_name" in config:
-            inner = config["config"]
-            here = f"{path}/{inner['name']}" if isinstance(inner.get("name"), str) else path
-            for key, value in inner.items():
-                if key.endswith("_initializer") and isinstance(value, dict):
-                    _resolve_one(plan_, keras, value, f"{here.strip('/')}: {key}")
-        for value in config.values():
-            walk(value, path)
-
-    walk(plan_.document["config"].get("layers", []), "")
-
-
-def _resolve_one(plan_: Plan, keras: Any, value: dict[str, Any], where: str) -> None:
-    original = str(value.get("class_name"))
-    for name in (original, *_ALIASES.get(original, ())):
-        try:
-            keras.initializers.get({**value, "class_name": name})
-        except (ValueError, TypeError):
-            continue
-        if name != original:
-            value["class_name"] = name
-            plan_.changes.append(f"{where} {original!r} → {name!r} (the name Keras "
-                                 f"{keras.__version__} deserialises)")
-        return
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot write {type(value).__name__} into a model config")
-
-
-__all__ = ["HARD_SIGMOID_SCALE", "CannotMigrate", "Plan", "Result", "plan", "run"]

@@ -1,5 +1,5 @@
-"""Named divergences between Keras versions and backends (``verify/divergences.toml``), and the
-probes that observe each one on the running Keras.
+"""Named divergences between Keras versions and backends (``divergences.toml`` beside this
+module), and the probes that observe each one on the running Keras.
 
 >>> [entry.name for entry in load()][:2]
 ['hard-sigmoid-keras2', 'masked-output-carried-state-jax']

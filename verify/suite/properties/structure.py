@@ -11,7 +11,7 @@ import numpy as np
 
 from verify import compare, shapes
 from verify.config import BidirectionalConfig, RNNConfig, SequentialConfig
-from verify.properties.forward import adapter
+from verify.suite.properties.forward import adapter
 
 
 def check_shapes(config: RNNConfig | BidirectionalConfig | SequentialConfig,

@@ -1,12 +1,12 @@
 """The checks themselves, shared by the test suite and ``python -m verify report``.
 
 A :class:`Property` pairs a Hypothesis strategy that draws one case (a dict of keyword
-arguments, :mod:`~verify.properties.cases`) with a check that builds real Keras for it and
+arguments, :mod:`~verify.suite.properties.cases`) with a check that builds real Keras for it and
 raises :class:`~verify.compare.Mismatch` when Keras and the documentation disagree. A check
 returns its worst error divided by its tolerance (0.0 for exact checks), so reports can show
-the margin. The checks, by kind: :mod:`~verify.properties.structure` (shapes, counts, names),
-:mod:`~verify.properties.gate_semantics` (gate order proven by saturation) and
-:mod:`~verify.properties.forward` (outputs against the reference and ``verify.predict``).
+the margin. The checks, by kind: :mod:`~verify.suite.properties.structure` (shapes, counts, names),
+:mod:`~verify.suite.properties.gate_semantics` (gate order proven by saturation) and
+:mod:`~verify.suite.properties.forward` (outputs against the reference and ``verify.predict``).
 Keras is imported on the first check, not on import of this package: drawing cases and
 collecting tests need no TensorFlow.
 """
@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 from hypothesis.errors import UnsatisfiedAssumption
 
 from verify import _validate, cells
-from verify.coverage import Coverage
-from verify.properties import cases
-from verify.properties.cases import Case
-from verify.properties.forward import (
+from verify.suite.coverage import Coverage
+from verify.suite.properties import cases
+from verify.suite.properties.cases import Case
+from verify.suite.properties.forward import (
     check_forward,
     check_model_forward,
     check_predict,
@@ -35,8 +35,8 @@ from verify.properties.forward import (
     compare_to_reference,
     reference_outputs,
 )
-from verify.properties.gate_semantics import SATURATION, check_gate_block
-from verify.properties.structure import check_shapes
+from verify.suite.properties.gate_semantics import SATURATION, check_gate_block
+from verify.suite.properties.structure import check_shapes
 
 
 @dataclass(frozen=True)

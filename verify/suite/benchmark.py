@@ -1,4 +1,5 @@
-"""Speed of the NumPy reference against Keras's own CPU forward: ``python -m verify.benchmark``.
+"""Speed of the NumPy reference against Keras's own CPU forward:
+``python -m verify.suite.benchmark``.
 
 Real-size models first (``--real`` for those alone): verify.predict against model.predict on
 a text classifier (Embedding 20000 x 128 -> Bidirectional LSTM(64) x 2, 32 x 200 tokens) and a
@@ -174,8 +175,9 @@ def _draw_cases(strategy: Any, count: int, seed: int) -> list[dict[str, Any]]:
 
 def _naive(case: dict[str, Any]) -> None:
     """The baseline: a fresh model per example and ``model.predict``, then the same check."""
-    from verify import keras_adapter, properties
+    from verify import keras_adapter
     from verify.config import SequentialConfig
+    from verify.suite import properties
 
     keras = keras_adapter.keras
     config = case["config"]
@@ -216,8 +218,9 @@ def throughput(count: int, seed: int) -> dict[str, Any]:
     """Examples/s of the forward properties: naive baseline, harness cold, harness warm."""
     import functools
 
-    from verify import keras_adapter, properties
-    from verify.properties import cases as case_strategies
+    from verify import keras_adapter
+    from verify.suite import properties
+    from verify.suite.properties import cases as case_strategies
 
     keras_adapter.warm_up()
     results: dict[str, Any] = {}
@@ -273,7 +276,7 @@ def suite_scaling() -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m verify.benchmark", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m verify.suite.benchmark", description=__doc__)
     parser.add_argument("--repeat", type=int, default=5, help="timed calls per entry (best of)")
     parser.add_argument("--examples", type=int, default=40,
                         help="cases per kind for the property throughput (default 40)")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from verify.config import BidirectionalConfig, DenseConfig, RNNConfig, SequentialConfig
-from verify.families import ModelSpec
+from verify.suite.families import ModelSpec
 
 
 def _layer(config: RNNConfig) -> dict[str, Hashable]:

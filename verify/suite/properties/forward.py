@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 from hypothesis import currently_in_test_context, reject
 
-from verify import compare, reference
+from verify import compare, proof, reference
 from verify.config import BidirectionalConfig, RNNConfig, SequentialConfig
-from verify.families import ModelSpec, reproducer
-from verify.model import forward
-from verify.semantics import Semantics
+from verify.proof import listed, nudged
+from verify.suite.families import ModelSpec, reproducer
 
 
 def adapter() -> Any:
@@ -36,40 +36,29 @@ def reference_outputs(config: RNNConfig | BidirectionalConfig, weights: Sequence
                              semantics=semantics, dtype=dtype)
 
 
-def nudged(arrays: Sequence[np.ndarray] | None, seed: int) -> list[np.ndarray] | None:
-    if arrays is None:
-        return None
-    return [compare.nudge(array, seed=seed + index) for index, array in enumerate(arrays)]
-
-
-def listed(result: Any) -> list[np.ndarray]:
-    return result if isinstance(result, list) else [result]
-
-
 def compare_outputs(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray],
                     perturbed: Sequence[Sequence[np.ndarray]], *, what: str, config: Any,
                     snippet: compare.Snippet) -> float:
-    """Compare every output under the data-scaled tolerance (``perturbed``: the reference's
-    nudged and float32 runs, see :func:`compare.forward_tolerance`); reject ill-conditioned
-    cases."""
+    """:func:`verify.proof.compare_outputs`, with an ill-conditioned case rejected inside a
+    Hypothesis test (Hypothesis counts it) rather than raised."""
     __tracebackhide__ = True
-    atol, sensitivity = compare.forward_tolerance(expected, perturbed)
-    # A case whose outputs move by more than ILL_CONDITIONED of their size when the data move
-    # by one float32 step has no float32 answer to check (e.g. unbounded activations compounding
-    # over many steps); it is rejected (Hypothesis counts it) rather than compared loosely.
-    if sensitivity > compare.ILL_CONDITIONED:
+    with rejecting():
+        return proof.compare_outputs(actual, expected, perturbed, what=what, config=config,
+                                     snippet=snippet)
+
+
+@contextlib.contextmanager
+def rejecting() -> Iterator[None]:
+    """Inside a Hypothesis test, turn :class:`verify.compare.IllConditioned` into
+    ``reject()``: a case whose outputs move by more than ``ILL_CONDITIONED`` of their size
+    under one float32 step has no float32 answer to check (e.g. unbounded activations
+    compounding over many steps), so it is not compared loosely."""
+    try:
+        yield
+    except compare.IllConditioned:
         if currently_in_test_context():
             reject()
-        raise compare.IllConditioned(f"{what}: outputs move by {sensitivity:.3g} of their size "
-                                     "under one float32 step of the data")
-    versions = adapter().info().describe()
-    compare.assert_equal(len(actual), len(expected), what=f"{what}: number of outputs",
-                         config=config, versions=versions, snippet=snippet)
-    return max(
-        compare.assert_close(got, want, atol=atol, what=f"{what}: output {index} differs",
-                             config=config, versions=versions, snippet=snippet)
-        for index, (got, want) in enumerate(zip(actual, expected, strict=True))
-    )
+        raise
 
 
 def check_forward(config: RNNConfig | BidirectionalConfig, weights: Sequence[np.ndarray],
@@ -109,11 +98,11 @@ def check_model_forward(config: SequentialConfig | ModelSpec, x: Any,
     """Calling the Keras model equals :func:`verify.predict` on it (config and weights only).
 
     ``config`` is a stack of layers (a :class:`SequentialConfig`, with ``weights``) or a model
-    of one of the real-model families (a :class:`verify.families.ModelSpec`, whose weights
+    of one of the real-model families (a :class:`verify.suite.families.ModelSpec`, whose weights
     come from ``weights_seed``: their shapes are known once Keras has built the model)."""
     __tracebackhide__ = True
     if isinstance(config, ModelSpec):
-        from verify import keras_families
+        from verify.suite import keras_families
 
         if weights_seed is None:
             raise TypeError("a ModelSpec case needs weights_seed")
@@ -132,62 +121,11 @@ def check_model_forward(config: SequentialConfig | ModelSpec, x: Any,
                          recorded_masks=False)
 
 
-def _nudge_input(array: np.ndarray, seed: int, keep: Sequence[float]) -> np.ndarray:
-    """Float inputs move by a float32 step (except the ``Masking`` values in ``keep``); token
-    ids (integers) stay as they are."""
-    if np.asarray(array).dtype.kind in "iu":
-        return array
-    return compare.nudge(array, seed=seed, keep=keep)
-
-
-def check_predict(model: Any, x: np.ndarray | list[np.ndarray], *,
-                  actual: Sequence[np.ndarray] | None = None, label: Any = None,
-                  snippet: compare.Snippet | None = None, recorded_masks: bool = True) -> float:
-    """:func:`verify.predict` equals the Keras ``model``'s own outputs for ``x`` (with the
-    weights the model holds). ``actual`` are those outputs if already computed.
-    ``recorded_masks=False``: masks propagated by :mod:`verify.layers`' rules rather than read
-    from a Keras 3 config (how the properties check those rules)."""
+def check_predict(model: Any, x: np.ndarray | list[np.ndarray], **options: Any) -> float:
+    """:func:`verify.proof.check_predict`, ill-conditioned cases rejected (:func:`rejecting`)."""
     __tracebackhide__ = True
-    keras = adapter()
-    if actual is None:
-        actual = keras.call_model(model, x)
-    records = keras.layer_records(model)
-    return check_against_forward(
-        actual, model.get_config(), {record.path: record.weights for record in records}, x,
-        semantics=keras.running_semantics(),
-        mask_values=[float(record.config.get("mask_value", 0.0)) for record in records
-                     if record.class_name == "Masking"],
-        label=label if label is not None else model.name, recorded_masks=recorded_masks,
-        snippet=snippet, what="Keras model vs verify.predict")
-
-
-def check_against_forward(actual: Sequence[np.ndarray], config: Mapping[str, Any],
-                          weights: Mapping[str, Sequence[np.ndarray]],
-                          x: np.ndarray | list[np.ndarray], *, semantics: Semantics,
-                          mask_values: Sequence[float], label: Any, what: str,
-                          snippet: compare.Snippet | None = None,
-                          recorded_masks: bool = True) -> float:
-    """Keras's outputs ``actual`` equal :func:`verify.model.forward` of a model ``config`` and
-    its ``weights`` (by layer path) under ``semantics``, within the tolerance that a float32
-    step of every weight and input moves the result by (``mask_values``, a Masking layer's
-    values, are not moved)."""
-    __tracebackhide__ = True
-    expected = listed(forward(config, weights, x, semantics=semantics,
-                              recorded_masks=recorded_masks))
-    moved = {path: nudged(list(arrays), 1 + 10 * index) or []
-             for index, (path, arrays) in enumerate(weights.items())}
-    moved_x = ([_nudge_input(item, index, mask_values) for index, item in enumerate(x)]
-               if isinstance(x, list) else _nudge_input(x, 0, mask_values))
-    perturbed = [listed(forward(config, moved, moved_x, semantics=semantics,
-                                recorded_masks=recorded_masks)),
-                 listed(forward(config, weights, x, semantics=semantics, dtype=np.float32,
-                                recorded_masks=recorded_masks))]
-    shown = ("[" + ", ".join(map(compare.format_array, x)) + "]" if isinstance(x, list)
-             else compare.format_array(x))
-    snippet = snippet or ("# model: the Keras model under test\nimport verify\n"
-                          f"outputs = verify.predict(model, {shown})")
-    return compare_outputs(actual, expected, perturbed, what=what, config=label,
-                           snippet=snippet)
+    with rejecting():
+        return proof.check_predict(model, x, **options)
 
 
 def check_stateful(config: RNNConfig, weights: Sequence[np.ndarray],

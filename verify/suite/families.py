@@ -4,7 +4,7 @@ A :class:`ModelSpec` describes one model of a *family*: the text classifier of e
 (token ids → ``Embedding`` → recurrent stack → pooling or last state → ``Dense``), masked float
 sequences, convolutional front ends, normalized stacks, encoder-decoders passing states,
 ``RepeatVector`` decoders and two-input models with shared layers and a merge. The strategies
-(:func:`strategies.model_specs`) draw them, :mod:`verify.keras_families` builds them with the
+(:func:`strategies.model_specs`) draw them, :mod:`verify.suite.keras_families` builds them with the
 running Keras, and the ``model_forward`` property checks that :func:`verify.predict` gives
 what the Keras model computes.
 """
@@ -163,7 +163,7 @@ def reproducer(spec: ModelSpec, seed: int, x: Any) -> str:
         else format_array(x)
     return (
         "import numpy as np\nimport verify\nfrom verify import keras_families\n"
-        "from verify.families import Conv, ModelSpec\n"
+        "from verify.suite.families import Conv, ModelSpec\n"
         f"spec = {spec!r}\n"
         f"model = keras_families.build(spec)\n"
         f"model.set_weights(keras_families.seeded_weights(model, seed={seed}))\n"

@@ -1,0 +1,149 @@
+"""Keras config dicts, read: the one place that knows how every Keras version spells a layer.
+
+A saved model's architecture is a tree of ``{"class_name", "config"[, "name", "module",
+"registered_name"]}`` dicts. This module reads their parts the same way for every caller (the
+file reader, the whole-model forward, ``check`` and ``migrate``): a layer's name
+(:func:`name`), its dtype policy (:func:`dtype_name`: a string in Keras 2, a ``DTypePolicy``
+dict in Keras 3), the keys of a recurrent layer's config and which of them do not change the
+function (:func:`rnn_options`), a model's inputs (:func:`input_layers`: Keras 3
+``batch_shape``, Keras 2 ``batch_input_shape``, a Sequential's first layer), the weight
+shapes a config implies (:func:`expected_shapes`, delegating recurrent layers to their cell)
+and the names of model containers and legacy layers. It imports no Keras.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from verify import cells
+from verify.errors import ModelFileError
+
+#: Model classes whose config nests layers (read recursively; paths ``outer/inner``).
+MODEL_CLASSES = frozenset({"Sequential", "Functional", "Model"})
+#: Recurrent layers of old files that are read as data (``migrate`` converts them) but that
+#: neither ``explain`` nor ``predict`` runs.
+LEGACY_RECURRENT = frozenset({"CuDNNLSTM", "CuDNNGRU"})
+
+#: Keys of a recurrent layer's ``get_config()`` that do not change the function computed at
+#: inference (``training=False``) or the weight shapes, so they are read past without a word.
+IGNORED_RNN_KEYS = frozenset(
+    {
+        "name", "trainable", "dtype", "kernel_initializer", "recurrent_initializer",
+        "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
+        "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint",
+        "bias_constraint", "dropout", "recurrent_dropout", "seed", "implementation",
+        "batch_input_shape", "build_config", "use_cudnn", "stateful", "time_major",
+    }
+)  # fmt: skip
+
+
+def name(layer: Mapping[str, Any]) -> str:
+    """A saved layer's name (Keras 3 puts it beside the config, Keras 2 inside it)."""
+    return str(layer.get("name") or layer.get("config", {}).get("name", "?"))
+
+
+def dtype_name(dtype: Any, default: str | None = None) -> str | None:
+    """The dtype policy name in a Keras 2 (``"float32"``) or Keras 3 (``DTypePolicy`` dict)
+    layer config; ``default`` when the config names none."""
+    if dtype is None:
+        return default
+    if isinstance(dtype, str):
+        return dtype
+    if isinstance(dtype, Mapping):
+        inner = dtype.get("config", {})
+        if isinstance(inner, Mapping) and isinstance(inner.get("name"), str):
+            return str(inner["name"])
+    return repr(dtype)
+
+
+def rnn_options(cell: str, config: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    """The values of ``fields`` that a recurrent layer's ``get_config()`` (Keras 2 or 3) sets.
+
+    Options that change the computed function in a way this project does not model
+    (``stateful``, ``time_major``, a non-float32 dtype) raise ``NotImplementedError``, and so do
+    keys that are neither ``fields`` nor :data:`IGNORED_RNN_KEYS`."""
+    if "units" not in config:
+        raise ValueError(f"config has no 'units': not a {cell} get_config(); keys: "
+                         f"{sorted(config)}")
+    for option in ("stateful", "time_major"):
+        if config.get(option):
+            raise NotImplementedError(f"{cell} option {option}=True is not supported")
+    dtype = dtype_name(config.get("dtype"))
+    if dtype not in (None, "float32"):
+        raise NotImplementedError(f"{cell} dtype policy {dtype!r} is not supported; "
+                                  f"expected 'float32'")
+    unknown = set(config) - set(fields) - IGNORED_RNN_KEYS
+    if unknown:
+        raise NotImplementedError(f"{cell} config keys {sorted(unknown)} are not understood")
+    return {field: config[field] for field in fields if field in config}
+
+
+def expected_shapes(class_name: str, config: Mapping[str, Any]
+                    ) -> list[tuple[int | None, ...]] | None:
+    """The ``get_weights()`` shapes a layer's config implies (``None`` for a dimension that
+    depends on the input), or ``None`` when the class's weights are not known here."""
+    if class_name in cells.CELLS:
+        cell = cells.get(class_name)
+        options = cell.options({key: config[key] for key in cell.option_defaults
+                                if key in config})
+        shapes = cell.weight_shapes(1, int(config["units"]),
+                                    use_bias=bool(config.get("use_bias", True)), **options)
+        return [(None, *shapes[0][1:]), *shapes[1:]]
+    if class_name in ("Bidirectional", "TimeDistributed"):
+        inner = config["layer"]
+        one = expected_shapes(str(inner["class_name"]), inner["config"])
+        if class_name == "TimeDistributed" or one is None:
+            return one
+        return one * 2
+    if class_name == "Dense":
+        units = int(config["units"])
+        return [(None, units)] + ([(units,)] if config.get("use_bias", True) else [])
+    if class_name == "Embedding":
+        return [(int(config["input_dim"]), int(config["output_dim"]))]
+    if class_name == "Conv1D":
+        filters, size = int(config["filters"]), first(config["kernel_size"])
+        return [(size, None, filters)] + ([(filters,)] if config.get("use_bias", True) else [])
+    if class_name in ("LayerNormalization", "BatchNormalization"):
+        count = int(bool(config.get("scale", True))) + int(bool(config.get("center", True)))
+        count += 2 if class_name == "BatchNormalization" else 0
+        return [(None,)] * count
+    if class_name in LEGACY_RECURRENT:
+        return None
+    return []
+
+
+def first(value: Any) -> int:
+    """An integer option Keras may store as a one-element list (``kernel_size=[3]``)."""
+    return int(value[0] if isinstance(value, list | tuple) else value)
+
+
+def input_layers(config: Mapping[str, Any]
+                 ) -> list[tuple[str, tuple[tuple[int | None, ...], str]]]:
+    """Each model input's name, shape and dtype, in input order: from InputLayer entries
+    (Keras 3 ``batch_shape``, Keras 2 ``batch_input_shape``) or, in a Sequential without one,
+    the first layer's."""
+    entries = [layer for layer in config["layers"] if layer.get("class_name") == "InputLayer"]
+    if "input_layers" in config:
+        refs = config["input_layers"]
+        if refs and isinstance(refs[0], str):
+            refs = [refs]
+        by_name = {name(layer): layer for layer in entries}
+        entries = [by_name[str(ref[0])] for ref in refs if str(ref[0]) in by_name]
+    elif not entries and config["layers"]:
+        entries = [config["layers"][0]]
+    found = []
+    for entry in entries:
+        inner = entry.get("config", {})
+        shape = inner.get("batch_shape") or inner.get("batch_input_shape")
+        if shape is None and inner.get("shape") is not None:
+            shape = [None, *inner["shape"]]
+        if shape is None:
+            raise ModelFileError(f"input layer {name(entry)!r} has no shape in the config")
+        found.append((name(entry), (tuple(None if dim is None else int(dim) for dim in shape),
+                                    str(dtype_name(inner.get("dtype"), "float32")))))
+    return found
+
+
+__all__ = ["IGNORED_RNN_KEYS", "LEGACY_RECURRENT", "MODEL_CLASSES", "dtype_name",
+           "expected_shapes", "first", "input_layers", "name", "rnn_options"]

@@ -1,0 +1,160 @@
+"""The proof that a NumPy forward equals Keras: the comparison ``check``, ``migrate`` and the
+property suite all run.
+
+Keras computes in float32, :func:`verify.model.forward` in float64. Each comparison reruns the
+forward with every weight and input moved by one float32 step: how far that moves the outputs
+(``sensitivity``) sets the tolerance (:func:`verify.compare.forward_tolerance`), and a case
+whose outputs move by more than :data:`verify.compare.ILL_CONDITIONED` of their size has no
+float32 answer to check: :class:`verify.compare.IllConditioned` is raised, never a loose
+comparison. :func:`sample_inputs` draws the random inputs a saved model is proven on.
+
+Keras is imported on first use (:mod:`verify.keras_adapter`), not on import of this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from verify import compare
+from verify.model import forward
+from verify.semantics import Semantics
+
+
+class SavedModel(Protocol):
+    """What :func:`sample_inputs` reads of a model (a :class:`verify.files.ModelFile`)."""
+
+    def layers(self) -> list[tuple[str, Mapping[str, Any]]]: ...
+
+    def inputs(self) -> list[tuple[tuple[int | None, ...], str]]: ...
+
+
+def nudged(arrays: Sequence[np.ndarray] | None, seed: int) -> list[np.ndarray] | None:
+    """Every array moved by one float32 step (``None`` stays ``None``)."""
+    if arrays is None:
+        return None
+    return [compare.nudge(array, seed=seed + index) for index, array in enumerate(arrays)]
+
+
+def listed(result: Any) -> list[np.ndarray]:
+    """One output or a list of outputs, as a list."""
+    return result if isinstance(result, list) else [result]
+
+
+def compare_outputs(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray],
+                    perturbed: Sequence[Sequence[np.ndarray]], *, what: str, config: Any,
+                    snippet: compare.Snippet) -> float:
+    """Compare every output under the data-scaled tolerance (``perturbed``: the reference's
+    nudged and float32 runs, see :func:`compare.forward_tolerance`); the worst error divided
+    by the tolerance. Raises :class:`compare.IllConditioned` for a case with no float32
+    answer, :class:`compare.Mismatch` on a difference."""
+    __tracebackhide__ = True
+    from verify import keras_adapter
+
+    atol, sensitivity = compare.forward_tolerance(expected, perturbed)
+    if sensitivity > compare.ILL_CONDITIONED:
+        raise compare.IllConditioned(f"{what}: outputs move by {sensitivity:.3g} of their size "
+                                     "under one float32 step of the data")
+    versions = keras_adapter.info().describe()
+    compare.assert_equal(len(actual), len(expected), what=f"{what}: number of outputs",
+                         config=config, versions=versions, snippet=snippet)
+    return max(
+        compare.assert_close(got, want, atol=atol, what=f"{what}: output {index} differs",
+                             config=config, versions=versions, snippet=snippet)
+        for index, (got, want) in enumerate(zip(actual, expected, strict=True))
+    )
+
+
+def _nudge_input(array: np.ndarray, seed: int, keep: Sequence[float]) -> np.ndarray:
+    """Float inputs move by a float32 step (except the ``Masking`` values in ``keep``); token
+    ids (integers) stay as they are."""
+    if np.asarray(array).dtype.kind in "iu":
+        return array
+    return compare.nudge(array, seed=seed, keep=keep)
+
+
+def check_against_forward(actual: Sequence[np.ndarray], config: Mapping[str, Any],
+                          weights: Mapping[str, Sequence[np.ndarray]],
+                          x: np.ndarray | list[np.ndarray], *, semantics: Semantics,
+                          mask_values: Sequence[float], label: Any, what: str,
+                          snippet: compare.Snippet | None = None,
+                          recorded_masks: bool = True) -> float:
+    """Keras's outputs ``actual`` equal :func:`verify.model.forward` of a model ``config`` and
+    its ``weights`` (by layer path) under ``semantics``, within the tolerance that a float32
+    step of every weight and input moves the result by (``mask_values``, a Masking layer's
+    values, are not moved)."""
+    __tracebackhide__ = True
+    expected = listed(forward(config, weights, x, semantics=semantics,
+                              recorded_masks=recorded_masks))
+    moved = {path: nudged(list(arrays), 1 + 10 * index) or []
+             for index, (path, arrays) in enumerate(weights.items())}
+    moved_x = ([_nudge_input(item, index, mask_values) for index, item in enumerate(x)]
+               if isinstance(x, list) else _nudge_input(x, 0, mask_values))
+    perturbed = [listed(forward(config, moved, moved_x, semantics=semantics,
+                                recorded_masks=recorded_masks)),
+                 listed(forward(config, weights, x, semantics=semantics, dtype=np.float32,
+                                recorded_masks=recorded_masks))]
+    shown = ("[" + ", ".join(map(compare.format_array, x)) + "]" if isinstance(x, list)
+             else compare.format_array(x))
+    snippet = snippet or ("# model: the Keras model under test\nimport verify\n"
+                          f"outputs = verify.predict(model, {shown})")
+    return compare_outputs(actual, expected, perturbed, what=what, config=label,
+                           snippet=snippet)
+
+
+def check_predict(model: Any, x: np.ndarray | list[np.ndarray], *,
+                  actual: Sequence[np.ndarray] | None = None, label: Any = None,
+                  snippet: compare.Snippet | None = None, recorded_masks: bool = True) -> float:
+    """:func:`verify.predict` equals the Keras ``model``'s own outputs for ``x`` (with the
+    weights the model holds). ``actual`` are those outputs if already computed.
+    ``recorded_masks=False``: masks propagated by :mod:`verify.layers`' rules rather than read
+    from a Keras 3 config (how the properties check those rules)."""
+    __tracebackhide__ = True
+    from verify import keras_adapter
+
+    if actual is None:
+        actual = keras_adapter.call_model(model, x)
+    records = keras_adapter.layer_records(model)
+    return check_against_forward(
+        actual, model.get_config(), {record.path: record.weights for record in records}, x,
+        semantics=keras_adapter.running_semantics(),
+        mask_values=[float(record.config.get("mask_value", 0.0)) for record in records
+                     if record.class_name == "Masking"],
+        label=label if label is not None else model.name, recorded_masks=recorded_masks,
+        snippet=snippet, what="Keras model vs verify.predict")
+
+
+def mask_values(read: SavedModel) -> list[float]:
+    """The values the ``Masking`` layers of a saved model mask (kept as they are when inputs
+    are nudged)."""
+    return [float(layer["config"].get("mask_value", 0.0)) for _, layer in read.layers()
+            if layer["class_name"] == "Masking"]
+
+
+def sample_inputs(read: SavedModel, rng: np.random.Generator, *, timesteps: int = 10,
+                  batch: int = 4) -> list[np.ndarray]:
+    """Random inputs for the model in ``read``, one array per input: unknown axes get
+    ``timesteps``; integer inputs get token ids below the smallest Embedding's vocabulary;
+    where the model masks (``mask_zero`` or a Masking layer) every other row is right-padded
+    (token 0, or the mask value) so that masks are exercised."""
+    records = read.layers()
+    masking = mask_values(read)
+    vocab = min([int(layer["config"]["input_dim"]) for _, layer in records
+                 if layer["class_name"] == "Embedding"] or [2])
+    arrays = []
+    for shape, dtype in read.inputs():
+        full = (batch, *(timesteps if dim is None else dim for dim in shape[1:]))
+        tokens = np.dtype(dtype).kind in "iu" if dtype != "string" else False
+        x = (rng.integers(1, max(vocab, 2), full).astype(np.int32) if tokens
+             else rng.uniform(-1, 1, full).astype(np.float32))
+        if (tokens or masking) and x.ndim >= 2:
+            for row in range(0, batch, 2):
+                x[row, rng.integers(1, x.shape[1] + 1):] = 0 if tokens else masking[0]
+        arrays.append(x)
+    return arrays
+
+
+__all__ = ["SavedModel", "check_against_forward", "check_predict", "compare_outputs",
+           "listed", "mask_values", "nudged", "sample_inputs"]

@@ -1,0 +1,150 @@
+"""``python -m verify report``: every conformance property run against the installed Keras,
+one table row each (examples, distinct configurations, pairwise coverage, ill-conditioned
+cases rejected, result, worst error / tolerance), optionally as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, TextIO
+
+from verify.commands.common import UsageError, is_terminal, keras_adapter_for, writable
+
+
+@dataclass
+class Outcome:
+    """What running one property gave."""
+
+    name: str
+    summary: str
+    examples: int = 0
+    #: Examples rejected as ill-conditioned (outputs move by more than
+    #: ``compare.ILL_CONDITIONED`` of their size under one float32 step): drawn, not compared.
+    rejected: int = 0
+    passed: bool = True
+    worst_error_ratio: float = 0.0
+    seconds: float = 0.0
+    #: Distinct configurations checked, and the pairwise coverage of their categorical
+    #: options (verify.suite.coverage; None when fewer than two options varied).
+    configurations: int = 0
+    pairwise: float | None = None
+    failure: str | None = field(default=None, repr=False)
+
+
+def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -> Outcome:
+    from hypothesis import seed as hypothesis_seed
+
+    from verify.suite.coverage import Coverage
+    from verify.suite.properties import PROPERTIES
+
+    prop = PROPERTIES[name]
+    outcome = Outcome(name=name, summary=prop.summary)
+    progress = is_terminal(out)
+    stats: dict[str, float] = {}
+
+    def show(tally: dict[str, float]) -> None:
+        print(f"\r  {name}: {int(tally['examples'])} examples", end="", file=out, flush=True)
+
+    coverage = Coverage()
+    run = settings_(prop.hypothesis_test(stats=stats, on_example=show if progress else None,
+                                         coverage=coverage))
+    if seed is not None:
+        run = hypothesis_seed(seed)(run)
+    started = time.perf_counter()
+    try:
+        run()
+    except Exception as error:  # a property failure: report it, keep going with the others
+        outcome.passed = False
+        notes = "\n".join(getattr(error, "__notes__", []))
+        outcome.failure = f"{type(error).__name__}: {error}\n{notes}".strip()
+    outcome.seconds = time.perf_counter() - started
+    outcome.examples, outcome.rejected = int(stats["examples"]), int(stats["rejected"])
+    outcome.worst_error_ratio = stats["worst"]
+    outcome.configurations, outcome.pairwise = coverage.distinct, coverage.pairwise()
+    if progress:
+        print("\r" + " " * 60 + "\r", end="", file=out, flush=True)
+    mark = "ok" if outcome.passed else "FAILED"
+    print(f"  {name}: {outcome.examples} examples, {mark} ({outcome.seconds:.1f} s)", file=out,
+          flush=True)
+    return outcome
+
+
+def format_table(outcomes: Sequence[Outcome]) -> str:
+    """The results as an aligned text table."""
+    rows = [("property", "examples", "configs", "pairs", "ill-cond.", "result",
+             "worst err/tol", "what it checks")]
+    rows += [(o.name, str(o.examples), str(o.configurations),
+              "-" if o.pairwise is None else f"{100 * o.pairwise:.0f}%", str(o.rejected),
+              "pass" if o.passed else "FAIL", f"{o.worst_error_ratio:.3g}", o.summary)
+             for o in outcomes]
+    columns = len(rows[0]) - 1
+    widths = [max(len(row[i]) for row in rows) for i in range(columns)]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [row[i].ljust(widths[i]) for i in range(columns)] + [row[columns]]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths) + "  " + "-" * 14)
+    return "\n".join(lines)
+
+
+def report_command(args: argparse.Namespace, out: TextIO) -> int:
+    from hypothesis import settings
+
+    from verify.suite.properties import PROPERTIES
+
+    unknown = [name for name in args.properties or [] if name not in PROPERTIES]
+    if unknown:
+        raise UsageError(f"--property: unknown {', '.join(map(repr, unknown))}; "
+                         f"choose from {', '.join(PROPERTIES)}")
+    if args.json is not None:
+        writable(args.json, "--json")
+
+    from verify.suite import profiles
+
+    keras_adapter = keras_adapter_for("report")
+    info = keras_adapter.info()
+    profiles.register()
+    overrides: dict[str, Any] = {}
+    if args.examples is not None:
+        overrides["max_examples"] = args.examples
+    if args.seed is not None:
+        overrides["derandomize"] = False
+    settings_ = settings(settings.get_profile(args.profile), **overrides)
+    names = args.properties or list(PROPERTIES)
+    print(f"lstm-verify report: {info.describe()}", file=out)
+    seed = args.seed if args.seed is not None else (
+        "derandomised" if settings_.derandomize else "random")
+    print(f"profile {args.profile}, {settings_.max_examples} examples per property, seed {seed}",
+          file=out, flush=True)
+    keras_adapter.warm_up()
+    started = time.perf_counter()
+    outcomes = [_run_property(name, settings_=settings_, seed=args.seed, out=out)
+                for name in names]
+    elapsed = time.perf_counter() - started
+    print("\n" + format_table(outcomes), file=out)
+    for outcome in outcomes:
+        if outcome.failure:
+            print(f"\n{outcome.name} failed; minimal failing case:\n{outcome.failure}", file=out)
+    passed = all(outcome.passed for outcome in outcomes)
+    total = sum(outcome.examples for outcome in outcomes)
+    rejected = sum(outcome.rejected for outcome in outcomes)
+    print(f"\n{'all properties hold' if passed else 'MISMATCH'}: {total} examples in "
+          f"{elapsed:.1f} s ({total / elapsed:.1f}/s); {rejected} rejected as ill-conditioned",
+          file=out)
+    if args.json is not None:
+        document = {
+            "passed": passed,
+            "versions": asdict(info),
+            "profile": args.profile,
+            "seed": args.seed,
+            "examples_per_property": settings_.max_examples,
+            "elapsed_seconds": round(elapsed, 3),
+            "properties": [asdict(outcome) for outcome in outcomes],
+        }
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"wrote {args.json}", file=out)
+    return 0 if passed else 1
