@@ -1,5 +1,5 @@
 """Strategies for whole models that look like the ones people train
-(:class:`verify.suite.families.ModelSpec`), and for their inputs.
+(:class:`strategies.families.ModelSpec`), and for their inputs.
 
 ``size="small"`` draws the fast cases (at most 8 units, features and steps); ``size="real"``
 the sizes real models use (16-256 units, 8-128 features or embedding sizes, 16-64 steps,
@@ -18,9 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from strategies.arrays import float32_arrays
-from strategies.layers import CELL_KINDS, _check_choices
-from verify import environment
-from verify.suite.families import (
+from strategies.families import (
     FAMILIES,
     MERGES,
     NORMS,
@@ -31,6 +29,8 @@ from verify.suite.families import (
     Conv,
     ModelSpec,
 )
+from strategies.layers import CELL_KINDS, _check_choices
+from verify import environment
 
 _BOUNDS = {  # size -> (units, features, steps, vocab)
     "small": ((1, 8), (1, 8), (1, 8), (2, 20)),
@@ -42,7 +42,7 @@ _MERGE_MODES = ("concat", "sum", "ave", "mul")
 
 def model_specs(*, families: Sequence[str] = FAMILIES,
                 sizes: Sequence[str] = ("small",)) -> st.SearchStrategy[ModelSpec]:
-    """Models of the given ``families`` (see :data:`verify.suite.families.FAMILIES`) and ``sizes``
+    """Models of the given ``families`` (see :data:`strategies.families.FAMILIES`) and ``sizes``
     (``"small"``, ``"real"``); each shrinks towards one small LSTM."""
     kinds = _check_choices("families", families, FAMILIES)
     sizes = _check_choices("sizes", sizes, SIZES)

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from strategies.families import EXAMPLES
 from verify import cli
-from verify.suite.families import EXAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -261,7 +261,7 @@ def test_check_reproduces_gru_and_simple_rnn_models(saved: dict[str, Path]) -> N
 @pytest.mark.parametrize("family", list(EXAMPLES))
 def test_check_reproduces_each_real_model_family(adapter: Any, family: str,
                                                  tmp_path: Path) -> None:
-    """The architectures people train (verify.suite.families.EXAMPLES), saved by this Keras and
+    """The architectures people train (strategies.families.EXAMPLES), saved by this Keras and
     checked from the file: token inputs, masks, Conv1D, normalization, state passing, merges."""
     from verify.suite import keras_families
 

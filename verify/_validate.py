@@ -12,8 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from verify.activations import ACTIVATION_ALIASES, ACTIVATIONS
-
 
 def describe(value: Any) -> str:
     """A short description of ``value`` for error messages (arrays by shape and dtype)."""
@@ -112,19 +110,6 @@ def dataclass_repr(obj: Any, always: tuple[str, ...]) -> str:
     return f"{type(obj).__name__}({', '.join(shown)})"
 
 
-def activation_name(name: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(
-            f"{name} must be an activation name (str), got {describe(value)}; "
-            f"known names: {', '.join(sorted(ACTIVATIONS))}"
-        )
-    canonical = ACTIVATION_ALIASES.get(value, value)
-    if canonical not in ACTIVATIONS:
-        raise ValueError(
-            f"{name}={value!r} is not a known activation; "
-            f"expected one of {', '.join(sorted(ACTIVATIONS | set(ACTIVATION_ALIASES)))}"
-        )
-    return canonical
 
 
 def keras_mapping(name: str, value: Any) -> Mapping[str, Any]:

@@ -92,6 +92,23 @@ DENSE_ONLY: dict[str, Activation] = {"softmax": _softmax}
 assert set(_FUNCTIONS) | {"hard_sigmoid"} == ACTIVATIONS, "keep in step with ACTIVATIONS"
 
 
+def canonical(name: str, value: object) -> str:
+    """The name configurations store for activation ``value`` (argument ``name``): an alias
+    replaced by :data:`ACTIVATIONS`' name; anything else raises naming the known ones."""
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be an activation name (str), got {value!r}; "
+            f"known names: {', '.join(sorted(ACTIVATIONS))}"
+        )
+    known = ACTIVATION_ALIASES.get(value, value)
+    if known not in ACTIVATIONS:
+        raise ValueError(
+            f"{name}={value!r} is not a known activation; "
+            f"expected one of {', '.join(sorted(ACTIVATIONS | set(ACTIVATION_ALIASES)))}"
+        )
+    return known
+
+
 def get(name: str, *, hard_sigmoid: Activation, allow_dense_only: bool = False) -> Activation:
     """The NumPy function for activation ``name``; ``hard_sigmoid`` is the variant to use for
     that name (see :mod:`verify.semantics`). Unknown names raise ``ValueError``."""

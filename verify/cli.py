@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from verify.commands.common import Progress as _Progress  # noqa: F401  (tests use it)
-from verify.commands.common import UsageError, quiet
+from verify.terminal import Progress as _Progress  # noqa: F401  (tests use it)
+from verify.terminal import UsageError, quiet
 
 
 def _integer(minimum: int, expected: str) -> Callable[[str], int]:

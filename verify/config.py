@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from verify import _validate, cells, keras_config
+from verify import _validate, activations, cells, keras_config
 from verify.activations import ACTIVATION_ALIASES as ACTIVATION_ALIASES  # the public names
 from verify.activations import ACTIVATIONS as ACTIVATIONS
 
@@ -59,7 +59,7 @@ class RNNConfig:
                 _validate.boolean(item.name, getattr(self, item.name))
         for name in ("activation", "recurrent_activation"):
             if hasattr(self, name):
-                object.__setattr__(self, name, _validate.activation_name(name, getattr(self, name)))
+                object.__setattr__(self, name, activations.canonical(name, getattr(self, name)))
         if self.unroll and self.timesteps is None:
             raise ValueError("unroll=True needs a known number of timesteps, got timesteps=None "
                              "(Keras cannot unroll a sequence of unknown length)")
@@ -304,7 +304,7 @@ class DenseConfig:
         _validate.positive_int("units", self.units)
         _validate.positive_int("input_dim", self.input_dim)
         object.__setattr__(self, "activation",
-                           _validate.activation_name("activation", self.activation))
+                           activations.canonical("activation", self.activation))
         _validate.boolean("use_bias", self.use_bias)
 
     def __repr__(self) -> str:

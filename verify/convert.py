@@ -169,3 +169,90 @@ def from_onnx(W: Any, R: Any, B: Any = None, *, cell: str | cells.Cell = "LSTM",
         raise ValueError(f"B must have shape [dirs, {2 * k}u] = {(W.shape[0], 2 * k * units)}, "
                          f"got {B.shape}")
     return [kind.from_onnx(w, r, b, options) for w, r, b in zip(W, R, B, strict=True)]
+
+
+# --- export: the layers that :func:`verify.explain.explain` read, as arrays of a layout ---------
+# (each layer: ``path``, ``kind``, ``cell``, ``layer`` (its RNNConfig), ``directions``
+# (name -> [kernel, recurrent_kernel, bias?]), ``units``, ``input_dim``)
+
+
+LAYOUTS = ("keras", "torch", "onnx")
+
+
+def _check_exportable(layer: Any, layout: str) -> None:
+    """Refuse what the target cannot compute (never export weights for another function)."""
+    if layout == "keras":
+        return
+    allowed = layer.cell.target_activations
+    recurrent = layer.layer.cell_options.get("recurrent_activation", "sigmoid")
+    target = (f"torch.{layer.cell.torch_module}" if layout == "torch"
+              else f"the ONNX {layer.cell.onnx_operator} operator's defaults")
+    if layer.layer.activation not in allowed or recurrent != "sigmoid":
+        raise ValueError(
+            f"layer {layer.path!r} ({layer.kind}, activation={layer.layer.activation!r}"
+            + (f", recurrent_activation={recurrent!r}" if layer.cell.name != "SimpleRNN" else "")
+            + f") cannot be exported to {layout}: {target} computes activation in "
+            f"{list(allowed)} with sigmoid gates only")
+
+
+def export_arrays(layers: Sequence[Any], layout: str) -> dict[str, np.ndarray]:
+    """Named arrays for an ``.npz``: per layer (by path) and gate, in ``layout`` ``keras``
+    (``path/W_i`` …; ``path/forward/W_i`` for Bidirectional), ``torch`` (``path/weight_ih_l0``,
+    ``_reverse`` for the backward direction) or ``onnx`` (``path/W``, ``path/R``, ``path/B``).
+    A layer the target cannot compute (e.g. a GRU with ``reset_after=False`` for torch, a
+    non-default activation) raises ``ValueError`` naming it."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of 'keras', 'torch', 'onnx'; got {layout!r}")
+    arrays: dict[str, np.ndarray] = {}
+    for layer in layers:
+        _check_exportable(layer, layout)
+        directions = list(layer.directions.items())
+        options = {"cell": layer.cell, **layer.layer.cell_options}
+        options.pop("recurrent_activation", None)
+        try:
+            if layout == "keras":
+                for direction, weights in directions:
+                    prefix = layer.path if len(directions) == 1 else f"{layer.path}/{direction}"
+                    arrays |= {f"{prefix}/{name}": value
+                               for name, value in to_named(*weights, **options).items()}
+            elif layout == "torch":
+                for index, (_, weights) in enumerate(directions):
+                    arrays |= {f"{layer.path}/{name}": value for name, value in
+                               to_torch(*weights, reverse=index == 1,
+                                                **options).items()}
+            else:
+                arrays |= {f"{layer.path}/{name}": value for name, value in
+                           to_onnx([weights for _, weights in directions],
+                                           **options).items()}
+        except ValueError as error:
+            raise ValueError(f"layer {layer.path!r} ({layer.kind}): {error}") from error
+    return arrays
+
+
+def export_notes(layers: Sequence[Any], layout: str) -> list[str]:
+    """What the target needs besides the arrays, one line per layer (module or operator, its
+    direction and attributes)."""
+    notes = []
+    for layer in layers:
+        cell, config = layer.cell, layer.layer
+        bidirectional = len(layer.directions) == 2
+        if layout == "torch":
+            extra = ", bidirectional=True" if bidirectional else ""
+            extra += "".join(f", {name}={value!r}" for name, value in
+                             cell.torch_arguments(config.activation).items())
+            note = (f"torch.{cell.torch_module}({layer.input_dim}, {layer.units}, "
+                    f"batch_first=True{extra})")
+            if config.go_backwards:
+                note += "; feed it the time-reversed sequence (go_backwards=True)"
+        elif layout == "onnx":
+            direction = ("bidirectional" if bidirectional
+                         else "reverse" if config.go_backwards else "forward")
+            attributes = {"hidden_size": layer.units, "direction": direction,
+                          **cell.onnx_attributes(config.cell_options, activation=config.activation,
+                                                 directions=2 if bidirectional else 1)}
+            note = f"ONNX {cell.onnx_operator} with " + ", ".join(
+                f"{name}={value!r}" for name, value in attributes.items())
+        else:
+            continue
+        notes.append(f"{layer.path}: {note}")
+    return notes

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from verify import cells, convert
+from verify import cells
 from verify.config import RNN_CONFIGS, BidirectionalConfig, RNNConfig, recurrent_config
+from verify.convert import export_arrays, export_notes  # the export of explained layers
 from verify.records import LayerRecord
 
 #: Recurrent layers this project does not model (named in the error).
@@ -209,85 +210,3 @@ def format_text(layers: Sequence[Explained]) -> str:
         lines.append(f"  parameters: {layer.param_count} = {layer.param_formula} {check}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-LAYOUTS = ("keras", "torch", "onnx")
-
-
-def _check_exportable(layer: Explained, layout: str) -> None:
-    """Refuse what the target cannot compute (never export weights for another function)."""
-    if layout == "keras":
-        return
-    allowed = layer.cell.target_activations
-    recurrent = layer.layer.cell_options.get("recurrent_activation", "sigmoid")
-    target = (f"torch.{layer.cell.torch_module}" if layout == "torch"
-              else f"the ONNX {layer.cell.onnx_operator} operator's defaults")
-    if layer.layer.activation not in allowed or recurrent != "sigmoid":
-        raise ValueError(
-            f"layer {layer.path!r} ({layer.kind}, activation={layer.layer.activation!r}"
-            + (f", recurrent_activation={recurrent!r}" if layer.cell.name != "SimpleRNN" else "")
-            + f") cannot be exported to {layout}: {target} computes activation in "
-            f"{list(allowed)} with sigmoid gates only")
-
-
-def export_arrays(layers: Sequence[Explained], layout: str) -> dict[str, np.ndarray]:
-    """Named arrays for an ``.npz``: per layer (by path) and gate, in ``layout`` ``keras``
-    (``path/W_i`` …; ``path/forward/W_i`` for Bidirectional), ``torch`` (``path/weight_ih_l0``,
-    ``_reverse`` for the backward direction) or ``onnx`` (``path/W``, ``path/R``, ``path/B``).
-    A layer the target cannot compute (e.g. a GRU with ``reset_after=False`` for torch, a
-    non-default activation) raises ``ValueError`` naming it."""
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of 'keras', 'torch', 'onnx'; got {layout!r}")
-    arrays: dict[str, np.ndarray] = {}
-    for layer in layers:
-        _check_exportable(layer, layout)
-        directions = list(layer.directions.items())
-        options = {"cell": layer.cell, **layer.layer.cell_options}
-        options.pop("recurrent_activation", None)
-        try:
-            if layout == "keras":
-                for direction, weights in directions:
-                    prefix = layer.path if len(directions) == 1 else f"{layer.path}/{direction}"
-                    arrays |= {f"{prefix}/{name}": value
-                               for name, value in convert.to_named(*weights, **options).items()}
-            elif layout == "torch":
-                for index, (_, weights) in enumerate(directions):
-                    arrays |= {f"{layer.path}/{name}": value for name, value in
-                               convert.to_torch(*weights, reverse=index == 1,
-                                                **options).items()}
-            else:
-                arrays |= {f"{layer.path}/{name}": value for name, value in
-                           convert.to_onnx([weights for _, weights in directions],
-                                           **options).items()}
-        except ValueError as error:
-            raise ValueError(f"layer {layer.path!r} ({layer.kind}): {error}") from error
-    return arrays
-
-
-def export_notes(layers: Sequence[Explained], layout: str) -> list[str]:
-    """What the target needs besides the arrays, one line per layer (module or operator, its
-    direction and attributes)."""
-    notes = []
-    for layer in layers:
-        cell, config = layer.cell, layer.layer
-        bidirectional = len(layer.directions) == 2
-        if layout == "torch":
-            extra = ", bidirectional=True" if bidirectional else ""
-            extra += "".join(f", {name}={value!r}" for name, value in
-                             cell.torch_arguments(config.activation).items())
-            note = (f"torch.{cell.torch_module}({layer.input_dim}, {layer.units}, "
-                    f"batch_first=True{extra})")
-            if config.go_backwards:
-                note += "; feed it the time-reversed sequence (go_backwards=True)"
-        elif layout == "onnx":
-            direction = ("bidirectional" if bidirectional
-                         else "reverse" if config.go_backwards else "forward")
-            attributes = {"hidden_size": layer.units, "direction": direction,
-                          **cell.onnx_attributes(config.cell_options, activation=config.activation,
-                                                 directions=2 if bidirectional else 1)}
-            note = f"ONNX {cell.onnx_operator} with " + ", ".join(
-                f"{name}={value!r}" for name, value in attributes.items())
-        else:
-            continue
-        notes.append(f"{layer.path}: {note}")
-    return notes

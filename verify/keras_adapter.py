@@ -1,4 +1,7 @@
-"""The one module that imports Keras: build, set weights, call, report versions.
+"""Real Keras layers for the checks: built once per configuration, weights set, called fast.
+
+Keras itself is imported by :mod:`verify.keras_backend` (re-exported here: ``info``,
+``call_model``, ``load_model``, ``layer_records``, ``keras``, ...).
 
 Works on Keras 3 (``tensorflow>=2.16``, or ``keras`` 3 on the jax/torch backends) and on
 Keras 2 (``tensorflow<=2.15``, or the ``tf-keras`` package with ``TF_USE_LEGACY_KERAS=1``).
@@ -17,165 +20,60 @@ Built for speed, because a property suite is as strong as the examples it can af
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
-import platform
-import warnings
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-# Must happen before TensorFlow starts: thread pools are sized once, at the first op.
-for _variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from verify import _validate, environment, semantics, shapes  # noqa: E402
-from verify.config import (  # noqa: E402
+from verify import _validate, environment, shapes
+from verify.config import (
     BidirectionalConfig,
     DenseConfig,
-    LayerConfig,
     LSTMConfig,
     RNNConfig,
     SequentialConfig,
 )
-from verify.errors import ModelFileError  # noqa: E402  (one error type for model files)
-from verify.records import LayerRecord  # noqa: E402
-
-LEGACY_KERAS = environment.legacy_keras_requested()
-
-if LEGACY_KERAS:
-    import tf_keras as keras
-else:
-    import keras
-
-KERAS_MAJOR = int(keras.__version__.split(".")[0])
-BACKEND: str = keras.backend.backend() if KERAS_MAJOR >= 3 else "tensorflow"
+from verify.keras_backend import (
+    BACKEND,
+    KERAS_MAJOR,
+    LEGACY_KERAS,
+    BuildableConfig,
+    KerasInfo,
+    ModelFileError,
+    _flatten,
+    _shape_tuple,
+    _to_numpy,
+    activation,
+    call_model,
+    dropped_mask_warnings_silenced,
+    info,
+    keras,
+    layer_records,
+    load_model,
+    make,
+    running_semantics,
+)
 
 if BACKEND == "tensorflow":
-    import tensorflow as tf
+    from verify.keras_backend import tf
 
-    for _setter in (tf.config.threading.set_intra_op_parallelism_threads,
-                    tf.config.threading.set_inter_op_parallelism_threads):
-        # RuntimeError: TensorFlow already ran an op before us, so its pools stay as they are.
-        with contextlib.suppress(RuntimeError, ValueError):
-            _setter(int(os.environ["TF_NUM_INTRAOP_THREADS"]))
-
-BuildableConfig = RNNConfig | BidirectionalConfig | SequentialConfig
 _TF_BEFORE_2_14 = BACKEND == "tensorflow" and environment.major_minor(tf.__version__) < (2, 14)
 
 #: How many built layers the cache keeps (least recently used are dropped first).
 CACHE_SIZE = _validate.positive_int(
     "LSTM_VERIFY_CACHE_SIZE", int(os.environ.get("LSTM_VERIFY_CACHE_SIZE", "64"))
 )
+
+
 #: Eager calls of a cached layer before its call is traced into a ``tf.function``. A trace
 #: (autograph off) costs ~70 ms, an eager call 10-30 ms; over six passes of 40 default cases
 #: 1 was fastest (LSTM 1.9 s vs 2.1 s with 2, 2.4 s with 3; Bidirectional 3.2 / 3.6 / 4.5 s).
 EAGER_CALLS_BEFORE_TRACING = _validate.positive_int(
     "LSTM_VERIFY_EAGER_CALLS",
     int(os.environ.get("LSTM_VERIFY_EAGER_CALLS", "1")))
-
-
-@dataclass(frozen=True)
-class KerasInfo:
-    """Which Keras is running, on which backend, with which versions."""
-
-    keras_version: str
-    backend: str
-    backend_version: str
-    tensorflow_version: str | None
-    numpy_version: str
-    python_version: str
-    legacy_keras: bool
-
-    @property
-    def keras_major(self) -> int:
-        return int(self.keras_version.split(".")[0])
-
-    def describe(self) -> str:
-        """One line, e.g. ``Keras 3.15.1 on tensorflow 2.21.0, NumPy 2.4.6, Python 3.11.7``."""
-        package = " (tf-keras, TF_USE_LEGACY_KERAS=1)" if self.legacy_keras else ""
-        return (f"Keras {self.keras_version}{package} on {self.backend} {self.backend_version}, "
-                f"NumPy {self.numpy_version}, Python {self.python_version}")
-
-
-def info() -> KerasInfo:
-    """Versions of the running Keras, its backend, TensorFlow (if imported), NumPy and Python."""
-    backend_module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(BACKEND)
-    backend_version = "unknown"
-    if backend_module is not None:
-        backend_version = __import__(backend_module).__version__
-    tf_version = backend_version if BACKEND == "tensorflow" else None
-    return KerasInfo(
-        keras_version=keras.__version__,
-        backend=BACKEND,
-        backend_version=backend_version,
-        tensorflow_version=tf_version,
-        numpy_version=np.__version__,
-        python_version=platform.python_version(),
-        legacy_keras=LEGACY_KERAS,
-    )
-
-
-def running_semantics() -> semantics.Semantics:
-    """The :class:`verify.semantics.Semantics` of the Keras this module imported: what the
-    checks compare Keras with (Keras 2; Keras 3 on jax/numpy; Keras 3 on tensorflow/torch)."""
-    return semantics.of_keras(keras.__version__, BACKEND)
-
-
-def _make_rnn(config: RNNConfig, **extra: Any) -> Any:
-    """``keras.layers.LSTM`` / ``GRU`` / ``SimpleRNN`` for ``config``."""
-    return getattr(keras.layers, config.CELL)(**config.to_keras_config(), **extra)
-
-
-def _make_layer(config: LayerConfig) -> Any:
-    if isinstance(config, RNNConfig):
-        return _make_rnn(config)
-    if isinstance(config, BidirectionalConfig):
-        return keras.layers.Bidirectional(_make_rnn(config.layer), merge_mode=config.merge_mode)
-    return keras.layers.Dense(**config.to_keras_config())
-
-
-def _make(config: BuildableConfig, stateful_batch_size: int | None = None) -> Any:
-    """A built Keras layer, or a built ``Sequential`` model, for ``config``."""
-    if stateful_batch_size is not None:
-        if not isinstance(config, RNNConfig):
-            raise TypeError(f"only a single recurrent layer (an RNNConfig) can be made "
-                            f"stateful, got {config!r}")
-        layer = _make_rnn(config, stateful=True)
-        layer.build((stateful_batch_size, config.timesteps, config.input_dim))
-        return layer
-    if isinstance(config, SequentialConfig):
-        return keras.Sequential(
-            [keras.Input(shape=(config.timesteps, config.input_dim))]
-            + [_make_layer(layer) for layer in config.layers]
-        )
-    layer = _make_layer(config)
-    layer.build((None, config.timesteps, config.input_dim))
-    return layer
-
-
-def _flatten(outputs: Any) -> list[Any]:
-    if isinstance(outputs, list | tuple):
-        return [item for output in outputs for item in _flatten(output)]
-    return [outputs]
-
-
-def _to_numpy(tensor: Any) -> np.ndarray:
-    if KERAS_MAJOR >= 3:
-        return np.asarray(keras.ops.convert_to_numpy(tensor))
-    return np.asarray(tensor.numpy())
-
-
-def _shape_tuple(shape: Any) -> tuple[int | None, ...]:
-    if hasattr(shape, "as_list"):  # a TensorFlow TensorShape (Keras 2)
-        shape = shape.as_list()
-    return tuple(None if dim is None else int(dim) for dim in shape)
 
 
 class BuiltLayer:
@@ -188,7 +86,7 @@ class BuiltLayer:
     def __init__(self, config: BuildableConfig, *, stateful_batch_size: int | None = None) -> None:
         self.config = config
         self.stateful = stateful_batch_size is not None
-        self.layer = _make(config, stateful_batch_size)
+        self.layer = make(config, stateful_batch_size)
         self._functions: dict[tuple[bool, int, int], Callable[..., Any]] = {}
         self._eager_calls: Counter[tuple[bool, int, int]] = Counter()
 
@@ -383,6 +281,8 @@ def _flatten_shapes(result: Any) -> list[Any]:
 
 
 _cache: OrderedDict[BuildableConfig, BuiltLayer] = OrderedDict()
+
+
 _builds_since_clear = 0
 
 
@@ -419,100 +319,6 @@ def built(config: BuildableConfig) -> BuiltLayer:
     while len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
     return layer
-
-
-@contextlib.contextmanager
-def dropped_mask_warnings_silenced() -> Any:
-    """Keras 3 warns whenever a layer that does not support masking drops a mask (Conv1D,
-    GlobalMaxPooling1D, ...): for this project that is the behaviour being checked, not news."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*does not support masking.*")
-        yield
-
-
-def call_model(model: Any, x: Any, *, dtype: Any = np.float32, mask: Any = None
-               ) -> list[np.ndarray]:
-    """Call any Keras model (or layer) of the user's on ``x`` with ``training=False``; every
-    output as a NumPy array (one eager call, no caching). ``x`` is converted to ``dtype``
-    first; ``dtype=None`` hands Keras the arrays in their own dtype (to see how Keras treats,
-    say, float64 input to a float32 layer). ``mask`` (optional) is passed to the call, for a
-    single layer called with an explicit mask."""
-    if dtype is not None:
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError as error:
-            raise TypeError(f"dtype must be a NumPy dtype or None, got {dtype!r}") from error
-    def converted(item: Any) -> np.ndarray:
-        array = np.asarray(item)
-        # Token ids stay integers (an Embedding reads them); the rest becomes ``dtype``.
-        return array if dtype is None or array.dtype.kind in "iu" else array.astype(dtype)
-
-    inputs: Any = [converted(item) for item in x] if isinstance(x, list | tuple) \
-        else converted(x)
-    if not isinstance(inputs, list) and isinstance(getattr(model, "inputs", None), list) \
-            and len(model.inputs) == 1:
-        inputs = [inputs]  # the structure a functional model was built with (no warning)
-    keywords: dict[str, Any] = {"training": False}
-    if mask is not None:  # a layer called with an explicit mask
-        keywords["mask"] = tf.convert_to_tensor(mask) if BACKEND == "tensorflow" \
-            else keras.ops.convert_to_tensor(mask)
-    with dropped_mask_warnings_silenced():
-        outputs = model(inputs, **keywords)
-    return [_to_numpy(output) for output in _flatten(outputs)]
-
-
-def activation(name: str, x: Any) -> np.ndarray:
-    """Keras's own activation ``name`` applied to ``x`` (float32), as a NumPy array."""
-    function = keras.activations.get(name)
-    tensor = tf.constant(np.asarray(x, np.float32)) if BACKEND == "tensorflow" \
-        else keras.ops.convert_to_tensor(np.asarray(x, np.float32))
-    return _to_numpy(function(tensor))
-
-
-def load_model(path: str | os.PathLike[str]) -> Any:
-    """Load a ``.keras``, ``.h5`` or SavedModel directory with this Keras (``compile=False``).
-
-    Raises :class:`ModelFileError` with one line saying what went wrong: no such file, a
-    SavedModel directory Keras 3 cannot load, or Keras's own reason for refusing the file.
-    """
-    file = Path(path)
-    if not file.exists():
-        raise ModelFileError(f"{path}: no such file or directory")
-    if file.is_dir() and KERAS_MAJOR >= 3:
-        raise ModelFileError(
-            f"{path} is a directory (a TensorFlow SavedModel?): Keras 3 cannot load SavedModels "
-            "with load_model; use Keras 2 (tensorflow<=2.15, or tf-keras with "
-            "TF_USE_LEGACY_KERAS=1) or re-save the model as .keras")
-    try:
-        model = keras.models.load_model(file, compile=False)
-    except Exception as error:  # Keras raises many types for a file it cannot read
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise ModelFileError(f"cannot load {path} as a Keras model: "
-                             f"{type(error).__name__}: {reason[:300]}") from error
-    if not hasattr(model, "layers"):
-        raise ModelFileError(f"{path} holds a {type(model).__name__}, not a Keras model")
-    return model
-
-
-def layer_records(model: Any) -> list[LayerRecord]:
-    """Every layer of ``model``, nested models' layers included (path ``outer/inner``), as the
-    plain records :mod:`verify.explain` reads."""
-    records = []
-
-    def walk(container: Any, prefix: str) -> None:
-        for layer in container.layers:
-            path = f"{prefix}{layer.name}"
-            if hasattr(layer, "layers") and not hasattr(layer, "forward_layer"):
-                walk(layer, f"{path}/")
-                continue
-            inner = getattr(layer, "forward_layer", None) or getattr(layer, "layer", None)
-            records.append(LayerRecord(
-                path=path, class_name=type(layer).__name__, config=layer.get_config(),
-                weights=[np.asarray(w) for w in layer.get_weights()],
-                wrapped=type(inner).__name__ if inner is not None else None))
-
-    walk(model, "")
-    return records
 
 
 def stateful(config: RNNConfig, *, batch_size: int) -> BuiltLayer:
@@ -552,8 +358,7 @@ def warm_up() -> None:
 
 __all__ = [
     "BACKEND", "CACHE_SIZE", "KERAS_MAJOR", "LEGACY_KERAS", "BuiltLayer", "KerasInfo",
-    "ModelFileError", "activation", "built", "cache_key", "call_model", "clear", "info",
-    "keras", "layer_records", "load_model", "reset_states",
-    "running_semantics",
-    "stateful", "warm_up",
+    "ModelFileError", "activation", "built", "cache_key", "call_model", "clear",
+    "dropped_mask_warnings_silenced", "info", "keras", "layer_records", "load_model",
+    "reset_states", "running_semantics", "stateful", "warm_up",
 ]

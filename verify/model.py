@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from verify import _validate, layers, reference
+from verify import _validate, layers, loop, reference
 from verify.cells.base import finite
 from verify.config import RNN_CONFIGS, BidirectionalConfig, recurrent_config
 from verify.keras_config import MODEL_CLASSES
@@ -85,7 +85,7 @@ def _context(semantics: Semantics | str | None, dtype: DTypeLike,
              recorded_masks: bool) -> _Context:
     if not isinstance(recorded_masks, bool):
         raise TypeError(f"recorded_masks must be True or False, got {recorded_masks!r}")
-    return _Context(resolve(semantics), reference._float_dtype(dtype),
+    return _Context(resolve(semantics), loop.float_dtype(dtype),
                     recorded_masks=recorded_masks)
 
 

@@ -1,7 +1,7 @@
 """The NumPy reference for Keras's recurrent layers: exactly what Keras computes.
 
-One loop (:func:`_run`) serves every cell kind (:mod:`verify.cells`: LSTM, GRU, SimpleRNN)
-and every option Keras has around the cell: masks, ``go_backwards``, initial and carried
+One loop (:func:`verify.loop.run`) serves every cell kind (:mod:`verify.cells`: LSTM, GRU,
+SimpleRNN) and every option Keras has around the cell: masks, ``go_backwards``, initial and carried
 (stateful) states, ``return_sequences``/``return_state``, ``zero_output_for_mask`` and
 Bidirectional merging. The step equations live in each cell's module.
 
@@ -28,36 +28,18 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
-from verify import _validate, cells
-from verify.cells.base import CellWeights, finite
+from verify import _validate, cells, loop
+from verify.cells.base import finite
 from verify.config import MERGE_MODES, BidirectionalConfig, RNNConfig
-from verify.semantics import Semantics, resolve
+from verify.semantics import Semantics
 
 Outputs = np.ndarray | list[np.ndarray]
-
-
-def _float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError as error:
-        raise TypeError(f"dtype must be a NumPy float dtype, got {dtype!r}") from error
-    if not np.issubdtype(resolved, np.floating):
-        raise TypeError(f"dtype must be a NumPy float dtype (float16/32/64), got {resolved}")
-    return resolved
-
-
-def _inputs(x: Any, dtype: np.dtype[Any]) -> np.ndarray:
-    x = _validate.numeric_array("x", x)
-    if x.ndim != 3 or 0 in x.shape:
-        raise ValueError(f"x must have shape (batch, timesteps, features) with every size "
-                         f">= 1, got {x.shape}")
-    return finite("x", x.astype(dtype))
 
 
 def _states(initial_state: Any, count: int, batch: int, units: int,
@@ -66,83 +48,6 @@ def _states(initial_state: Any, count: int, batch: int, units: int,
         return [np.zeros((batch, units), dtype)] * count
     return [finite(f"initial_state[{index}]", array.astype(dtype)) for index, array in
             enumerate(_validate.state_list(initial_state, count, batch, units))]
-
-
-class _Options:
-    """A cell kind with validated options, activations and dtype: what every direction of one
-    call shares."""
-
-    def __init__(self, cell: str | cells.Cell, activation: Any, semantics: Any,
-                 dtype: DTypeLike, options: Mapping[str, Any]) -> None:
-        self.cell = cells.get(cell)
-        self.semantics = resolve(semantics)
-        self.dtype = _float_dtype(dtype)
-        self.options = self.cell.options(options)
-        functions = {}
-        names = {"activation": activation}
-        if "recurrent_activation" in self.options:
-            names["recurrent_activation"] = self.options["recurrent_activation"]
-        for name, value in names.items():
-            if not isinstance(value, str):
-                raise TypeError(f"{name} must be an activation name (str), "
-                                f"got {_validate.describe(value)}")
-            try:
-                functions[name] = self.semantics.activation(value)
-            except ValueError as error:
-                raise ValueError(f"{name}: {error}") from None
-        self.activation = functions["activation"]
-        self.recurrent_activation = functions.get("recurrent_activation")
-
-    def weights(self, arrays: Sequence[Any], *, input_dim: int | None,
-                prefix: str = "") -> CellWeights:
-        if isinstance(arrays, np.ndarray) or not isinstance(arrays, Sequence) \
-                or len(arrays) not in (2, 3):
-            raise ValueError(f"{prefix or 'weights'} must be [kernel, recurrent_kernel] or "
-                             f"[kernel, recurrent_kernel, bias], got {_validate.describe(arrays)}")
-        bias = arrays[2] if len(arrays) == 3 else None
-        return self.cell.check_weights(arrays[0], arrays[1], bias, input_dim=input_dim,
-                                       dtype=self.dtype, options=self.options,
-                                       prefix=f"{prefix}: " if prefix else "")
-
-    def stepper(self, weights: CellWeights) -> cells.Stepper:
-        return self.cell.stepper(weights, activation=self.activation,
-                                 recurrent_activation=self.recurrent_activation,
-                                 options=self.options)
-
-
-def _run(x: np.ndarray, stepper: cells.Stepper, *, semantics: Semantics, go_backwards: bool,
-         mask: np.ndarray | None, states: list[np.ndarray],
-         zero_output_for_mask: bool) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Every step's output (in processing order), and the final states.
-
-    ``x`` is ``(batch, steps, features)``, or ``(2, batch, steps, features)`` for both
-    directions of a Bidirectional layer at once (a paired stepper, states ``(2, batch, u)``,
-    mask ``(2, batch, steps)``): the time axis is the second to last.
-    """
-    order = slice(None, None, -1) if go_backwards else slice(None)
-    ordered_mask = None if mask is None else mask[..., order]
-    # Every step's x_t @ kernel in one matmul (the kept steps' only), viewed time-major.
-    projected = np.moveaxis(stepper.project(x[..., order, :], ordered_mask), -2, 0)
-    kept = None if ordered_mask is None else np.moveaxis(ordered_mask, -1, 0)[..., None]
-    h0 = states[0]
-    output = h0 if semantics.masked_output == "carried_state" else np.zeros_like(h0)
-    outputs = np.empty((x.shape[-2], *h0.shape), dtype=x.dtype)
-    for t in range(x.shape[-2]):
-        new = stepper.step(projected[t], states)
-        if kept is None:
-            states, output = new, new[0]
-        else:
-            keep = kept[t]
-            states = [np.where(keep, value, old) for value, old in zip(new, states, strict=True)]
-            if zero_output_for_mask:
-                output = np.where(keep, new[0], 0.0)
-            elif semantics.masked_output == "previous_output":
-                output = np.where(keep, new[0], output)
-            else:
-                output = states[0]
-        outputs[t] = output
-    outputs = np.moveaxis(outputs, 0, -2)
-    return outputs, states
 
 
 def rnn(
@@ -175,11 +80,11 @@ def rnn(
     ``initial_state`` is the list of states, each ``(batch, units)``. ``cell_options`` are the
     cell's own (``recurrent_activation``; GRU ``reset_after``).
     """
-    options = _Options(cell, activation, semantics, dtype, cell_options)
-    x = _inputs(x, options.dtype)
+    options = loop.Options(cell, activation, semantics, dtype, cell_options)
+    x = loop.inputs(x, options.dtype)
     weights = options.weights([kernel, recurrent_kernel, *([] if bias is None else [bias])],
                               input_dim=x.shape[2])
-    outputs, states = _run(
+    outputs, states = loop.run(
         x, options.stepper(weights), semantics=options.semantics,
         go_backwards=_validate.boolean("go_backwards", go_backwards),
         mask=_validate.mask_array(mask, *x.shape[:2]),
@@ -254,10 +159,10 @@ def bidirectional(
                         "to return_sequences and go_backwards is set per direction, as in Keras)")
     _validate.one_of("merge_mode", merge_mode, MERGE_MODES)
     cell = cells.get(cell_options.pop("cell", "LSTM"))
-    options = _Options(cell, cell_options.pop("activation", "tanh"),
+    options = loop.Options(cell, cell_options.pop("activation", "tanh"),
                        cell_options.pop("semantics", None),
                        cell_options.pop("dtype", np.float64), cell_options)
-    x = _inputs(x, options.dtype)
+    x = loop.inputs(x, options.dtype)
     sequences = _validate.boolean("return_sequences", return_sequences)
     forward = options.weights(forward_weights, input_dim=x.shape[2], prefix="forward_weights")
     backward = options.weights(backward_weights, input_dim=x.shape[2],
@@ -274,14 +179,14 @@ def bidirectional(
     runs: list[tuple[np.ndarray, list[np.ndarray]]]
     if paired is not None:
         # Both directions in one loop (batched matmuls): the backward one reads x reversed.
-        outputs, final = _run(np.stack([x, x[:, ::-1]]), paired(steppers[1]),
+        outputs, final = loop.run(np.stack([x, x[:, ::-1]]), paired(steppers[1]),
                               semantics=options.semantics, go_backwards=False,
                               mask=None if mask is None else np.stack([mask, mask[:, ::-1]]),
                               states=[np.stack(pair) for pair in zip(*initial, strict=True)],
                               zero_output_for_mask=sequences)
         runs = [(outputs[index], [state[index] for state in final]) for index in range(2)]
     else:
-        runs = [_run(x, stepper, semantics=options.semantics, go_backwards=go_backwards,
+        runs = [loop.run(x, stepper, semantics=options.semantics, go_backwards=go_backwards,
                      mask=mask, states=start, zero_output_for_mask=sequences)
                 for stepper, go_backwards, start in zip(steppers, (False, True), initial,
                                                         strict=True)]
@@ -357,7 +262,7 @@ class Stateful:
                  semantics: Semantics | str | None = None, dtype: DTypeLike = np.float64,
                  **cell_options: Any) -> None:
         self.batch_size = _validate.positive_int("batch_size", batch_size)
-        self._options = _Options(cell, activation, semantics, dtype, cell_options)
+        self._options = loop.Options(cell, activation, semantics, dtype, cell_options)
         self._weights = self._options.weights(
             [kernel, recurrent_kernel, *([] if bias is None else [bias])], input_dim=None)
         self._stepper = self._options.stepper(self._weights)
@@ -374,12 +279,12 @@ class Stateful:
 
     def __call__(self, x: Any, *, mask: Any = None) -> Outputs:
         """Run one batch from the carried state, then carry the final state forward."""
-        x = _inputs(x, self._options.dtype)
+        x = loop.inputs(x, self._options.dtype)
         input_dim = self._weights.kernel.shape[0]
         if x.shape[0] != self.batch_size or x.shape[2] != input_dim:
             raise ValueError(f"x must have shape (batch_size, timesteps, input_dim) = "
                              f"({self.batch_size}, timesteps, {input_dim}), got {x.shape}")
-        outputs, states = _run(
+        outputs, states = loop.run(
             x, self._stepper, semantics=self._options.semantics,
             go_backwards=self._flags["go_backwards"],
             mask=_validate.mask_array(mask, *x.shape[:2]), states=self.states,

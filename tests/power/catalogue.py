@@ -47,7 +47,7 @@ def _merged_masks(*rules: str) -> None:
 
 def _families(*names: str) -> tuple[str, ...]:
     """The model_forward strata of the real-model families whose models use the faulty layer
-    (verify.suite.families), where the hunt looks first."""
+    (strategies.families), where the hunt looks first."""
     return tuple(f"model_forward[{name}]" for name in names)
 
 
@@ -225,9 +225,9 @@ def _backwards_sequence_in_time_order(layer: Any, args: tuple[Any, ...],
     return reverse(result, axis=1)
 
 
-RUN = "verify.reference:_run"
+RUN = "verify.loop:run"
 RNN = "verify.reference:rnn"
-OPTIONS = "verify.reference:_Options.__init__"
+OPTIONS = "verify.loop:Options.__init__"
 BIDI = "verify.reference:bidirectional"
 MERGE = "verify.reference:merge"
 LSTM_ORDER = "verify.cells.lstm:_Stepper.__init__"

@@ -321,6 +321,11 @@ class Cell:
         """Attributes of the ONNX operator beyond ``hidden_size`` and ``direction``."""
         return {}
 
+    def keras_layer(self, keras: Any, **config: Any) -> Any:
+        """The Keras layer of this cell kind for ``config`` (the layer class of the same name
+        in ``keras.layers``); ``keras`` is the module the adapter imported."""
+        return getattr(keras.layers, self.name)(**config)
+
     def __repr__(self) -> str:
         return f"<{self.name} cell>"
 

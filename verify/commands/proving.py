@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from verify.commands.common import Progress, UsageError, keras_adapter_for, read_model, writable
+from verify.terminal import Progress, UsageError, keras_adapter_for, read_model, writable
 
 
 def _keras_model(path: Path) -> Any:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from verify.commands.common import UsageError, read_model, writable
+from verify.terminal import UsageError, read_model, writable
 
 
 def _explained(path: Path) -> list[Any]:

@@ -1,7 +1,7 @@
 """The verification machinery: what checks Keras against the library, never imported by it.
 
 :mod:`~verify.suite.properties` (the checks, shared by the tests and the report),
-:mod:`~verify.suite.families` and :mod:`~verify.suite.keras_families` (the real-model
+:mod:`~strategies.families` and :mod:`~verify.suite.keras_families` (the real-model
 families the properties draw), :mod:`~verify.suite.coverage` (distinct configurations and
 pairwise coverage), :mod:`~verify.suite.profiles` (Hypothesis budgets),
 :mod:`~verify.suite.divergences` (named differences between Keras versions, with probes),

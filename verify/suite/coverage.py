@@ -16,8 +16,8 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from strategies.families import ModelSpec
 from verify.config import BidirectionalConfig, DenseConfig, RNNConfig, SequentialConfig
-from verify.suite.families import ModelSpec
 
 
 def _layer(config: RNNConfig) -> dict[str, Hashable]:

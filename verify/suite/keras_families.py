@@ -1,4 +1,4 @@
-"""Build a :class:`verify.suite.families.ModelSpec` with the running Keras (through
+"""Build a :class:`strategies.families.ModelSpec` with the running Keras (through
 :mod:`verify.keras_adapter`, the module that imports it), and give it weights from a seed.
 
 Built models are cached by specification (least recently used dropped), so examples that
@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from strategies.families import ModelSpec
 from verify import keras_adapter
-from verify.suite.families import ModelSpec
 
 keras = keras_adapter.keras
 layers = keras.layers

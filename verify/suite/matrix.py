@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from verify.commands.common import UsageError, writable
 from verify.suite import divergences
+from verify.terminal import UsageError, writable
 
 
 @dataclass

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
-from verify.commands.common import UsageError, is_terminal, keras_adapter_for, writable
+from verify.terminal import UsageError, is_terminal, keras_adapter_for, writable
 
 
 @dataclass

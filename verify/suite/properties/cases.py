@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 import strategies
+from strategies.families import FAMILIES
 from verify.config import MERGE_MODES
-from verify.suite.families import FAMILIES
 
 Case = dict[str, Any]
 Strata = dict[str, Callable[[], st.SearchStrategy[Case]]]
@@ -67,7 +67,7 @@ def model_cases() -> st.SearchStrategy[Case]:
 
 def family_cases(families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("small",)
                  ) -> st.SearchStrategy[Case]:
-    """A model of the real-model families (:mod:`verify.suite.families`), the seed of its weights
+    """A model of the real-model families (:mod:`strategies.families`), the seed of its weights
     and its inputs."""
 
     @st.composite

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 from hypothesis import currently_in_test_context, reject
 
+from strategies.families import ModelSpec, reproducer
 from verify import compare, proof, reference
 from verify.config import BidirectionalConfig, RNNConfig, SequentialConfig
 from verify.proof import listed, nudged
-from verify.suite.families import ModelSpec, reproducer
 
 
 def adapter() -> Any:
@@ -98,7 +98,7 @@ def check_model_forward(config: SequentialConfig | ModelSpec, x: Any,
     """Calling the Keras model equals :func:`verify.predict` on it (config and weights only).
 
     ``config`` is a stack of layers (a :class:`SequentialConfig`, with ``weights``) or a model
-    of one of the real-model families (a :class:`verify.suite.families.ModelSpec`, whose weights
+    of one of the real-model families (a :class:`strategies.families.ModelSpec`, whose weights
     come from ``weights_seed``: their shapes are known once Keras has built the model)."""
     __tracebackhide__ = True
     if isinstance(config, ModelSpec):

@@ -1,4 +1,4 @@
-"""What the commands share: the one-line usage error (exit 2), output paths checked before
+"""What every command shares: the one-line usage error (exit 2), output paths checked before
 slow work, model files read safely, Keras imported with a way out, progress on a terminal
 only, and TensorFlow's own start-up noise hidden."""
 

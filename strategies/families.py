@@ -163,7 +163,7 @@ def reproducer(spec: ModelSpec, seed: int, x: Any) -> str:
         else format_array(x)
     return (
         "import numpy as np\nimport verify\nfrom verify import keras_families\n"
-        "from verify.suite.families import Conv, ModelSpec\n"
+        "from strategies.families import Conv, ModelSpec\n"
         f"spec = {spec!r}\n"
         f"model = keras_families.build(spec)\n"
         f"model.set_weights(keras_families.seeded_weights(model, seed={seed}))\n"
