@@ -43,10 +43,38 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shard", metavar="I/N", default=None,
+        help="run only shard I of N (1 <= I <= N): each test file's tests are dealt round-robin "
+             "in collection order, so every shard gets a share of every file's expensive runs "
+             "(the GitHub workflow runs the thorough profile as 4 shards)")
+
+
+def shard_of(value: str) -> tuple[int, int]:
+    """``"I/N"`` as ``(I, N)``, or ``pytest.UsageError`` naming what was expected."""
+    try:
+        index, count = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise pytest.UsageError(f"--shard expects I/N (e.g. 2/4), got {value!r}") from None
+    if not 1 <= index <= count:
+        raise pytest.UsageError(f"--shard {value}: I must be between 1 and N")
+    return index, count
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "adapter" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.keras)
+    if config.getoption("--shard"):
+        index, count = shard_of(config.getoption("--shard"))
+        position: dict[str, int] = {}
+        kept, dropped = [], []
+        for item in items:
+            seen = position[item.location[0]] = position.get(item.location[0], -1) + 1
+            (kept if seen % count == index - 1 else dropped).append(item)
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
