@@ -186,7 +186,7 @@ def rnn_configs(*, cells: Sequence[str] = CELL_KINDS,
     """Configurations of any of ``cells`` (default LSTM, GRU, SimpleRNN; the first is the
     shrink target). ``options`` are the per-cell strategies' options; ``recurrent_activations``
     and ``reset_after`` apply to the cells that have them."""
-    kinds = _check_choices("cells", cells, CELL_KINDS)
+    kinds = _check_choices("cells", cells, tuple(RNN_CONFIGS))  # registered cells too
     _check_options(options, forbidden=(), cell="recurrent layer")
     return _rnn_configs(kinds, **options)
 
@@ -234,7 +234,7 @@ def sequential_configs(
     check_bounds("input_dim", min_input_dim, max_input_dim)
     check_bounds("timesteps", min_timesteps, max_timesteps)
     _check_flag("bidirectional", bidirectional)
-    kinds = _check_choices("cells", cells, CELL_KINDS)
+    kinds = _check_choices("cells", cells, tuple(RNN_CONFIGS))  # registered cells too
 
     @st.composite
     def draw_model(draw: st.DrawFn) -> SequentialConfig:

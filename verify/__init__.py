@@ -29,6 +29,7 @@ from verify import activations, config, gates, reference, semantics, shapes
 from verify.config import BidirectionalConfig, DenseConfig, LSTMConfig, SequentialConfig
 from verify.files import predict_file
 from verify.model import predict
+from verify.registry import register_cell
 
 __version__ = "0.1.0"
 
@@ -95,6 +96,7 @@ __all__ = [
     "predict",
     "predict_file",
     "reference",
+    "register_cell",
     "semantics",
     "shapes",
 ]

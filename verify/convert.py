@@ -183,6 +183,9 @@ def _check_exportable(layer: Any, layout: str) -> None:
     """Refuse what the target cannot compute (never export weights for another function)."""
     if layout == "keras":
         return
+    if not (layer.cell.torch_module if layout == "torch" else layer.cell.onnx_operator):
+        raise ValueError(f"layer {layer.path!r} ({layer.kind}) cannot be exported to {layout}: "
+                         f"{layout} has no {layer.cell.name} equivalent")
     allowed = layer.cell.target_activations
     recurrent = layer.layer.cell_options.get("recurrent_activation", "sigmoid")
     target = (f"torch.{layer.cell.torch_module}" if layout == "torch"
@@ -190,7 +193,8 @@ def _check_exportable(layer: Any, layout: str) -> None:
     if layer.layer.activation not in allowed or recurrent != "sigmoid":
         raise ValueError(
             f"layer {layer.path!r} ({layer.kind}, activation={layer.layer.activation!r}"
-            + (f", recurrent_activation={recurrent!r}" if layer.cell.name != "SimpleRNN" else "")
+            + (f", recurrent_activation={recurrent!r}"
+               if "recurrent_activation" in layer.cell.option_defaults else "")
             + f") cannot be exported to {layout}: {target} computes activation in "
             f"{list(allowed)} with sigmoid gates only")
 

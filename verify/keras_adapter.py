@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from verify import _validate, environment, shapes
+from verify import _validate, environment, keras_backend, shapes
 from verify.config import (
     BidirectionalConfig,
     DenseConfig,
@@ -58,7 +58,7 @@ from verify.keras_backend import (
 )
 
 if BACKEND == "tensorflow":
-    from verify.keras_backend import tf
+    tf = keras_backend.tf  # type: ignore[attr-defined]  # imported there for this backend
 
 _TF_BEFORE_2_14 = BACKEND == "tensorflow" and environment.major_minor(tf.__version__) < (2, 14)
 

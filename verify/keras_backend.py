@@ -46,7 +46,7 @@ KERAS_MAJOR = int(keras.__version__.split(".")[0])
 BACKEND: str = keras.backend.backend() if KERAS_MAJOR >= 3 else "tensorflow"
 
 if BACKEND == "tensorflow":
-    import tensorflow as tf
+    import tensorflow as tf  # re-exported: keras_adapter calls it
 
     for _setter in (tf.config.threading.set_intra_op_parallelism_threads,
                     tf.config.threading.set_inter_op_parallelism_threads):

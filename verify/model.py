@@ -299,6 +299,10 @@ def _nested_model(layer: Mapping[str, Any], model: Any, arguments: list[Any],
                         inner, masks)
 
 
+#: The handler of every recurrent layer kind (:func:`verify.registry.register_cell` gives it
+#: to a new cell).
+RECURRENT = _recurrent
+
 # The layers this module runs, registered in the one registry of layer kinds.
 layers.HANDLERS.update({
     **dict.fromkeys(RNN_CONFIGS, _recurrent),

@@ -102,6 +102,15 @@ class Cell:
     name: str = ""
     #: The name with its article, for messages (``"an LSTM"``).
     label: str = ""
+    #: The cell's name in the suite's property names (``"lstm"`` -> ``lstm_shapes``), and the
+    #: prefix of its gate properties (``gru_`` -> ``gru_gate_z``; ``None``: ``key`` + ``_``).
+    key: str = ""
+    gate_key: str | None = None
+    #: How the suite splits this cell's runs, each part with its own example budget: option
+    #: values by stratum name (GRU: ``reset_after`` True/False, two functions), or, with
+    #: ``mask_strata``, the forward property by kind of mask.
+    option_strata: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+    mask_strata: bool = False
     #: The gate blocks along the last axis of the kernel, recurrent kernel and bias, in Keras's
     #: order; ``GATE_NAMES`` says what each letter stands for.
     gates: tuple[str, ...] = ()
@@ -320,6 +329,11 @@ class Cell:
                         directions: int = 1) -> dict[str, Any]:
         """Attributes of the ONNX operator beyond ``hidden_size`` and ``direction``."""
         return {}
+
+    @property
+    def gate_prefix(self) -> str:
+        """The prefix of this cell's gate property names (``gate_i``, ``gru_gate_z``)."""
+        return f"{self.key}_" if self.gate_key is None else self.gate_key
 
     def keras_layer(self, keras: Any, **config: Any) -> Any:
         """The Keras layer of this cell kind for ``config`` (the layer class of the same name

@@ -82,6 +82,9 @@ class _Stepper:
 class GRUCell(Cell):
     name = "GRU"
     label = "a GRU"
+    key = "gru"
+    option_strata = MappingProxyType({"reset_after": {"reset_after": True},
+                                      "reset_before": {"reset_after": False}})
     gates = ("z", "r", "h")
     gate_names = MappingProxyType({"z": "update gate", "r": "reset gate", "h": "candidate"})
     states = ("h",)

@@ -77,6 +77,9 @@ class _Stepper:
 class LSTMCell(Cell):
     name = "LSTM"
     label = "an LSTM"
+    key = "lstm"
+    gate_key = ""  # the first cell: gate_i, gate_f, gate_c, gate_o
+    mask_strata = True
     gates = ("i", "f", "c", "o")
     gate_names = MappingProxyType({"i": "input gate", "f": "forget gate", "c": "cell candidate",
                   "o": "output gate"})

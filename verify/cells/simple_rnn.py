@@ -36,6 +36,7 @@ class _Stepper:
 class SimpleRNNCell(Cell):
     name = "SimpleRNN"
     label = "a SimpleRNN"
+    key = "simple_rnn"
     gates = ("h",)
     gate_names = MappingProxyType({"h": "hidden state"})
     states = ("h",)

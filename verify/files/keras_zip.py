@@ -160,11 +160,15 @@ def _layers_group(group: Any) -> Any:
 
 
 #: Sub-objects whose variables follow the layer's own, in ``get_weights()`` order.
-_CHILDREN: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(RNN_CONFIGS, ("cell",)),
+_WRAPPERS: dict[str, tuple[str, ...]] = {
     "Bidirectional": ("forward_layer", "backward_layer"),
     "TimeDistributed": ("layer",),
 }
+
+
+def _children(kind: str) -> tuple[str, ...]:
+    """A recurrent layer's variables sit under ``cell``, a wrapper's under its layers."""
+    return ("cell",) if kind in RNN_CONFIGS else _WRAPPERS.get(kind, ())
 
 
 def _group_arrays(file: Path, path: str, group: Any, kind: str,
@@ -172,13 +176,13 @@ def _group_arrays(file: Path, path: str, group: Any, kind: str,
     arrays = _vars(file, path, group)
     inner = config.get("layer")
     inner_kind = str(inner["class_name"]) if isinstance(inner, Mapping) else ""
-    children = _CHILDREN.get(kind, ())
+    children = _children(kind)
     for child in children:
         sub = group.get(child)
         if sub is None:
             continue
         child_kind = inner_kind if kind in ("Bidirectional", "TimeDistributed") else ""
-        if child_kind in _CHILDREN and isinstance(inner, Mapping):
+        if _children(child_kind) and isinstance(inner, Mapping):
             arrays += _group_arrays(file, path, sub, child_kind, inner["config"])
         else:
             arrays += _vars(file, path, sub)

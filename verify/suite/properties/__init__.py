@@ -106,35 +106,73 @@ class Property:
         return test
 
 
-def _gate_property(cell: cells.Cell, gate: str, prefix: str) -> Property:
-    def check(**case: Any) -> float:
-        return check_gate_block(gate=gate, **case)
+def _strata(cell: cells.Cell, cases: Callable[..., st.SearchStrategy[Case]]
+            ) -> dict[str, Callable[[], st.SearchStrategy[Case]]]:
+    """One stratum per entry of the cell's ``option_strata`` (none when it has none)."""
+    return {name: functools.partial(cases, **values)
+            for name, values in cell.option_strata.items()}
 
-    effect = {item.gate: item.effect for item in cell.saturations}[gate]
-    strata = (cases.reset_after_strata(functools.partial(cases.gate_cases, cell.name))
-              if "reset_after" in cell.option_defaults else {})
-    return Property(
-        name=f"{prefix}gate_{gate}",
-        summary=f"{cell.name} bias block {gate!r} saturated in Keras: {effect}",
-        cases=functools.partial(cases.gate_cases, cell.name),
-        check=check,
-        strata=strata,
-    )
+
+def _both_ways(cell: cells.Cell) -> str:
+    """``"reset_after both ways"`` for a cell whose strata fix a flag, else ``""``."""
+    flags = sorted({name for values in cell.option_strata.values() for name in values})
+    return ", ".join(f"{name} both ways" for name in flags)
 
 
 _SHAPES = ("weight shapes, parameter count, weight names and output shapes equal the "
            "formulas")
 
+
+def shapes_property(cell: cells.Cell) -> Property:
+    """Keras's weight shapes, parameter count, weight names and output shapes for layers of
+    ``cell`` equal the formulas."""
+    cases_ = functools.partial(cases.layer_cases, cell.name)
+    note = f" ({_both_ways(cell)})" if cell.option_strata else ""
+    return Property(f"{cell.key}_shapes", f"{cell.name}{note}: {_SHAPES}", cases_, check_shapes,
+                    _strata(cell, cases_))
+
+
+def gate_properties(cell: cells.Cell) -> list[Property]:
+    """One property per gate: its bias block saturated in Keras has exactly the effect the
+    cell's step equations predict (the cell's ``saturations``)."""
+    found = []
+    for saturation in cell.saturations:
+        def check(gate: str = saturation.gate, **case: Any) -> float:
+            return check_gate_block(gate=gate, **case)
+
+        cases_ = functools.partial(cases.gate_cases, cell.name)
+        found.append(Property(
+            name=f"{cell.gate_prefix}gate_{saturation.gate}",
+            summary=f"{cell.name} bias block {saturation.gate!r} saturated in Keras: "
+                    f"{saturation.effect}",
+            cases=cases_, check=check, strata=_strata(cell, cases_)))
+    return found
+
+
+def forward_property(cell: cells.Cell) -> Property:
+    """Keras's outputs for layers of ``cell`` (masks, initial states, go_backwards, every
+    activation) equal the reference's."""
+    cases_ = functools.partial(cases.cell_forward_cases, cell.name)
+    strata = cases.mask_strata(cases_) if cell.mask_strata else _strata(cell, cases_)
+    options = "".join(f"{note}, " for note in [_both_ways(cell)] if note)
+    return Property(f"{cell.key}_forward",
+                    f"{cell.name} outputs ({options}masks, initial states, go_backwards, every "
+                    f"activation) equal verify.reference", cases_, check_forward, strata)
+
+
+def cell_properties(cell: cells.Cell) -> list[Property]:
+    """Every property of one cell kind: shapes, each gate, forward. A registered cell
+    (:func:`verify.register_cell`) gets these without an edit here."""
+    return [shapes_property(cell), *gate_properties(cell), forward_property(cell)]
+
+
+_CELLS = tuple(cells.CELLS.values())
+
 #: Every property, by name, in the order reports list them.
 PROPERTIES: dict[str, Property] = {
     prop.name: prop
     for prop in [
-        Property("lstm_shapes", f"LSTM: {_SHAPES}", cases.layer_cases, check_shapes),
-        Property("gru_shapes", f"GRU (reset_after both ways): {_SHAPES}",
-                 functools.partial(cases.layer_cases, "GRU"), check_shapes,
-                 cases.reset_after_strata(functools.partial(cases.layer_cases, "GRU"))),
-        Property("simple_rnn_shapes", f"SimpleRNN: {_SHAPES}",
-                 functools.partial(cases.layer_cases, "SimpleRNN"), check_shapes),
+        *(shapes_property(cell) for cell in _CELLS),
         Property("bidirectional_shapes", "Bidirectional(LSTM|GRU|SimpleRNN), every merge mode: "
                  "weight shapes, parameter count, names (forward first) and output shapes equal "
                  "the formulas", cases.bidirectional_cases, check_shapes,
@@ -142,20 +180,8 @@ PROPERTIES: dict[str, Property] = {
         Property("sequential_shapes", "stacked LSTM/GRU/SimpleRNN/Bidirectional layers with "
                  "Dense heads: weight shapes, parameter count and output shape equal the "
                  "formulas", cases.model_cases, check_shapes),
-        *(_gate_property(cells.LSTM, gate, "") for gate in cells.LSTM.gates),
-        *(_gate_property(cells.GRU, gate, "gru_") for gate in cells.GRU.gates),
-        *(_gate_property(cells.SIMPLE_RNN, gate, "simple_rnn_")
-          for gate in cells.SIMPLE_RNN.gates),
-        Property("lstm_forward", "LSTM outputs (masks, initial states, go_backwards, every "
-                 "activation) equal verify.reference", cases.forward_cases, check_forward,
-                 cases.mask_strata()),
-        Property("gru_forward", "GRU outputs (reset_after both ways, masks, initial states, "
-                 "go_backwards, every activation) equal verify.reference.gru",
-                 cases.gru_forward_cases, check_forward,
-                 cases.reset_after_strata(cases.gru_forward_cases)),
-        Property("simple_rnn_forward", "SimpleRNN outputs (masks, initial states, go_backwards, "
-                 "every activation) equal verify.reference.simple_rnn",
-                 cases.simple_rnn_forward_cases, check_forward),
+        *(prop for cell in _CELLS for prop in gate_properties(cell)),
+        *(forward_property(cell) for cell in _CELLS),
         Property("bidirectional_forward", "Bidirectional(LSTM|GRU|SimpleRNN) outputs, every "
                  "merge mode, equal verify.reference.bidirectional",
                  cases.bidirectional_forward_cases, check_forward,
@@ -185,6 +211,6 @@ def run_id(run: tuple[str, str | None]) -> str:
     return name if stratum is None else f"{name}[{stratum}]"
 
 
-__all__ = ["PROPERTIES", "SATURATION", "Case", "Property", "check_forward", "check_gate_block",
-           "check_model_forward", "check_predict", "check_shapes", "check_stateful",
-           "compare_to_reference", "reference_outputs", "run_id", "runs"]
+__all__ = ["PROPERTIES", "SATURATION", "Case", "Property", "cell_properties", "check_forward",
+           "check_gate_block", "check_model_forward", "check_predict", "check_shapes",
+           "check_stateful", "compare_to_reference", "reference_outputs", "run_id", "runs"]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import strategies
 from strategies.families import FAMILIES
+from verify import cells
 from verify.config import MERGE_MODES
 
 Case = dict[str, Any]
@@ -120,33 +121,26 @@ def bidirectional_forward_cases(merge_modes: Sequence[str | None] = MERGE_MODES
                                                           cells=strategies.CELL_KINDS))
 
 
-def mask_strata() -> Strata:
-    """``lstm_forward``'s strata: no mask, then one per mask kind."""
-    strata: Strata = {"no_mask": functools.partial(forward_cases, mask_kinds=())}
+def mask_strata(cases: Callable[..., st.SearchStrategy[Case]]) -> Strata:
+    """A forward property's strata by mask: no mask, then one per mask kind."""
+    strata: Strata = {"no_mask": functools.partial(cases, mask_kinds=())}
     for kind in strategies.MASK_KINDS:
-        strata[kind] = functools.partial(forward_cases, mask_kinds=(kind,), allow_no_mask=False)
+        strata[kind] = functools.partial(cases, mask_kinds=(kind,), allow_no_mask=False)
     return strata
+
+
+def cell_forward_cases(cell: str, *, mask_kinds: Sequence[str] = strategies.MASK_KINDS,
+                       allow_no_mask: bool = True, **options: Any) -> st.SearchStrategy[Case]:
+    """:func:`forward_cases` for layers of kind ``cell`` (``options`` fix cell options, e.g.
+    ``reset_after``)."""
+    return forward_cases(cell_forward_configs(cell, **options), mask_kinds=mask_kinds,
+                         allow_no_mask=allow_no_mask)
 
 
 def merge_strata(cases: Callable[..., st.SearchStrategy[Case]]) -> Strata:
     """One stratum per Bidirectional merge mode."""
     return {str(mode).lower(): functools.partial(cases, merge_modes=(mode,))
             for mode in MERGE_MODES}
-
-
-def reset_after_strata(cases: Callable[..., st.SearchStrategy[Case]]) -> Strata:
-    """A GRU property's strata: ``reset_after=True`` and ``False`` (two different functions,
-    and two bias shapes), each with its own budget."""
-    return {"reset_after": functools.partial(cases, reset_after=True),
-            "reset_before": functools.partial(cases, reset_after=False)}
-
-
-def gru_forward_cases(reset_after: bool | None = None) -> st.SearchStrategy[Case]:
-    return forward_cases(cell_forward_configs("GRU", reset_after=reset_after))
-
-
-def simple_rnn_forward_cases() -> st.SearchStrategy[Case]:
-    return forward_cases(cell_forward_configs("SimpleRNN"))
 
 
 def stateful_cases(cells: Sequence[str] = strategies.CELL_KINDS) -> st.SearchStrategy[Case]:
@@ -173,8 +167,8 @@ def stateful_cases(cells: Sequence[str] = strategies.CELL_KINDS) -> st.SearchStr
 
 def cell_strata(cases: Callable[..., st.SearchStrategy[Case]]) -> Strata:
     """One stratum per cell kind."""
-    names = {"LSTM": "lstm", "GRU": "gru", "SimpleRNN": "simple_rnn"}
-    return {names[kind]: functools.partial(cases, cells=(kind,)) for kind in strategies.CELL_KINDS}
+    return {cells.get(kind).key: functools.partial(cases, cells=(kind,))
+            for kind in strategies.CELL_KINDS}
 
 
 def gate_cases(cell: str = "LSTM", **options: Any) -> st.SearchStrategy[Case]:
