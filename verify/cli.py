@@ -1,4 +1,5 @@
-"""Command line: ``python -m verify report`` (also installed as ``lstm-verify``).
+"""Command line: ``python -m verify COMMAND`` (also installed as ``lstm-verify``), a thin
+dispatcher to the commands of :mod:`verify.commands` and :mod:`verify.suite`.
 
 Exit codes: 0 every property holds, 1 a mismatch (the minimal failing case is printed with a
 runnable snippet), 2 bad usage, an unreadable or unsupported model file, or an output path that
