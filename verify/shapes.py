@@ -21,7 +21,9 @@ features holds ``kernel (u, k)`` and ``bias (k,)``: ``u*k + k`` parameters.
 
 from __future__ import annotations
 
-from verify import _validate, cells
+import math
+
+from verify import _validate, cells, keras_config
 from verify.config import (
     BidirectionalConfig,
     DenseConfig,
@@ -89,15 +91,16 @@ def simple_rnn_param_count(input_dim: int, units: int, *, use_bias: bool = True)
 def dense_weight_shapes(input_dim: int, units: int, *, use_bias: bool = True) -> list[Shape]:
     """Shapes of a Dense layer's ``get_weights()``: ``[(d, k), (k,)]``."""
     d = _validate.positive_int("input_dim", input_dim)
-    k = _validate.positive_int("units", units)
-    return [(d, k), (k,)] if _validate.boolean("use_bias", use_bias) else [(d, k)]
+    saved = {"units": _validate.positive_int("units", units),
+             "use_bias": _validate.boolean("use_bias", use_bias)}
+    known = keras_config.expected_shapes("Dense", saved) or []  # the one Dense formula
+    return [tuple(d if dim is None else dim for dim in shape) for shape in known]
 
 
 def dense_param_count(input_dim: int, units: int, *, use_bias: bool = True) -> int:
     """Trainable parameters of a Dense layer: ``d*k + k``, or ``d*k`` without bias."""
-    d = _validate.positive_int("input_dim", input_dim)
-    k = _validate.positive_int("units", units)
-    return d * k + k * int(_validate.boolean("use_bias", use_bias))
+    return sum(math.prod(int(dim or 0) for dim in shape)
+               for shape in dense_weight_shapes(input_dim, units, use_bias=use_bias))
 
 
 def weight_shapes(config: AnyConfig) -> list[Shape]:

@@ -147,12 +147,13 @@ class _Rewriter:
         self.cudnn = True
         units = int(layer["config"]["units"])
         kernel, recurrent, bias = self.weights[path]
-        gates = 4 if kind == "CuDNNLSTM" else 3
+        lstm = kind == "CuDNNLSTM"
+        gates = cells.get("LSTM" if lstm else "GRU").blocks
         self.weights[path] = [
             np.hstack([block.T.reshape(block.shape, order="F")
                        for block in np.hsplit(kernel, gates)]),
             np.hstack([block.T for block in np.hsplit(recurrent, gates)]),
-            (bias[:gates * units] + bias[gates * units:]) if gates == 4
+            (bias[:gates * units] + bias[gates * units:]) if lstm
             else bias.reshape(2, gates * units)]
         keep = {key: value for key, value in layer["config"].items() if key in _CUDNN_KEYS}
         layer["class_name"] = "LSTM" if kind == "CuDNNLSTM" else "GRU"
@@ -162,7 +163,7 @@ class _Rewriter:
         self.note(path, f"{kind} → {layer['class_name']}"
                   + (" (reset_after=True)" if kind == "CuDNNGRU" else "")
                   + ": kernel blocks from cuDNN layout, recurrent blocks transposed, "
-                  + ("input and recurrent biases summed" if gates == 4
+                  + ("input and recurrent biases summed" if lstm
                      else "biases as the (2, 3u) input/recurrent rows")
                   + " (Keras 2's own conversion)")
 
