@@ -30,7 +30,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import verify
-from verify import cli, files, migrate
+from verify import cli, files, migrate, terminal
 from verify.semantics import KERAS2
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -513,7 +513,7 @@ class _Terminal(io.StringIO):
 
 def test_progress_only_on_a_terminal() -> None:
     for out, shown in ((_Terminal(), True), (io.StringIO(), False)):
-        with cli._Progress(out, "migrate", 3) as progress:
+        with terminal.Progress(out, "migrate", 3) as progress:
             progress.step(0, "building")
             progress.step(1)
         text = out.getvalue()

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from verify.terminal import Progress as _Progress  # noqa: F401  (tests use it)
 from verify.terminal import UsageError, quiet
 
 
