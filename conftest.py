@@ -46,8 +46,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--shard", metavar="I/N", default=None,
-        help="run only shard I of N (1 <= I <= N): each test file's tests are dealt round-robin "
-             "in collection order, so every shard gets a share of every file's expensive runs "
+        help="run only shard I of N (1 <= I <= N): the tests are dealt round-robin in "
+             "collection order, so every shard gets a share of every file's expensive runs "
              "(the GitHub workflow runs the thorough profile as 4 shards)")
 
 
@@ -68,11 +68,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.keras)
     if config.getoption("--shard"):
         index, count = shard_of(config.getoption("--shard"))
-        position: dict[str, int] = {}
         kept, dropped = [], []
-        for item in items:
-            seen = position[item.location[0]] = position.get(item.location[0], -1) + 1
-            (kept if seen % count == index - 1 else dropped).append(item)
+        for position, item in enumerate(items):
+            (kept if position % count == index - 1 else dropped).append(item)
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
 
