@@ -31,7 +31,14 @@ def test_shards_partition_the_suite() -> None:
     assert max(sizes) - min(sizes) <= 1, sizes  # dealt round-robin
 
 
-@pytest.mark.parametrize("value", ["0/4", "5/4", "2", "a/b"])
-def test_a_bad_shard_is_refused(value: str) -> None:
-    code, _ = collected("--shard", value)
-    assert code == 4  # pytest's usage error
+def test_a_bad_shard_is_refused_as_a_usage_error() -> None:
+    code, _ = collected("--shard", "5/4")
+    assert code == 4  # pytest's exit code for a usage error
+
+
+@pytest.mark.parametrize("value", ["0/4", "5/4", "2", "a/b", "1/2/3"])
+def test_a_bad_shard_value_says_what_was_expected(value: str) -> None:
+    from conftest import shard_of
+
+    with pytest.raises(pytest.UsageError, match="--shard"):
+        shard_of(value)
