@@ -97,13 +97,11 @@ def model_strata() -> Strata:
     return strata
 
 
-def forward_cases(configs: st.SearchStrategy[Any] | None = None, *,
+def forward_cases(configs: st.SearchStrategy[Any], *,
                   mask_kinds: Sequence[str] = strategies.MASK_KINDS,
                   allow_no_mask: bool = True) -> st.SearchStrategy[Case]:
-    """A layer with weights, inputs, a mask (right/left-padded, random, all-masked rows, or
-    none) and an initial state (or none). Default: LSTMs."""
-    if configs is None:
-        configs = cell_forward_configs("LSTM")
+    """A layer from ``configs`` with weights, inputs, a mask (right/left-padded, random,
+    all-masked rows, or none) and an initial state (or none)."""
     if not mask_kinds:  # the no-mask stratum
         return with_arrays(configs, states=True)
     return with_arrays(configs, states=True, masks=mask_kinds, allow_no_mask=allow_no_mask)
