@@ -13,7 +13,7 @@ Keras is imported on first use (:mod:`verify.keras_adapter`), not on import of t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -120,8 +120,7 @@ def check_predict(model: Any, x: np.ndarray | list[np.ndarray], *,
     return check_against_forward(
         actual, model.get_config(), {record.path: record.weights for record in records}, x,
         semantics=keras_adapter.running_semantics(),
-        mask_values=[float(record.config.get("mask_value", 0.0)) for record in records
-                     if record.class_name == "Masking"],
+        mask_values=_masked_values((record.class_name, record.config) for record in records),
         label=label if label is not None else model.name, recorded_masks=recorded_masks,
         snippet=snippet, what="Keras model vs verify.predict")
 
@@ -129,8 +128,12 @@ def check_predict(model: Any, x: np.ndarray | list[np.ndarray], *,
 def mask_values(read: SavedModel) -> list[float]:
     """The values the ``Masking`` layers of a saved model mask (kept as they are when inputs
     are nudged)."""
-    return [float(layer["config"].get("mask_value", 0.0)) for _, layer in read.layers()
-            if layer["class_name"] == "Masking"]
+    return _masked_values((layer["class_name"], layer["config"]) for _, layer in read.layers())
+
+
+def _masked_values(layers: Iterable[tuple[str, Mapping[str, Any]]]) -> list[float]:
+    """``mask_value`` of every ``Masking`` layer among ``(class name, config)`` pairs."""
+    return [float(config.get("mask_value", 0.0)) for kind, config in layers if kind == "Masking"]
 
 
 def sample_inputs(read: SavedModel, rng: np.random.Generator, *, timesteps: int = 10,

@@ -15,7 +15,7 @@ from the cell (:func:`verify.suite.properties.cell_properties`).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any
 
 from verify import cells, config, layers, model
 
@@ -49,11 +49,10 @@ def register_cell(cell: cells.Cell, config_class: type[config.RNNConfig] | None 
 def _config_class(cell: cells.Cell) -> type[config.RNNConfig]:
     fields: list[Any] = [(name, type(default), dataclasses.field(default=default))
                          for name, default in cell.option_defaults.items()]
-    made = dataclasses.make_dataclass(
+    # CELL (unannotated in the namespace) stays a class attribute, as in LSTMConfig.
+    return dataclasses.make_dataclass(
         f"{cell.name}Config", fields, bases=(config.RNNConfig,), frozen=True, repr=False,
         namespace={"CELL": cell.name, "__doc__": f"One {cell.name} layer ({cell.label})."})
-    made.__annotations__["CELL"] = ClassVar[str]
-    return made
 
 
 __all__ = ["register_cell"]
