@@ -24,16 +24,20 @@ FAMILIES: tuple[str, ...] = (
 #: Heads after the recurrent stack: its last output, a pooling of its sequence, or a Dense
 #: on every step.
 HEADS: tuple[str, ...] = ("last", "global_max", "global_average", "flatten", "time_distributed")
-MERGES: tuple[str, ...] = ("Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum")
+MERGES: tuple[str, ...] = ("Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum",
+                           "Minimum")
 NORMS: tuple[str, ...] = ("layer", "batch")
+#: The axis a normalization layer normalizes over: the features (Keras's default) or the steps.
+NORM_AXES: tuple[int, ...] = (-1, 1)
 POOLS: tuple[str, ...] = ("max", "average")
+#: Bidirectional merge modes the families draw ("no": no layer is Bidirectional).
+MERGE_MODES: tuple[str, ...] = ("concat", "sum", "ave", "mul")
 PADDINGS: tuple[str, ...] = ("valid", "same", "causal")
 SIZES: tuple[str, ...] = ("small", "real")
 #: What drawn inputs look like around the mask value (padding, or Masking's value): padding at
 #: the end, at the start, steps inside, and near misses (steps where only some features equal
 #: the mask value; token id 0 next to small ids).
 PADDING_KINDS: tuple[str, ...] = ("none", "right", "left", "inside", "near_miss")
-
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,12 @@ class Conv:
     dilation: int = 1
     padding: str = "valid"
     activation: str = "relu"
+    groups: int = 1
+
+    @property
+    def step(self) -> str:
+        """``"strided"``, ``"dilated"`` or ``"plain"`` (Keras refuses both at once)."""
+        return "strided" if self.strides > 1 else "dilated" if self.dilation > 1 else "plain"
 
 
 @dataclass(frozen=True)
@@ -67,8 +77,11 @@ class ModelSpec:
     conv: Conv | None = None
     pool: str | None = None
     pool_size: int = 2
+    pool_padding: str = "same"
     norm: str | None = None
+    norm_axis: int = -1
     merge: str | None = None
+    merge_swapped: bool = False  # the merge reads [second input's branch, first's]
     permute: bool = False
     decoder_steps: int = 0
     outputs: int = 1
@@ -92,6 +105,8 @@ class ModelSpec:
             _validate.one_of("norm", self.norm, NORMS)
         if self.pool is not None:
             _validate.one_of("pool", self.pool, POOLS)
+        _validate.one_of("pool_padding", self.pool_padding, PADDINGS[:2])
+        _validate.one_of("norm_axis", self.norm_axis, NORM_AXES)
 
     def __repr__(self) -> str:
         defaults = ModelSpec(family=self.family, cells=self.cells, units=self.units,
@@ -119,15 +134,30 @@ class ModelSpec:
         return [main]
 
     def categories(self) -> dict[str, Any]:
-        """The categorical choices of this model, for coverage counts."""
-        return {
-            "family": self.family, "first_cell": self.cells[0],
-            "depth": len(self.cells), "bidirectional": any(self.bidirectional),
+        """The categorical choices of this model, for coverage counts (the names
+        :func:`strategies.model_specs` accepts in ``fixed``). Options a family does not have
+        are left out."""
+        found: dict[str, Any] = {
+            "family": self.family, "size": self.size, "first_cell": self.cells[0],
+            "depth": len(self.cells),
+            "bidirectional": self.merge_mode if any(self.bidirectional) else "no",
             "tokens": self.tokens, "mask": self.mask, "head": self.head,
-            "norm": self.norm, "merge": self.merge, "pool": self.pool,
-            "conv_padding": self.conv.padding if self.conv else None,
-            "padding": self.padding, "size": self.size,
+            "padding": self.padding, "output_activation": self.output_activation,
+            "dropout": self.dropout,
         }
+        if self.mask and not self.tokens:
+            found["mask_value"] = self.mask_value
+        if self.norm is not None:
+            found["norm"] = f"{self.norm}/{self.norm_axis}"
+        if self.merge is not None:
+            found["merge"] = self.merge
+            found["merge_order"] = "swapped" if self.merge_swapped else "in_order"
+        if self.conv is not None:
+            found.update(conv_padding=self.conv.padding, conv_step=self.conv.step,
+                         conv_groups=self.conv.groups, conv_activation=self.conv.activation,
+                         permute=self.permute,
+                         pool=f"{self.pool}/{self.pool_padding}" if self.pool else "none")
+        return found
 
 
 #: One model of each family, as users build them (the tests save each and ``check`` it).
@@ -172,5 +202,5 @@ def reproducer(spec: ModelSpec, seed: int, x: Any) -> str:
     )
 
 
-__all__ = ["EXAMPLES", "FAMILIES", "HEADS", "MERGES", "NORMS", "PADDINGS", "PADDING_KINDS",
-           "POOLS", "SIZES", "Conv", "ModelSpec", "reproducer"]
+__all__ = ["EXAMPLES", "FAMILIES", "HEADS", "MERGES", "MERGE_MODES", "NORMS", "NORM_AXES",
+           "PADDINGS", "PADDING_KINDS", "POOLS", "SIZES", "Conv", "ModelSpec", "reproducer"]

@@ -92,6 +92,7 @@ def _rnn_configs(
     go_backwards: bool | None = None,
     zero_output_for_mask: bool | None = False,
     reset_after: bool | None = None,
+    unroll: bool | None = False,
 ) -> st.SearchStrategy[Any]:
     """One composite for every cell kind in ``kinds``. Every kind draws the same sequence of
     choices (the kind, then every field, then those the kind lacks are dropped: a SimpleRNN has
@@ -103,7 +104,7 @@ def _rnn_configs(
     for name, value in (("use_bias", use_bias), ("return_sequences", return_sequences),
                         ("return_state", return_state), ("go_backwards", go_backwards),
                         ("zero_output_for_mask", zero_output_for_mask),
-                        ("reset_after", reset_after)):
+                        ("reset_after", reset_after), ("unroll", unroll)):
         _check_flag(name, value)
     activations = _check_choices("activations", activations, sorted(ACTIVATIONS))
     recurrent_activations = _check_choices(
@@ -129,7 +130,8 @@ def _rnn_configs(
                                      else st.just(reset_after), label="reset_after")
         for name, value in (("return_sequences", return_sequences),
                             ("return_state", return_state), ("go_backwards", go_backwards),
-                            ("zero_output_for_mask", zero_output_for_mask)):
+                            ("zero_output_for_mask", zero_output_for_mask),
+                            ("unroll", unroll)):
             values[name] = draw(_flag(value), label=name)
         fields = {item.name for item in dataclasses.fields(config_class)}
         return config_class(**{name: value for name, value in values.items() if name in fields})
@@ -143,7 +145,8 @@ def lstm_configs(**options: Any) -> st.SearchStrategy[LSTMConfig]:
     Keyword-only options: ``min_units``/``max_units`` (1..8), ``min_input_dim``/
     ``max_input_dim`` (1..8), ``min_timesteps``/``max_timesteps`` (1..8), ``use_bias``,
     ``activations``, ``recurrent_activations``, ``return_sequences``, ``return_state``,
-    ``go_backwards``, ``zero_output_for_mask`` (default ``False``). A flag given as
+    ``go_backwards``, ``zero_output_for_mask`` and ``unroll`` (both default ``False``). A
+    flag given as
     ``True``/``False`` is fixed; ``None`` draws both. The first name in ``activations`` /
     ``recurrent_activations`` is the one examples shrink to.
     """
@@ -216,6 +219,9 @@ def sequential_configs(
     *,
     max_recurrent_layers: int = 2,
     max_dense_layers: int = 2,
+    min_recurrent_layers: int = 1,
+    min_dense_layers: int = 0,
+    first_cells: Sequence[str] | None = None,
     min_units: int = 1,
     max_units: int = 8,
     min_input_dim: int = 1,
@@ -225,28 +231,32 @@ def sequential_configs(
     bidirectional: bool | None = None,
     cells: Sequence[str] = CELL_KINDS,
 ) -> st.SearchStrategy[SequentialConfig]:
-    """Strategy for stacked models: 1..``max_recurrent_layers`` recurrent layers (each of any
-    kind in ``cells``, plain or Bidirectional), then 0..``max_dense_layers`` Dense layers (a
-    Dense head), chained so every shape fits."""
-    check_bounds("recurrent_layers", 1, max_recurrent_layers)
-    check_bounds("dense_layers", 0, max_dense_layers, at_least=0)
+    """Strategy for stacked models: ``min_recurrent_layers``..``max_recurrent_layers`` (1..2)
+    recurrent layers (each of any kind in ``cells``, the first of any in ``first_cells`` if
+    given; plain or Bidirectional), then ``min_dense_layers``..``max_dense_layers`` (0..2)
+    Dense layers (a Dense head), chained so every shape fits."""
+    check_bounds("recurrent_layers", min_recurrent_layers, max_recurrent_layers)
+    check_bounds("dense_layers", min_dense_layers, max_dense_layers, at_least=0)
     check_bounds("units", min_units, max_units)
     check_bounds("input_dim", min_input_dim, max_input_dim)
     check_bounds("timesteps", min_timesteps, max_timesteps)
     _check_flag("bidirectional", bidirectional)
     kinds = _check_choices("cells", cells, tuple(RNN_CONFIGS))  # registered cells too
+    first = kinds if first_cells is None else _check_choices("first_cells", first_cells,
+                                                             tuple(RNN_CONFIGS))
 
     @st.composite
     def draw_model(draw: st.DrawFn) -> SequentialConfig:
-        recurrent = draw(st.integers(1, max_recurrent_layers), label="recurrent_layers")
-        dense = draw(st.integers(0, max_dense_layers), label="dense_layers")
+        recurrent = draw(st.integers(min_recurrent_layers, max_recurrent_layers),
+                         label="recurrent_layers")
+        dense = draw(st.integers(min_dense_layers, max_dense_layers), label="dense_layers")
         timesteps = draw(st.integers(min_timesteps, max_timesteps), label="timesteps")
         features = draw(st.integers(min_input_dim, max_input_dim), label="input_dim")
         layers: list[Any] = []
         for index in range(recurrent):
             wrap = draw(_flag(bidirectional), label=f"layers[{index}] bidirectional")
             lstm = draw(rnn_configs(
-                cells=kinds, min_units=min_units, max_units=max_units,
+                cells=first if index == 0 else kinds, min_units=min_units, max_units=max_units,
                 min_input_dim=features, max_input_dim=features,
                 min_timesteps=timesteps, max_timesteps=timesteps,
                 return_sequences=True if index < recurrent - 1 else None,

@@ -10,7 +10,7 @@ features equal the Masking value; token id 0 next to ids 1 and 2).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,9 @@ from hypothesis.errors import InvalidArgument
 from strategies.arrays import float32_arrays
 from strategies.families import (
     FAMILIES,
+    MERGE_MODES,
     MERGES,
+    NORM_AXES,
     NORMS,
     PADDING_KINDS,
     PADDINGS,
@@ -36,21 +38,39 @@ _BOUNDS = {  # size -> (units, features, steps, vocab)
     "small": ((1, 8), (1, 8), (1, 8), (2, 20)),
     "real": ((16, 256), (8, 128), (16, 64), (50, 2000)),
 }
-_OUTPUT_ACTIVATIONS = ("linear", "sigmoid", "softmax", "tanh")
-_MERGE_MODES = ("concat", "sum", "ave", "mul")
+OUTPUT_ACTIVATIONS = ("linear", "sigmoid", "softmax", "tanh")
 
 
-def model_specs(*, families: Sequence[str] = FAMILIES,
-                sizes: Sequence[str] = ("small",)) -> st.SearchStrategy[ModelSpec]:
+#: The options :func:`model_specs` accepts in ``fixed`` (the names of
+#: :meth:`ModelSpec.categories`).
+FIXABLE: tuple[str, ...] = (
+    "family", "size", "first_cell", "depth", "bidirectional", "tokens", "mask", "mask_value",
+    "head", "padding", "output_activation", "dropout", "norm", "merge", "merge_order",
+    "conv_padding", "conv_step", "conv_groups", "conv_activation", "permute", "pool")
+
+
+def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("small",),
+                fixed: Mapping[str, Any] | None = None) -> st.SearchStrategy[ModelSpec]:
     """Models of the given ``families`` (see :data:`strategies.families.FAMILIES`) and ``sizes``
-    (``"small"``, ``"real"``); each shrinks towards one small LSTM."""
+    (``"small"``, ``"real"``); each shrinks towards one small LSTM. ``fixed`` fixes categorical
+    options by the names of :meth:`ModelSpec.categories` (e.g. ``{"conv_step": "strided"}``),
+    where the family has them; the rest is drawn."""
     kinds = _check_choices("families", families, FAMILIES)
     sizes = _check_choices("sizes", sizes, SIZES)
+    fixed = dict(fixed or {})
+    unknown = sorted(set(fixed) - set(FIXABLE))
+    if unknown:
+        raise InvalidArgument(f"fixed: unknown options {unknown}; expected some of {FIXABLE}")
 
     @st.composite
     def draw_spec(draw: st.DrawFn) -> ModelSpec:
-        family = draw(st.sampled_from(kinds), label="family")
-        size = draw(st.sampled_from(sizes), label="size")
+        def choose(name: str, values: Sequence[Any]) -> Any:
+            if name in fixed:
+                return fixed[name]
+            return draw(st.sampled_from(tuple(values)), label=name)
+
+        family = choose("family", kinds)
+        size = choose("size", sizes)
         (units_low, units_high), features, steps, vocab = _BOUNDS[size]
         depth_high = {"encoder_decoder": 1, "repeat_decoder": 2, "normalized_stack": 2,
                       "siamese_merge": 2}.get(family, 2 if size == "real" else 3)
@@ -58,53 +78,51 @@ def model_specs(*, families: Sequence[str] = FAMILIES,
         # RepeatVector, merged sequences and their merged masks).
         depth_low = 2 if family in ("repeat_decoder", "normalized_stack", "siamese_merge") \
             else 1
-        depth = draw(st.integers(depth_low, depth_high), label="depth")
-        cells = tuple(draw(st.sampled_from(CELL_KINDS), label=f"cells[{index}]")
+        depth = int(choose("depth", range(depth_low, depth_high + 1)))
+        cells = tuple(choose("first_cell", CELL_KINDS) if index == 0 else
+                      draw(st.sampled_from(CELL_KINDS), label=f"cells[{index}]")
                       for index in range(depth))
         units = tuple(draw(st.integers(units_low, units_high), label=f"units[{index}]")
                       for index in range(depth))
         wrap = family not in ("encoder_decoder",)
-        bidirectional = tuple(draw(st.booleans(), label=f"bidirectional[{index}]") if wrap
-                              else False for index in range(depth))
+        merge_mode = choose("bidirectional", ("no", *MERGE_MODES)) if wrap else "no"
+        bidirectional = tuple(
+            False if merge_mode == "no" else True if index == 0
+            else draw(st.booleans(), label=f"bidirectional[{index}]") for index in range(depth))
         options: dict[str, Any] = {
-            "merge_mode": draw(st.sampled_from(_MERGE_MODES), label="merge_mode")
-            if any(bidirectional) else "concat",
+            "merge_mode": "concat" if merge_mode == "no" else merge_mode,
             "steps": draw(st.integers(*steps), label="steps"),
             "features": draw(st.integers(*features), label="features"),
             "outputs": draw(st.integers(1, 4), label="outputs"),
-            "output_activation": draw(st.sampled_from(_OUTPUT_ACTIVATIONS),
-                                      label="output activation"),
-            "dropout": draw(st.booleans(), label="dropout"),
+            "output_activation": choose("output_activation", OUTPUT_ACTIVATIONS),
+            "dropout": bool(choose("dropout", (False, True))),
         }
         if family in ("text_classifier",) or (
-                family == "siamese_merge" and draw(st.booleans(), label="tokens")):
+                family == "siamese_merge" and choose("tokens", (False, True))):
             options["vocab"] = draw(st.integers(*vocab), label="vocab")
         if family in ("masked_sequence", "normalized_stack") or (
                 family == "siamese_merge" and "vocab" not in options):
             options["mask"] = True  # a Masking layer on the float inputs
         elif family != "conv_front":
-            options["mask"] = draw(st.booleans(), label="mask")
+            options["mask"] = bool(choose("mask", (False, True)))
         if options.get("mask") and "vocab" not in options:
-            options["mask_value"] = draw(st.sampled_from((0.0, -1.0)), label="mask_value")
+            options["mask_value"] = float(choose("mask_value", (0.0, -1.0)))
         heads = {"text_classifier": ("last", "global_max", "global_average"),
                  "masked_sequence": ("last", "time_distributed", "global_average"),
                  "conv_front": ("last", "flatten", "global_max"),
                  "normalized_stack": ("last", "time_distributed")}.get(family, ("last",))
-        options["head"] = draw(st.sampled_from(heads), label="head")
+        options["head"] = choose("head", heads)
         if family == "normalized_stack":
-            options["norm"] = draw(st.sampled_from(NORMS), label="norm")
+            norm, _, axis = str(choose("norm", NORM_CHOICES)).partition("/")
+            options.update(norm=norm, norm_axis=int(axis))
         if family in ("encoder_decoder", "repeat_decoder"):
             options["decoder_steps"] = draw(st.integers(*steps), label="decoder steps")
         if family == "siamese_merge":
-            # Keras 3.4 cannot run a Concatenate of masked inputs (a named divergence).
-            merges = [merge for merge in MERGES if merge != "Concatenate"
-                      or not environment.masked_concatenate_fails()]
-            options["merge"] = draw(st.sampled_from(merges), label="merge")
+            options["merge"] = choose("merge", merge_kinds())
+            options["merge_swapped"] = choose("merge_order", MERGE_ORDERS) == "swapped"
         if family == "conv_front":
-            options.update(_conv(draw, options, size))
-        # A mask is there to be exercised: masked models always get padding of some kind.
-        paddings = PADDING_KINDS[1:] if options.get("mask") else PADDING_KINDS
-        options["padding"] = draw(st.sampled_from(paddings), label="padding") \
+            options.update(_conv(draw, choose, options, size))
+        options["padding"] = choose("padding", PADDING_KINDS) \
             if options.get("mask") or "vocab" in options else "none"
         return ModelSpec(family=family, cells=cells, units=units,
                          bidirectional=bidirectional, size=size, **options)
@@ -112,25 +130,50 @@ def model_specs(*, families: Sequence[str] = FAMILIES,
     return draw_spec()
 
 
-def _conv(draw: st.DrawFn, options: dict[str, Any], size: str) -> dict[str, Any]:
+#: ``norm`` options: the layer kind and the axis it normalizes, ``"layer/-1"``.
+NORM_CHOICES: tuple[str, ...] = tuple(f"{norm}/{axis}" for norm in NORMS for axis in NORM_AXES)
+MERGE_ORDERS: tuple[str, ...] = ("in_order", "swapped")
+CONV_STEPS: tuple[str, ...] = ("plain", "strided", "dilated")
+CONV_ACTIVATIONS: tuple[str, ...] = ("relu", "linear", "tanh")
+#: ``pool`` options: none, or the kind and its padding, ``"max/same"``.
+POOL_CHOICES: tuple[str, ...] = ("none", *(f"{pool}/{padding}" for pool in POOLS
+                                          for padding in PADDINGS[:2]))
+
+
+def merge_kinds() -> tuple[str, ...]:
+    """The merge layers drawn here: Keras 3.4 cannot run a Concatenate of masked inputs (a
+    named divergence), so there it is left out."""
+    return tuple(merge for merge in MERGES if merge != "Concatenate"
+                 or not environment.masked_concatenate_fails())
+
+
+def _conv(draw: st.DrawFn, choose: Any, options: dict[str, Any], size: str) -> dict[str, Any]:
     """A Conv1D (and maybe pooling, maybe a Permute before it) that fits the input."""
-    permute = draw(st.booleans(), label="permute")
+    permute = bool(choose("permute", (False, True)))
+    padding = choose("conv_padding", PADDINGS)
+    step = choose("conv_step", CONV_STEPS)
+    groups = int(choose("conv_groups", (1, 2)))
+    if groups > 1 and permute:  # the channels are the steps: make them divisible
+        options["steps"] += options["steps"] % groups
+    elif groups > 1:
+        options["features"] += options["features"] % groups
     length = options["features"] if permute else options["steps"]
-    padding = draw(st.sampled_from(PADDINGS), label="conv padding")
     kernel = draw(st.integers(1, 5), label="conv kernel")
-    dilation = draw(st.integers(1, 2), label="conv dilation")
+    dilation = 2 if step == "dilated" else 1
     if padding == "valid":  # the window must fit: dilation * (kernel - 1) + 1 <= length
         kernel = min(kernel, (length - 1) // dilation + 1)
-    filters = draw(st.integers(1, 8) if size == "small" else st.integers(8, 64),
-                   label="conv filters")
+    filters = groups * draw(st.integers(1, 4) if size == "small" else st.integers(4, 32),
+                            label="conv filters")
     conv = Conv(filters=filters, kernel=kernel, dilation=dilation, padding=padding,
-                # Keras refuses strides > 1 together with dilation > 1.
-                strides=1 if dilation > 1 else draw(st.integers(1, 2), label="conv strides"),
-                activation=draw(st.sampled_from(("relu", "linear", "tanh")),
-                                label="conv activation"))
-    pool = draw(st.sampled_from((None, *POOLS)), label="pool")
-    return {"conv": conv, "permute": permute, "pool": pool,
-            "pool_size": draw(st.integers(2, 3), label="pool size") if pool else 2}
+                strides=2 if step == "strided" else 1, groups=groups,
+                activation=choose("conv_activation", CONV_ACTIVATIONS))
+    pool, _, pool_padding = str(choose("pool", POOL_CHOICES)).partition("/")
+    pool_size = draw(st.integers(2, 3), label="pool size") if pool != "none" else 2
+    if pool_padding == "valid":  # the window must fit the convolution's output
+        span = dilation * (kernel - 1) + 1 if padding == "valid" else 1
+        pool_size = max(1, min(pool_size, -(-(length - span + 1) // conv.strides)))
+    return {"conv": conv, "permute": permute, "pool": None if pool == "none" else pool,
+            "pool_padding": pool_padding or "same", "pool_size": pool_size}
 
 
 def model_inputs(spec: ModelSpec, *, batch_size: int) -> st.SearchStrategy[Any]:

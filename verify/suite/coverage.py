@@ -1,38 +1,54 @@
-"""How much of the configuration space a run covered: distinct configurations, and the pairwise
-coverage of their categorical options.
+"""How much of the configuration space a run covered: distinct configurations, and the 1-wise
+and pairwise coverage of the categorical options its cases drew, against the property's
+declared space (:class:`verify.suite.plans.Plan`).
 
 Hypothesis mutates earlier examples, so a run of 60 examples may check only ~20 distinct
 configurations; counting examples alone flatters a run. :class:`Coverage` counts the distinct
-configurations checked and, over the categorical options of each case (:func:`categories`),
-the share of value pairs seen together out of all pairs of the values each option took in
-the run ("pairwise coverage": 100 % means every value of every option met every value of
-every other option at least once).
+configurations checked and, over the categorical options of each checked case
+(:func:`categories`, read from the case itself, never from the plan row that asked for it):
+
+* 1-wise: the share of the declared ``(option, value)`` items some case had, and which ones
+  no case had (:meth:`Coverage.missed`);
+* pairwise: the share of the declared pairs (two options of one group of the plan, one value
+  each) that some case had together.
+
+Cases rejected as ill-conditioned are not counted: they were drawn, not checked.
 """
 
 from __future__ import annotations
 
-import itertools
+import dataclasses
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from strategies.families import ModelSpec
 from verify.config import BidirectionalConfig, DenseConfig, RNNConfig, SequentialConfig
+from verify.suite.plans import Pair, Plan, Value, pairs_of
+
+#: Configuration fields that are sizes, not categorical options.
+_SIZES = frozenset({"units", "input_dim", "timesteps"})
 
 
-def _layer(config: RNNConfig) -> dict[str, Hashable]:
-    options: dict[str, Hashable] = {
-        "cell": config.CELL, "activation": config.activation,
-        "use_bias": config.use_bias, "return_sequences": config.return_sequences,
-        "return_state": config.return_state, "go_backwards": config.go_backwards,
-        "zero_output_for_mask": config.zero_output_for_mask, "unroll": config.unroll,
-    }
-    recurrent_activation = getattr(config, "recurrent_activation", None)
-    if recurrent_activation is not None:
-        options["recurrent_activation"] = recurrent_activation
-    if hasattr(config, "reset_after"):
-        options["cell"] = f"GRU(reset_after={config.reset_after})"
+def layer_options(config: RNNConfig) -> dict[str, Hashable]:
+    """The categorical options of one recurrent layer: its kind and every non-size field
+    (``activation``, ``use_bias``, ..., and a cell's own flags such as ``reset_after``)."""
+    options: dict[str, Hashable] = {"cell": config.CELL}
+    for item in dataclasses.fields(config):
+        value = getattr(config, item.name)
+        if item.name not in _SIZES and isinstance(value, Hashable):
+            options[item.name] = value
     return options
+
+
+def mask_kind(case: Mapping[str, Any]) -> str | None:
+    """``"none"``, or the kind of mask the case's strategy drew (``case["_drawn"]``), or
+    ``None`` when the case has no mask option."""
+    if "mask" not in case:
+        return None
+    if case["mask"] is None:
+        return "none"
+    return str(case.get("_drawn", {}).get("mask", "some"))
 
 
 def categories(case: Mapping[str, Any]) -> dict[str, Hashable]:
@@ -42,9 +58,9 @@ def categories(case: Mapping[str, Any]) -> dict[str, Hashable]:
     if isinstance(config, ModelSpec):
         options = dict(config.categories())
     elif isinstance(config, BidirectionalConfig):
-        options = {**_layer(config.layer), "merge_mode": str(config.merge_mode)}
+        options = {**layer_options(config.layer), "merge_mode": str(config.merge_mode)}
     elif isinstance(config, RNNConfig):
-        options = _layer(config)
+        options = layer_options(config)
     elif isinstance(config, SequentialConfig):
         recurrent = [layer for layer in config.layers if not isinstance(layer, DenseConfig)]
         options = {"depth": len(recurrent), "first_cell": recurrent[0].recurrent.CELL,
@@ -53,48 +69,58 @@ def categories(case: Mapping[str, Any]) -> dict[str, Hashable]:
                    "dense_head": isinstance(config.layers[-1], DenseConfig)}
     else:
         options = {}
-    if "mask" in case:
-        options["mask"] = case["mask"] is not None
+    kind = mask_kind(case)
+    if kind is not None:
+        options["mask"] = kind
     if "initial_state" in case:
         options["initial_state"] = case["initial_state"] is not None
+    if "masks" in case:  # stateful: consecutive batches, each with a mask or none
+        options["masked_batches"] = any(mask is not None for mask in case["masks"])
     return options
 
 
 @dataclass
 class Coverage:
-    """Distinct configurations and option pairs seen over the cases of one run."""
+    """Distinct configurations, values and value pairs seen over the checked cases of a run,
+    measured against ``plan`` (without one, only configurations are counted)."""
 
+    plan: Plan | None = None
     configurations: set[Hashable] = field(default_factory=set)
-    values: dict[str, set[Hashable]] = field(default_factory=dict)
-    pairs: set[tuple[str, Hashable, str, Hashable]] = field(default_factory=set)
+    values: set[Value] = field(default_factory=set)
+    pairs: set[Pair] = field(default_factory=set)
 
     def add(self, case: Mapping[str, Any]) -> None:
         config = case.get("config")
         if config is not None:
             self.configurations.add(config)
         options = categories(case)
-        for name, value in options.items():
-            self.values.setdefault(name, set()).add(value)
-        for (first, a), (second, b) in itertools.combinations(sorted(options.items(),
-                                                                     key=lambda item: item[0]),
-                                                              2):
-            self.pairs.add((first, a, second, b))
+        self.values |= set(options.items())
+        self.pairs |= pairs_of(options)
 
     @property
     def distinct(self) -> int:
         return len(self.configurations)
 
-    def pairwise(self) -> float | None:
-        """Pairs seen / pairs possible among the values each option took; ``None`` when
-        fewer than two options varied."""
-        varied = sorted(name for name, values in self.values.items() if len(values) > 1)
-        possible = sum(len(self.values[a]) * len(self.values[b])
-                       for a, b in itertools.combinations(varied, 2))
-        if possible == 0:
+    def one_wise(self) -> float | None:
+        """Declared values some case had / declared values (``None`` without a plan)."""
+        if self.plan is None:
             return None
-        seen = sum(1 for first, _, second, _ in self.pairs
-                   if first in varied and second in varied)
-        return seen / possible
+        declared = self.plan.values()
+        return len(declared & self.values) / len(declared)
+
+    def pairwise(self) -> float | None:
+        """Declared pairs some case had / declared pairs (``None`` without a plan or when the
+        plan declares no pairs)."""
+        if self.plan is None:
+            return None
+        declared = self.plan.pairs()
+        return len(declared & self.pairs) / len(declared) if declared else None
+
+    def missed(self) -> list[str]:
+        """The declared values no case had, as ``option=value``, sorted."""
+        if self.plan is None:
+            return []
+        return sorted(f"{option}={value!r}" for option, value in self.plan.values() - self.values)
 
 
-__all__ = ["Coverage", "categories"]
+__all__ = ["Coverage", "categories", "layer_options", "mask_kind"]

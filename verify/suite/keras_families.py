@@ -42,8 +42,8 @@ def _stack(spec: ModelSpec, tensor: Any, *, last_sequences: bool) -> Any:
 
 def _norm(spec: ModelSpec) -> Any:
     if spec.norm == "layer":
-        return layers.LayerNormalization()
-    return layers.BatchNormalization()
+        return layers.LayerNormalization(axis=spec.norm_axis)
+    return layers.BatchNormalization(axis=spec.norm_axis)
 
 
 def _head(spec: ModelSpec, tensor: Any) -> Any:
@@ -97,11 +97,11 @@ def _model(spec: ModelSpec) -> Any:
         assert conv is not None
         tensor = layers.Conv1D(conv.filters, conv.kernel, strides=conv.strides,
                                dilation_rate=conv.dilation, padding=conv.padding,
-                               activation=conv.activation)(tensor)
+                               activation=conv.activation, groups=conv.groups)(tensor)
         if spec.pool == "max":
-            tensor = layers.MaxPooling1D(spec.pool_size, padding="same")(tensor)
+            tensor = layers.MaxPooling1D(spec.pool_size, padding=spec.pool_padding)(tensor)
         elif spec.pool == "average":
-            tensor = layers.AveragePooling1D(spec.pool_size, padding="same")(tensor)
+            tensor = layers.AveragePooling1D(spec.pool_size, padding=spec.pool_padding)(tensor)
         tensor = _stack(spec, tensor, last_sequences=_sequence_head(spec))
         return keras.Model(inputs, _head(spec, tensor))
     if family == "encoder_decoder":
@@ -122,8 +122,9 @@ def _model(spec: ModelSpec) -> Any:
     front = (layers.Embedding(spec.vocab, spec.features, mask_zero=spec.mask) if spec.tokens
              else layers.Masking(mask_value=spec.mask_value))
     shared = _recurrent(spec, 0, sequences=len(spec.cells) > 1)
+    branches = [shared(front(item)) for item in inputs]
     merged = getattr(layers, spec.merge or "Concatenate")()(
-        [shared(front(item)) for item in inputs])
+        branches[::-1] if spec.merge_swapped else branches)
     if len(spec.cells) > 1:
         merged = _recurrent(spec, 1, sequences=False)(merged)
     return keras.Model(inputs, _head(spec, merged))

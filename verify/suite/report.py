@@ -1,6 +1,8 @@
 """``python -m verify report``: every conformance property run against the installed Keras,
-one table row each (examples, distinct configurations, pairwise coverage, ill-conditioned
-cases rejected, result, worst error / tolerance), optionally as JSON."""
+one table row each (examples, distinct configurations, 1-wise and pairwise coverage of its
+declared option space, ill-conditioned cases rejected, result, worst error / tolerance),
+optionally as JSON. A property with a covering plan (:mod:`verify.suite.plans`) runs it: every
+value of every option it declares, and most pairs of them, in every run."""
 
 from __future__ import annotations
 
@@ -27,10 +29,13 @@ class Outcome:
     passed: bool = True
     worst_error_ratio: float = 0.0
     seconds: float = 0.0
-    #: Distinct configurations checked, and the pairwise coverage of their categorical
-    #: options (verify.suite.coverage; None when fewer than two options varied).
+    #: Distinct configurations checked, the 1-wise and pairwise coverage of the categorical
+    #: options of the cases checked against the declared space (verify.suite.coverage; None
+    #: without a plan), and the declared values no checked case had.
     configurations: int = 0
+    one_wise: float | None = None
     pairwise: float | None = None
+    missed: list[str] = field(default_factory=list)
     failure: str | None = field(default=None, repr=False)
 
 
@@ -48,11 +53,17 @@ def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -
     def show(tally: dict[str, float]) -> None:
         print(f"\r  {name}: {int(tally['examples'])} examples", end="", file=out, flush=True)
 
-    coverage = Coverage()
-    run = settings_(prop.hypothesis_test(stats=stats, on_example=show if progress else None,
-                                         coverage=coverage))
-    if seed is not None:
-        run = hypothesis_seed(seed)(run)
+    on_example = show if progress else None
+    if prop.plan is not None:
+        coverage = Coverage(prop.covering())
+        run = prop.plan_test(settings_, seed=seed, stats=stats, on_example=on_example,
+                             coverage=coverage)
+    else:
+        coverage = Coverage()
+        run = settings_(prop.hypothesis_test(stats=stats, on_example=on_example,
+                                             coverage=coverage))
+        if seed is not None:
+            run = hypothesis_seed(seed)(run)
     started = time.perf_counter()
     try:
         run()
@@ -64,6 +75,7 @@ def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -
     outcome.examples, outcome.rejected = int(stats["examples"]), int(stats["rejected"])
     outcome.worst_error_ratio = stats["worst"]
     outcome.configurations, outcome.pairwise = coverage.distinct, coverage.pairwise()
+    outcome.one_wise, outcome.missed = coverage.one_wise(), coverage.missed()
     if progress:
         print("\r" + " " * 60 + "\r", end="", file=out, flush=True)
     mark = "ok" if outcome.passed else "FAILED"
@@ -72,12 +84,19 @@ def _run_property(name: str, *, settings_: Any, seed: int | None, out: TextIO) -
     return outcome
 
 
+def _percent(share: float | None) -> str:
+    """A coverage share as a percentage; 100% only when nothing was missed."""
+    if share is None:
+        return "-"
+    return f"{100 * share:.0f}%" if share == 1 or share < 0.995 else "99%"
+
+
 def format_table(outcomes: Sequence[Outcome]) -> str:
     """The results as an aligned text table."""
-    rows = [("property", "examples", "configs", "pairs", "ill-cond.", "result",
+    rows = [("property", "examples", "configs", "1-wise", "pairs", "ill-cond.", "result",
              "worst err/tol", "what it checks")]
-    rows += [(o.name, str(o.examples), str(o.configurations),
-              "-" if o.pairwise is None else f"{100 * o.pairwise:.0f}%", str(o.rejected),
+    rows += [(o.name, str(o.examples), str(o.configurations), _percent(o.one_wise),
+              _percent(o.pairwise), str(o.rejected),
               "pass" if o.passed else "FAIL", f"{o.worst_error_ratio:.3g}", o.summary)
              for o in outcomes]
     columns = len(rows[0]) - 1
@@ -126,6 +145,10 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
                 for name in names]
     elapsed = time.perf_counter() - started
     print("\n" + format_table(outcomes), file=out)
+    for outcome in outcomes:
+        if outcome.missed and outcome.passed:
+            print(f"\n{outcome.name} missed (no checked case had): {', '.join(outcome.missed)}",
+                  file=out)
     for outcome in outcomes:
         if outcome.failure:
             print(f"\n{outcome.name} failed; minimal failing case:\n{outcome.failure}", file=out)

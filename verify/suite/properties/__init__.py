@@ -19,12 +19,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import UnsatisfiedAssumption
 
 from verify import _validate, cells
 from verify.suite.coverage import Coverage
+from verify.suite.plans import Plan, Row
 from verify.suite.properties import cases
 from verify.suite.properties.cases import Case
 from verify.suite.properties.forward import (
@@ -58,10 +60,19 @@ class Property:
     #: Strata whose examples cost much more than the others run this fraction of the
     #: profile's budget (at least 10 examples), e.g. ``{"real_size": 0.25}``.
     budget: Mapping[str, float] = field(default_factory=dict)
+    #: The declared option space (:class:`verify.suite.plans.Plan`) and the cases of one of
+    #: its rows: what the covering run (:meth:`plan_test`) draws.
+    plan: Callable[[], Plan] | None = None
+    row_cases: Callable[[Row], st.SearchStrategy[Case]] | None = None
+    #: Examples per row of the covering run under the ``ci`` budget (scaled with the
+    #: profile's ``max_examples``; at least one).
+    row_examples: int = 1
 
     def run(self, case: Case) -> float:
-        """Check one drawn case; the worst error / tolerance (0.0 for exact checks)."""
-        return self.check(**case)
+        """Check one drawn case; the worst error / tolerance (0.0 for exact checks). Keys
+        starting with ``_`` (what the strategy recorded of its choices) are not arguments."""
+        return self.check(**{key: value for key, value in case.items()
+                             if not key.startswith("_")})
 
     def strategy(self, stratum: str | None = None) -> st.SearchStrategy[Case]:
         """The cases of one stratum (``None``: every case)."""
@@ -80,30 +91,91 @@ class Property:
         """A Hypothesis test of this property (or of one stratum of it) under the current
         settings profile. ``stats``, if given, is filled with the examples run, those rejected
         as ill-conditioned and the worst error / tolerance; ``on_example(stats)`` is called
-        after each example that passed; ``coverage`` counts the configurations drawn."""
-        tally = stats if stats is not None else {}
-        tally.update(examples=0, rejected=0, worst=0.0)
-
-        @given(case=self.strategy(stratum))
-        def test(case: Case) -> None:
-            tally["examples"] += 1
-            if coverage is not None:
-                coverage.add(case)
-            try:
-                ratio = self.run(case)
-            except UnsatisfiedAssumption:
-                tally["rejected"] += 1
-                raise
-            tally["worst"] = max(tally["worst"], ratio)
-            if on_example is not None:
-                on_example(tally)
-
+        after each example that passed; ``coverage`` counts the cases checked."""
+        tally = _tally(stats)
+        test = self._test(self.strategy(stratum), tally, on_example, coverage)
         test.__name__ = self.name if stratum is None else f"{self.name}[{stratum}]"
         if stratum is not None and stratum in self.budget:
             current = settings.get_profile(settings.get_current_profile_name())
             examples = max(10, math.ceil(current.max_examples * self.budget[stratum]))
             return settings(current, max_examples=examples)(test)
         return test
+
+    def covering(self) -> Plan:
+        """The plan of this property (its declared option space and covering rows)."""
+        if self.plan is None:
+            raise ValueError(f"property {self.name!r} declares no plan")
+        return self.plan()
+
+    def plan_test(self, settings_: settings, *, seed: int | None = None,
+                  stats: dict[str, float] | None = None,
+                  on_example: Callable[[dict[str, float]], None] | None = None,
+                  coverage: Coverage | None = None) -> Callable[[], None]:
+        """The covering run (what ``python -m verify report`` runs): one Hypothesis test per
+        row of :meth:`covering`, the row's options fixed, ``settings_.max_examples`` shared
+        out as :attr:`row_examples` per row, scaled by ``settings_.max_examples`` / 60 (the ci
+        budget; at least one per row). Hypothesis's first example of a test is its
+        simplest (1 unit, 1 step, ...): a row skips it and checks the next, drawn at random;
+        each row runs without the example database (its rows are not tests of their own).
+        Stops at the first failing row, with the row in the failure's notes."""
+        if self.row_cases is None:
+            raise ValueError(f"property {self.name!r} declares no plan")
+        row_cases = self.row_cases
+        tally = _tally(stats)
+        rows = self.covering().rows
+        per_row = max(1, round(self.row_examples * settings_.max_examples / CI_EXAMPLES))
+        row_settings = settings(settings_, max_examples=per_row, database=None)
+
+        def run() -> None:
+            for index, row in enumerate(rows):
+                test = self._test(row_cases(row), tally, on_example, coverage, skip_first=True)
+                test.__name__ = f"{self.name}[row {index}]"
+                test = row_settings(test)
+                if seed is not None:
+                    test = hypothesis_seed(seed)(test)
+                try:
+                    test()
+                except Exception as error:
+                    error.add_note(f"{self.name}: plan row {index} of {len(rows)}: {row}")
+                    raise
+
+        run.__name__ = self.name
+        return run
+
+    def _test(self, strategy: st.SearchStrategy[Case], tally: dict[str, float],
+              on_example: Callable[[dict[str, float]], None] | None,
+              coverage: Coverage | None, *, skip_first: bool = False) -> Callable[[], None]:
+        calls = 0
+
+        @given(case=strategy)
+        def test(case: Case) -> None:
+            nonlocal calls
+            calls += 1
+            if skip_first and calls == 1:
+                reject()  # the simplest example: not counted, not checked
+            tally["examples"] += 1
+            try:
+                ratio = self.run(case)
+            except UnsatisfiedAssumption:
+                tally["rejected"] += 1
+                raise
+            tally["worst"] = max(tally["worst"], ratio)
+            if coverage is not None:
+                coverage.add(case)
+            if on_example is not None:
+                on_example(tally)
+
+        return test
+
+
+#: The ``ci`` profile's examples per property, which :attr:`Property.row_examples` is for.
+CI_EXAMPLES = 60
+
+
+def _tally(stats: dict[str, float] | None) -> dict[str, float]:
+    tally = stats if stats is not None else {}
+    tally.update(examples=0, rejected=0, worst=0.0)
+    return tally
 
 
 def _strata(cell: cells.Cell, cases: Callable[..., st.SearchStrategy[Case]]
@@ -129,7 +201,8 @@ def shapes_property(cell: cells.Cell) -> Property:
     cases_ = functools.partial(cases.layer_cases, cell.name)
     note = f" ({_both_ways(cell)})" if cell.option_strata else ""
     return Property(f"{cell.key}_shapes", f"{cell.name}{note}: {_SHAPES}", cases_, check_shapes,
-                    _strata(cell, cases_))
+                    _strata(cell, cases_), plan=functools.partial(cases.shapes_plan, cell.name),
+                    row_cases=cases.shapes_row)
 
 
 def gate_properties(cell: cells.Cell) -> list[Property]:
@@ -145,7 +218,9 @@ def gate_properties(cell: cells.Cell) -> list[Property]:
             name=f"{cell.gate_prefix}gate_{saturation.gate}",
             summary=f"{cell.name} bias block {saturation.gate!r} saturated in Keras: "
                     f"{saturation.effect}",
-            cases=cases_, check=check, strata=_strata(cell, cases_)))
+            cases=cases_, check=check, strata=_strata(cell, cases_),
+            plan=functools.partial(cases.gate_plan, cell.name), row_cases=cases.gate_row,
+            row_examples=2))
     return found
 
 
@@ -157,7 +232,9 @@ def forward_property(cell: cells.Cell) -> Property:
     options = "".join(f"{note}, " for note in [_both_ways(cell)] if note)
     return Property(f"{cell.key}_forward",
                     f"{cell.name} outputs ({options}masks, initial states, go_backwards, every "
-                    f"activation) equal verify.reference", cases_, check_forward, strata)
+                    f"activation) equal verify.reference", cases_, check_forward, strata,
+                    plan=functools.partial(cases.forward_plan, cell.name),
+                    row_cases=cases.forward_row)
 
 
 def cell_properties(cell: cells.Cell) -> list[Property]:
@@ -176,25 +253,31 @@ PROPERTIES: dict[str, Property] = {
         Property("bidirectional_shapes", "Bidirectional(LSTM|GRU|SimpleRNN), every merge mode: "
                  "weight shapes, parameter count, names (forward first) and output shapes equal "
                  "the formulas", cases.bidirectional_cases, check_shapes,
-                 cases.merge_strata(cases.bidirectional_cases)),
+                 cases.merge_strata(cases.bidirectional_cases), plan=cases.bidirectional_plan,
+                 row_cases=cases.bidirectional_row),
         Property("sequential_shapes", "stacked LSTM/GRU/SimpleRNN/Bidirectional layers with "
                  "Dense heads: weight shapes, parameter count and output shape equal the "
-                 "formulas", cases.model_cases, check_shapes),
+                 "formulas", cases.model_cases, check_shapes, plan=cases.sequential_plan,
+                 row_cases=cases.sequential_row, row_examples=2),
         *(prop for cell in _CELLS for prop in gate_properties(cell)),
         *(forward_property(cell) for cell in _CELLS),
         Property("bidirectional_forward", "Bidirectional(LSTM|GRU|SimpleRNN) outputs, every "
                  "merge mode, equal verify.reference.bidirectional",
                  cases.bidirectional_forward_cases, check_forward,
-                 cases.merge_strata(cases.bidirectional_forward_cases)),
+                 cases.merge_strata(cases.bidirectional_forward_cases),
+                 plan=cases.bidirectional_forward_plan,
+                 row_cases=cases.bidirectional_forward_row),
         Property("model_forward", "real-model families (Embedding/Masking fronts, Conv1D, "
                  "pooling, normalization, merges, encoder-decoders) and stacked "
                  "LSTM/GRU/SimpleRNN layers: the Keras model equals verify.predict, masks "
                  "included", cases.all_model_cases, check_model_forward, cases.model_strata(),
                  # A real-size example (up to 256 units, 64 steps) costs ~0.5 s, ten small ones.
-                 budget={"real_size": 0.25}),
+                 budget={"real_size": 0.25}, plan=cases.model_plan,
+                 row_cases=cases.model_row),
         Property("stateful_forward", "LSTM/GRU/SimpleRNN with stateful=True over consecutive "
                  "batches and a reset equal verify.reference.Stateful", cases.stateful_cases,
-                 check_stateful, cases.cell_strata(cases.stateful_cases)),
+                 check_stateful, cases.cell_strata(cases.stateful_cases),
+                 plan=cases.stateful_plan, row_cases=cases.stateful_row, row_examples=2),
     ]
 }
 
