@@ -69,6 +69,9 @@ def categories(case: Mapping[str, Any]) -> dict[str, Hashable]:
                    "dense_head": isinstance(config.layers[-1], DenseConfig)}
     else:
         options = {}
+    # What a strategy recorded of choices its case does not show (harness subjects).
+    options.update({key: value for key, value in case.get("_drawn", {}).items()
+                    if key != "mask"})
     kind = mask_kind(case)
     if kind is not None:
         options["mask"] = kind

@@ -31,6 +31,7 @@ from verify.suite.properties import cases
 from verify.suite.properties.cases import Case
 from verify.suite.properties.forward import (
     check_forward,
+    check_harness,
     check_model_forward,
     check_predict,
     check_stateful,
@@ -128,7 +129,8 @@ class Property:
 
         def run() -> None:
             for index, row in enumerate(rows):
-                test = self._test(row_cases(row), tally, on_example, coverage, skip_first=True)
+                test = self._test(row_cases(row), tally, on_example, coverage, skip_first=True,
+                                  digest=f"{self.name}[row {index}]")
                 test.__name__ = f"{self.name}[row {index}]"
                 test = row_settings(test)
                 if seed is not None:
@@ -144,10 +146,10 @@ class Property:
 
     def _test(self, strategy: st.SearchStrategy[Case], tally: dict[str, float],
               on_example: Callable[[dict[str, float]], None] | None,
-              coverage: Coverage | None, *, skip_first: bool = False) -> Callable[[], None]:
+              coverage: Coverage | None, *, skip_first: bool = False,
+              digest: str | None = None) -> Callable[[], None]:
         calls = 0
 
-        @given(case=strategy)
         def test(case: Case) -> None:
             nonlocal calls
             calls += 1
@@ -165,7 +167,12 @@ class Property:
             if on_example is not None:
                 on_example(tally)
 
-        return test
+        if digest is not None:
+            # Hypothesis derives a derandomized test's seed from the function's source, which
+            # every row shares: this gives each row its own (the hook pytest's parametrize
+            # uses; without it rows would only share their random draws).
+            test._hypothesis_internal_add_digest = digest.encode()  # type: ignore[attr-defined]
+        return given(case=strategy)(test)
 
 
 #: The ``ci`` profile's examples per property, which :attr:`Property.row_examples` is for.
@@ -274,6 +281,11 @@ PROPERTIES: dict[str, Property] = {
                  # A real-size example (up to 256 units, 64 steps) costs ~0.5 s, ten small ones.
                  budget={"real_size": 0.25}, plan=cases.model_plan,
                  row_cases=cases.model_row),
+        Property("harness", "the harness: a cached layer, stacked model and family model, each "
+                 "run twice with two drawn weight sets, computes with each example's own "
+                 "weights (equal to verify.reference / verify.predict for them)",
+                 lambda: st.one_of(*map(cases.harness_row, cases.harness_plan().rows)),
+                 check_harness, plan=cases.harness_plan, row_cases=cases.harness_row),
         Property("stateful_forward", "LSTM/GRU/SimpleRNN with stateful=True over consecutive "
                  "batches and a reset equal verify.reference.Stateful", cases.stateful_cases,
                  check_stateful, cases.cell_strata(cases.stateful_cases),

@@ -395,3 +395,36 @@ def model_row(row: Row) -> st.SearchStrategy[Case]:
             max_dense_layers=2 if row["dense_head"] else 0))
     sizes = (str(row["size"]),) if "size" in row else ("small",)
     return family_cases(families=(str(row["family"]),), sizes=sizes, fixed=row)
+
+
+#: What the harness property runs twice through a cache.
+HARNESS_SUBJECTS: tuple[str, ...] = ("layer", "stacked_model", "family_model")
+
+
+def harness_plan() -> Plan:
+    return plan({"subject": HARNESS_SUBJECTS, "cell": strategies.CELL_KINDS})
+
+
+def harness_row(row: Row) -> st.SearchStrategy[Case]:
+    """A case of one subject with two weight sets (or two weight seeds), recording what it
+    drew in ``_drawn``."""
+    subject, cell = str(row["subject"]), str(row["cell"])
+
+    @st.composite
+    def draw_case(draw: st.DrawFn) -> Case:
+        if subject == "family_model":
+            case = draw(family_cases(fixed={"first_cell": cell}), label="case")
+            case["other_seed"] = draw(st.integers(0, 2**32 - 1).filter(
+                lambda seed: seed != case["weights_seed"]), label="other_seed")
+            first = case["config"].cells[0]
+        else:
+            configs = strategies.rnn_configs(cells=(cell,)) if subject == "layer" else \
+                strategies.sequential_configs(first_cells=(cell,))
+            case = draw(with_arrays(configs), label="case")
+            case["other_weights"] = draw(strategies.weights(case["config"]), label="other")
+            first = case["config"].recurrent.CELL if subject == "layer" else \
+                case["config"].layers[0].recurrent.CELL
+        case["_drawn"] = {"subject": subject, "cell": first}
+        return case
+
+    return draw_case()

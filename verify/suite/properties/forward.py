@@ -107,18 +107,37 @@ def check_model_forward(config: SequentialConfig | ModelSpec, x: Any,
         if weights_seed is None:
             raise TypeError("a ModelSpec case needs weights_seed")
         family_model = keras_families.build(config)
-        family_model.set_weights(keras_families.seeded_weights(family_model, seed=weights_seed))
+        drawn = keras_families.seeded_weights(family_model, seed=weights_seed)
+        family_model.set_weights(drawn)
         # Masks propagated by verify.layers' rules, not read from the masks a Keras 3 config
         # records: a change in how Keras propagates masks must show up here as a mismatch.
-        return check_predict(family_model, x, label=config, recorded_masks=False,
-                             snippet=functools.partial(reproducer, config, weights_seed, x))
+        ratio = check_predict(family_model, x, label=config, recorded_masks=False,
+                              snippet=functools.partial(reproducer, config, weights_seed, x))
+        ran_with_drawn_weights(family_model.get_weights(), drawn, config)
+        return ratio
     if weights is None:
         raise TypeError("a SequentialConfig case needs weights")
     model = adapter().built(config)
     actual = model.run(weights, x)
     snippet = functools.partial(compare.reproducer, config, weights=weights, call={"x": x})
-    return check_predict(model.layer, x, actual=actual, label=config, snippet=snippet,
-                         recorded_masks=False)
+    ratio = check_predict(model.layer, x, actual=actual, label=config, snippet=snippet,
+                          recorded_masks=False)
+    ran_with_drawn_weights(model.get_weights(), weights, config)
+    return ratio
+
+
+def ran_with_drawn_weights(used: Sequence[np.ndarray], drawn: Sequence[np.ndarray],
+                           config: Any) -> None:
+    """The harness's own check: the (cached) model held exactly the example's weights. Both
+    sides of ``check_predict`` read the model, so a harness that left another example's
+    weights in a cached model would compare two stale computations and pass."""
+    __tracebackhide__ = True
+    if len(used) != len(drawn) or not all(
+            np.array_equal(np.asarray(a), np.asarray(b))
+            for a, b in zip(used, drawn, strict=True)):
+        raise compare.Mismatch(f"harness: the model ran with weights other than the "
+                               f"example's ({len(used)} arrays held, {len(drawn)} drawn)\n"
+                               f"  configuration: {config!r}")
 
 
 def check_predict(model: Any, x: np.ndarray | list[np.ndarray], **options: Any) -> float:
@@ -170,3 +189,27 @@ def _stateful_snippet(step: int, config: RNNConfig, weights: Sequence[np.ndarray
                       x: np.ndarray, mask: np.ndarray | None) -> str:
     return (f"# batch {step} of a stateful run (reset before the last one):\n"
             + compare.reproducer(config, weights=weights, call={"x": x, "mask": mask}))
+
+
+def check_harness(config: Any, x: Any, weights: Sequence[np.ndarray] | None = None,
+                  other_weights: Sequence[np.ndarray] | None = None,
+                  weights_seed: int | None = None, other_seed: int | None = None) -> float:
+    """The harness itself: one configuration run twice through the caches (the layer cache of
+    :mod:`verify.keras_adapter`, the model cache of :mod:`verify.suite.keras_families`) with two
+    drawn weight sets; each run must equal the reference for *its* weights (a layer), or hold
+    exactly its weights while matching :func:`verify.predict` (a model)."""
+    __tracebackhide__ = True
+    if isinstance(config, ModelSpec):
+        return max(check_model_forward(config, x, weights_seed=weights_seed),
+                   check_model_forward(config, x, weights_seed=other_seed))
+    if isinstance(config, SequentialConfig):
+        return max(check_model_forward(config, x, weights=weights),
+                   check_model_forward(config, x, weights=other_weights))
+    worst = 0.0
+    for drawn in (weights, other_weights):
+        if drawn is None:
+            raise TypeError("a layer case needs weights and other_weights")
+        actual = adapter().built(config).run(drawn, x)
+        worst = max(worst, compare_to_reference(actual, config, drawn, x,
+                                                what="Keras (cached layer) vs verify.reference"))
+    return worst
