@@ -26,7 +26,7 @@ FIXTURES = ["keras2_bilstm.h5", "keras2_gru.h5", "keras2_nested.h5", "keras3_bil
 
 
 def _explained(name: str) -> list[explain.Explained]:
-    return explain.explain(files.read(DATA / name).records)
+    return explain.explain(files.read(DATA / name).records())
 
 
 @pytest.mark.parametrize("name", FIXTURES)

@@ -13,6 +13,7 @@ Bidirectional one's). They say where to look, not what to find: no property know
 from __future__ import annotations
 import __future__
 
+import functools
 import importlib
 import inspect
 import textwrap
@@ -158,6 +159,33 @@ def _coverage_is_counted_by_hand() -> None:
     test_coverage_equals_a_hand_count()
 
 
+def _artifact_tests(name: str) -> None:
+    """Run every parametrization of one test of tests/test_artifacts.py in-process."""
+    from tests import test_artifacts
+
+    test = getattr(test_artifacts, name)
+    marks = [mark for mark in getattr(test, "pytestmark", []) if mark.name == "parametrize"]
+    (_, values), = [mark.args for mark in marks]
+    for value in values:
+        test(value)
+
+
+def _reader_test() -> None:
+    import tempfile
+    from pathlib import Path
+
+    from tests.test_files import test_nested_and_shared_layers_read_in_get_weights_order
+
+    with tempfile.TemporaryDirectory() as folder:
+        test_nested_and_shared_layers_read_in_get_weights_order(_keras(), Path(folder))
+
+
+def _cudnn_test() -> None:
+    from tests.test_files import test_cudnn_weights_convert_as_keras2_converts_them
+
+    test_cudnn_weights_convert_as_keras2_converts_them()
+
+
 def _needs_torch() -> Any:
     from tests.test_convert import _torch
 
@@ -193,6 +221,10 @@ def wrap_keras_lstm_call(change: Callable[[Any, tuple[Any, ...], dict[str, Any],
         lstm = getattr(_keras().keras.layers, layer_class)
         original = lstm.call
 
+        # functools.wraps keeps call's signature visible (inspect follows __wrapped__): Keras 3
+        # reads it to build a layer inside a functional model, and a bare (*args, **kwargs)
+        # makes that build fail, which a check would count as a catch.
+        @functools.wraps(original)
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
             return change(self, args, kwargs, lambda *a, **k: original(self, *a, **k))
 
@@ -506,6 +538,39 @@ CATALOGUE: tuple[Fault, ...] = (
           "Bidirectional torch export are built from the forward weights", ("torch_export",),
           edit("verify.explain:export_arrays", "to_torch(*weights, reverse=index == 1,",
                "to_torch(*directions[0][1], reverse=index == 1,"), _needs_torch),
+    # --- artifacts: what the commands print and what the readers and migrate give -----------
+    Fault("explain_text_ranges_shuffled", "convert", "explain's text prints each gate with the "
+          "next gate's range (the JSON stays right)", (),
+          edit("verify.explain:format_text", 'for block in row["gates"]:',
+               'for block, shown in zip(row["gates"], row["gates"][1:] + row["gates"][:1]):',
+               ("{block['slice']:<30}", "{shown['slice']:<30}")),
+          test=lambda: _artifact_tests("test_explain_prints_each_block_whole_on_one_line")),
+    Fault("explain_parameter_check_always_passes", "convert", "explain prints ✓ whatever "
+          "count the arrays hold", (),
+          edit("verify.explain:format_text",
+               'check = "✓" if layer.param_count == layer.expected_params else "✗ MISMATCH"',
+               'check = "✓"'),
+          test=lambda: _artifact_tests("test_explain_parameter_check_flags_a_disagreeing_count")),
+    Fault("onnx_notes_drop_linear_before_reset", "convert", "export's ONNX notes leave out the "
+          "GRU's linear_before_reset attribute", (),
+          edit("verify.explain:export_notes",
+               'f"{name}={value!r}" for name, value in attributes.items())',
+               'f"{name}={value!r}" for name, value in attributes.items() '
+               'if name != "linear_before_reset")'),
+          _needs_onnx,
+          test=lambda: _artifact_tests(
+              "test_export_notes_build_the_onnx_operator_that_computes_the_layer")),
+    Fault("reader_bidirectional_directions_swapped", "convert", "the .keras reader takes a "
+          "Bidirectional's backward layer's arrays first", (),
+          set_item("verify.files.keras_zip", "_WRAPPERS", "Bidirectional",
+                   ("backward_layer", "forward_layer")),
+          test=lambda: _reader_test()),
+    Fault("migrate_cudnn_gru_bias_rows_swapped", "convert", "migrate reads a CuDNNGRU's bias "
+          "as [recurrent, input] rows", (),
+          edit("verify.migrate.rewrite:_Rewriter.cudnn_layer",
+               "else bias.reshape(2, gates * units)]",
+               "else bias.reshape(2, gates * units)[::-1]]"),
+          test=lambda: _cudnn_test()),
     # --- the suite's own measures -----------------------------------------------------------
     Fault("tolerance_1000x_looser", "suite", "the data-scaled tolerance is 1000 times looser",
           (), edit("verify.compare:forward_tolerance",
