@@ -108,3 +108,13 @@ def run(x: np.ndarray, stepper: cells.Stepper, *, semantics: Semantics, go_backw
         outputs[t] = output
     outputs = np.moveaxis(outputs, 0, -2)
     return outputs, states
+
+
+def unrolled_zeroing(outputs: np.ndarray, mask: np.ndarray, semantics: Semantics) -> np.ndarray:
+    """What Keras's unrolled loop (``unroll=True``) does with ``zero_output_for_mask`` to the
+    output sequence ``outputs`` (processing order, masked steps holding the previous output):
+    zeroes it where ``mask`` — in *time* order — is False (TensorFlow, torch, Keras 2: with
+    ``go_backwards`` the wrong steps), or leaves it (jax). See ``Semantics.unrolled_zeroing``."""
+    if semantics.unrolled_zeroing == "ignored":
+        return outputs
+    return np.where(mask[..., None], outputs, 0.0)

@@ -64,6 +64,7 @@ def rnn(
     mask: Any = None,
     initial_state: Sequence[Any] | None = None,
     zero_output_for_mask: bool = False,
+    unroll: bool = False,
     semantics: Semantics | str | None = None,
     dtype: DTypeLike = np.float64,
     **cell_options: Any,
@@ -76,7 +77,8 @@ def rnn(
     in time with ``go_backwards``), or ``[output, *states]`` with ``return_state`` (LSTM
     ``[output, h, c]``, GRU and SimpleRNN ``[output, h]``). ``mask`` is a bool
     ``(batch, timesteps)`` array, ``True`` where a step counts: masked steps carry the state
-    unchanged, and their output follows ``zero_output_for_mask`` and ``semantics``.
+    unchanged, and their output follows ``zero_output_for_mask`` and ``semantics`` (with
+    ``unroll``, Keras's unrolled loop: see ``Semantics.unrolled_zeroing``).
     ``initial_state`` is the list of states, each ``(batch, units)``. ``cell_options`` are the
     cell's own (``recurrent_activation``; GRU ``reset_after``).
     """
@@ -84,15 +86,24 @@ def rnn(
     x = loop.inputs(x, options.dtype)
     weights = options.weights([kernel, recurrent_kernel, *([] if bias is None else [bias])],
                               input_dim=x.shape[2])
+    mask = _validate.mask_array(mask, *x.shape[:2])
+    backwards = _validate.boolean("go_backwards", go_backwards)
+    zero = _validate.boolean("zero_output_for_mask", zero_output_for_mask)
+    unrolled = _validate.boolean("unroll", unroll) and mask is not None
     outputs, states = loop.run(
-        x, options.stepper(weights), semantics=options.semantics,
-        go_backwards=_validate.boolean("go_backwards", go_backwards),
-        mask=_validate.mask_array(mask, *x.shape[:2]),
+        x, options.stepper(weights),
+        semantics=options.semantics.unrolled() if unrolled else options.semantics,
+        go_backwards=backwards, mask=mask,
         states=_states(initial_state, len(options.cell.states), x.shape[0], weights.units,
                        options.dtype),
-        zero_output_for_mask=_validate.boolean("zero_output_for_mask", zero_output_for_mask),
+        zero_output_for_mask=zero and not unrolled,
     )
-    output = outputs if _validate.boolean("return_sequences", return_sequences) else outputs[:, -1]
+    last = outputs[:, -1]
+    if unrolled and zero and mask is not None:
+        if options.semantics.unrolled_zeroing == "time_order":  # by the last processed step
+            last = np.where((mask[:, 0] if backwards else mask[:, -1])[:, None], last, 0.0)
+        outputs = loop.unrolled_zeroing(outputs, mask, options.semantics)
+    output = outputs if _validate.boolean("return_sequences", return_sequences) else last
     return [output, *states] if _validate.boolean("return_state", return_state) else output
 
 
@@ -125,7 +136,7 @@ def simple_rnn(x: Any, kernel: Any, recurrent_kernel: Any, bias: Any = None, *,
 
 
 _BIDIRECTIONAL_OPTIONS = frozenset({"cell", "activation", "semantics", "dtype",
-                                    "recurrent_activation", "reset_after"})
+                                    "recurrent_activation", "reset_after", "unroll"})
 
 
 def bidirectional(
@@ -150,7 +161,7 @@ def bidirectional(
     ``[*fwd_states, *bwd_states]`` (LSTM ``[fwd_h0, fwd_c0, bwd_h0, bwd_c0]``). ``return_state``
     gives ``[merged, *fwd_states, *bwd_states]``; ``merge_mode=None`` gives the two directions
     instead of ``merged``. ``cell_options``: ``cell`` (default ``"LSTM"``), ``activation``,
-    ``recurrent_activation``, ``reset_after`` (GRU), ``semantics``, ``dtype``.
+    ``recurrent_activation``, ``reset_after`` (GRU), ``unroll``, ``semantics``, ``dtype``.
     """
     unknown = set(cell_options) - _BIDIRECTIONAL_OPTIONS
     if unknown:
@@ -159,6 +170,7 @@ def bidirectional(
                         "to return_sequences and go_backwards is set per direction, as in Keras)")
     _validate.one_of("merge_mode", merge_mode, MERGE_MODES)
     cell = cells.get(cell_options.pop("cell", "LSTM"))
+    unroll = _validate.boolean("unroll", cell_options.pop("unroll", False))
     options = loop.Options(cell, cell_options.pop("activation", "tanh"),
                        cell_options.pop("semantics", None),
                        cell_options.pop("dtype", np.float64), cell_options)
@@ -171,6 +183,8 @@ def bidirectional(
         raise ValueError(f"forward and backward weights must have the same units, got "
                          f"{forward.units} and {backward.units}")
     mask = _validate.mask_array(mask, *x.shape[:2])
+    unrolled = unroll and mask is not None
+    semantics = options.semantics.unrolled() if unrolled else options.semantics
     count = len(cell.states)
     states = _states(initial_state, 2 * count, x.shape[0], forward.units, options.dtype)
     steppers = [options.stepper(forward), options.stepper(backward)]
@@ -180,18 +194,20 @@ def bidirectional(
     if paired is not None:
         # Both directions in one loop (batched matmuls): the backward one reads x reversed.
         outputs, final = loop.run(np.stack([x, x[:, ::-1]]), paired(steppers[1]),
-                              semantics=options.semantics, go_backwards=False,
+                              semantics=semantics, go_backwards=False,
                               mask=None if mask is None else np.stack([mask, mask[:, ::-1]]),
                               states=[np.stack(pair) for pair in zip(*initial, strict=True)],
-                              zero_output_for_mask=sequences)
+                              zero_output_for_mask=sequences and not unrolled)
         runs = [(outputs[index], [state[index] for state in final]) for index in range(2)]
     else:
-        runs = [loop.run(x, stepper, semantics=options.semantics, go_backwards=go_backwards,
-                     mask=mask, states=start, zero_output_for_mask=sequences)
+        runs = [loop.run(x, stepper, semantics=semantics, go_backwards=go_backwards,
+                     mask=mask, states=start, zero_output_for_mask=sequences and not unrolled)
                 for stepper, go_backwards, start in zip(steppers, (False, True), initial,
                                                         strict=True)]
     results = []
     for go_backwards, (outputs, final) in zip((False, True), runs, strict=True):
+        if unrolled and sequences and mask is not None:  # both directions zero by time order
+            outputs = loop.unrolled_zeroing(outputs, mask, options.semantics)
         # The backward direction's sequence is flipped back to time order before merging.
         in_time_order = outputs[:, ::-1] if go_backwards else outputs
         results.append((in_time_order if sequences else outputs[:, -1], final))
@@ -236,10 +252,11 @@ def outputs(config: RNNConfig | BidirectionalConfig, weights: Sequence[Any], x: 
     if isinstance(config, BidirectionalConfig):
         forward, backward = config.direction_weights(weights)
         result = bidirectional(x, forward, backward, cell=layer.cell,
-                               merge_mode=config.merge_mode, **common)
+                               merge_mode=config.merge_mode, unroll=layer.unroll, **common)
     else:
         result = rnn(layer.cell, x, *weights, go_backwards=layer.go_backwards,
-                     zero_output_for_mask=layer.zero_output_for_mask, **common)
+                     zero_output_for_mask=layer.zero_output_for_mask, unroll=layer.unroll,
+                     **common)
     return result if isinstance(result, list) else [result]
 
 

@@ -26,12 +26,20 @@ as an explicit :class:`Semantics` value instead of guessing:
   average; ``"replicated"`` (torch): the last step is repeated there and counted. The named
   divergence ``average-pooling-same-replicates-torch``.
 
+* ``unrolled_zeroing``: a layer with ``unroll=True``, a mask and ``zero_output_for_mask``
+  runs Keras's unrolled loop (masked steps output the previous output), then zeroes the output
+  sequence: ``"time_order"`` (TensorFlow, torch, Keras 2) by the mask in time order, although
+  the sequence is in processing order, so with ``go_backwards`` it zeroes the wrong steps (the
+  named divergence ``unrolled-zero-output-mask-in-time-order``); ``"ignored"`` (jax) not at
+  all (``unrolled-zero-output-ignored-jax``).
+
 >>> KERAS2.hard_sigmoid, KERAS3.hard_sigmoid
 ('keras2', 'keras3')
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -42,6 +50,7 @@ MASKED_OUTPUTS = ("previous_output", "carried_state")
 MASK_MERGES = ("and", "dropped", "or")
 SEQUENCE_MASKS = ("passed", "dropped")
 POOL_PADDINGS = ("excluded", "replicated")
+UNROLLED_ZEROINGS = ("time_order", "ignored")
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,7 @@ class Semantics:
     mask_merge: str = "or"
     sequence_mask: str = "passed"
     pool_padding: str = "excluded"
+    unrolled_zeroing: str = "time_order"
 
     def __post_init__(self) -> None:
         _validate.one_of("hard_sigmoid", self.hard_sigmoid, HARD_SIGMOIDS)
@@ -61,6 +71,12 @@ class Semantics:
         _validate.one_of("mask_merge", self.mask_merge, MASK_MERGES)
         _validate.one_of("sequence_mask", self.sequence_mask, SEQUENCE_MASKS)
         _validate.one_of("pool_padding", self.pool_padding, POOL_PADDINGS)
+        _validate.one_of("unrolled_zeroing", self.unrolled_zeroing, UNROLLED_ZEROINGS)
+
+    def unrolled(self) -> Semantics:
+        """These semantics inside Keras's unrolled loop (``unroll=True``): on every backend a
+        masked step outputs the previous output there (jax's carried state is its scan's)."""
+        return dataclasses.replace(self, masked_output="previous_output")
 
     def hard_sigmoid_function(self) -> activations.Activation:
         """The NumPy ``hard_sigmoid`` of this variant."""
@@ -83,19 +99,21 @@ KERAS2 = Semantics("keras2", hard_sigmoid="keras2", masked_output="previous_outp
 #: Keras 3 on the TensorFlow or torch backend.
 KERAS3 = Semantics("keras3", hard_sigmoid="keras3", masked_output="previous_output")
 #: Keras 3 on the jax or numpy backend (the ``unroll=False`` masked-output rule).
-KERAS3_JAX = Semantics("keras3-jax", hard_sigmoid="keras3", masked_output="carried_state")
+KERAS3_JAX = Semantics("keras3-jax", hard_sigmoid="keras3", masked_output="carried_state",
+                       unrolled_zeroing="ignored")
 
 #: Keras 3.0-3.3 (merge layers drop their inputs' masks), on TensorFlow/torch and on jax.
 KERAS3_EARLY = Semantics("keras3.0-3.3", hard_sigmoid="keras3", masked_output="previous_output",
                          mask_merge="dropped")
 KERAS3_EARLY_JAX = Semantics("keras3.0-3.3-jax", hard_sigmoid="keras3",
-                             masked_output="carried_state", mask_merge="dropped")
+                             masked_output="carried_state", mask_merge="dropped",
+                             unrolled_zeroing="ignored")
 
 #: keras-nightly 3.16.0.dev: a recurrent layer's sequence output carries no mask.
 KERAS3_16 = Semantics("keras3.16", hard_sigmoid="keras3", masked_output="previous_output",
                       sequence_mask="dropped")
 KERAS3_16_JAX = Semantics("keras3.16-jax", hard_sigmoid="keras3", masked_output="carried_state",
-                          sequence_mask="dropped")
+                          sequence_mask="dropped", unrolled_zeroing="ignored")
 
 #: Keras 3 on torch: AveragePooling1D "same" pads its odd element by repeating the last step.
 KERAS3_TORCH = Semantics("keras3-torch", hard_sigmoid="keras3", masked_output="previous_output",

@@ -3,9 +3,10 @@
 A *defect* multiplies one gate block of Keras's own kernel by ``1 + relative`` at call time (a
 simulated regression far below what a wrong equation does, just above float32 noise). The
 report's runs of the forward, whole-model and gate-semantics properties under the ``ci``
-profile must catch a defect of :data:`PINNED` (:data:`TARGETS`); a loosened tolerance or a blunted strategy fails ``test_sharpness.py``.
+profile must catch a defect of :data:`PINNED` (or :data:`PINNED_FOR`'s) for each of
+:data:`TARGETS`; a loosened tolerance or a blunted strategy fails ``test_sharpness.py``.
 
-``python -m tests.power.sharpness`` prints, per cell kind, the smallest relative defect caught
+``python -m tests.power.sharpness`` prints, per target, the smallest relative defect caught
 from 1e-2 downwards (halving), and the examples needed.
 """
 

@@ -166,6 +166,19 @@ def probe_zero_output_last_step() -> str:
     return "zeroed" if np.all(output == 0.0) else "last_real_output"
 
 
+def probe_unrolled_zero_output() -> str:
+    """An unrolled go_backwards layer with zero_output_for_mask; the first step (in time) is
+    masked, so the last *processed* output should be zeros: which output is?"""
+    layer = _lstm(_adapter(), return_sequences=True, go_backwards=True,
+                  zero_output_for_mask=True, unroll=True)
+    outputs = layer(np.ones((1, 3, 1), np.float32), mask=np.array([[False, True, True]]))[0][0]
+    zeroed = [bool(np.all(step == 0.0)) for step in outputs]
+    rules = {"time_order": [True, False, False], "processing_order": [False, False, True],
+             "ignored": [False, False, False]}
+    return next((rule for rule, pattern in rules.items() if pattern == zeroed),
+                f"other: zeroed {zeroed}")
+
+
 def _compat_v1_layer(name: str) -> Any:
     """``tf.compat.v1.keras.layers.<name>(2)``, or ``None`` without TensorFlow."""
     adapter = _adapter()
@@ -372,6 +385,7 @@ PROBES: dict[str, Callable[[], str]] = {
     "hard_sigmoid": probe_hard_sigmoid,
     "masked_output": probe_masked_output,
     "zero_output_last_step": probe_zero_output_last_step,
+    "unrolled_zero_output": probe_unrolled_zero_output,
     "compat_v1_lstm_default": probe_compat_v1_lstm_default,
     "compat_v1_gru_defaults": probe_compat_v1_gru_defaults,
     "bidirectional_go_backwards": probe_bidirectional_go_backwards,
