@@ -67,6 +67,16 @@ def masked_concatenate_fails() -> bool:
 
 
 @functools.cache
+def unrolled_masked_last_output_raises() -> bool:
+    """Keras 2 raises ``ValueError`` (a ``set_shape`` of the zeroed outputs) for an unrolled
+    layer with ``zero_output_for_mask=True``, ``return_sequences=False``, a mask and more than
+    one step (the named divergence ``unrolled-masked-last-output-raises-keras2``); read from
+    package metadata."""
+    installed = keras_version()
+    return installed is not None and major_minor(installed) < (3, 0)
+
+
+@functools.cache
 def missing_activations() -> frozenset[str]:
     """Activation names of :data:`verify.config.ACTIVATIONS` that the installed Keras does not
     know (read from package metadata, without importing Keras): ``mish`` before Keras 2.13."""

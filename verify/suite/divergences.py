@@ -179,6 +179,17 @@ def probe_unrolled_zero_output() -> str:
                 f"other: zeroed {zeroed}")
 
 
+def probe_unrolled_masked_last_output() -> str:
+    """An unrolled layer returning its last output only, with zero_output_for_mask and a mask
+    over three steps: does Keras run it?"""
+    layer = _lstm(_adapter(), zero_output_for_mask=True, unroll=True)
+    try:
+        layer(np.ones((1, 3, 1), np.float32), mask=np.array([[True, True, False]]))
+    except ValueError:
+        return "raises"
+    return "runs"
+
+
 def _compat_v1_layer(name: str) -> Any:
     """``tf.compat.v1.keras.layers.<name>(2)``, or ``None`` without TensorFlow."""
     adapter = _adapter()
@@ -386,6 +397,7 @@ PROBES: dict[str, Callable[[], str]] = {
     "masked_output": probe_masked_output,
     "zero_output_last_step": probe_zero_output_last_step,
     "unrolled_zero_output": probe_unrolled_zero_output,
+    "unrolled_masked_last_output": probe_unrolled_masked_last_output,
     "compat_v1_lstm_default": probe_compat_v1_lstm_default,
     "compat_v1_gru_defaults": probe_compat_v1_gru_defaults,
     "bidirectional_go_backwards": probe_bidirectional_go_backwards,

@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import currently_in_test_context, reject
 
 from strategies.families import ModelSpec, reproducer
-from verify import compare, proof, reference
+from verify import compare, environment, proof, reference
 from verify.config import BidirectionalConfig, RNNConfig, SequentialConfig
 from verify.proof import listed, nudged
 
@@ -64,11 +64,28 @@ def rejecting() -> Iterator[None]:
 def check_forward(config: RNNConfig | BidirectionalConfig, weights: Sequence[np.ndarray],
                   x: np.ndarray, mask: np.ndarray | None = None,
                   initial_state: Sequence[np.ndarray] | None = None) -> float:
-    """Keras's outputs equal :mod:`verify.reference`'s under the running Keras's semantics."""
+    """Keras's outputs equal :mod:`verify.reference`'s under the running Keras's semantics;
+    where a named divergence says this Keras cannot compute the case, that it raises."""
     __tracebackhide__ = True
+    if _raises_by_divergence(config, x, mask):
+        try:
+            adapter().built(config).run(weights, x, mask=mask, initial_state=initial_state)
+        except ValueError:
+            return 0.0
+        raise compare.Mismatch(
+            f"Keras ran a case the named divergence unrolled-masked-last-output-raises-keras2 "
+            f"says it refuses (fixed here? update verify/suite/divergences.toml and "
+            f"verify.environment)\n  configuration: {config!r}")
     actual = adapter().built(config).run(weights, x, mask=mask, initial_state=initial_state)
     return compare_to_reference(actual, config, weights, x, mask=mask,
                                 initial_state=initial_state, what="Keras vs verify.reference")
+
+
+def _raises_by_divergence(config: Any, x: np.ndarray, mask: np.ndarray | None) -> bool:
+    """The cases ``unrolled-masked-last-output-raises-keras2`` says Keras 2 refuses."""
+    return (isinstance(config, RNNConfig) and config.unroll and config.zero_output_for_mask
+            and not config.return_sequences and mask is not None and x.shape[1] > 1
+            and environment.unrolled_masked_last_output_raises())
 
 
 def compare_to_reference(actual: Sequence[np.ndarray], config: RNNConfig | BidirectionalConfig,
