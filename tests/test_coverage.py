@@ -3,12 +3,14 @@ plans: every declared value in the rows, and the target share of pairs."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
-from verify.suite.coverage import Coverage
+from verify.suite.coverage import Coverage, categories
 from verify.suite.plans import pairs_of, plan
 from verify.suite.properties import PROPERTIES, Property
 
@@ -66,3 +68,37 @@ def test_a_plan_refuses_an_empty_or_repeated_option() -> None:
         plan({"a": (1, 1)})
     with pytest.raises(ValueError, match="target"):
         plan({"a": (1,)}, target=0.0)
+
+
+@pytest.mark.parametrize("name", [name for name, prop in PROPERTIES.items()
+                                  if prop.row_cases is not None])
+def test_each_row_draws_the_options_it_fixes(name: str) -> None:
+    """Every row of the plan, drawn once (no Keras): the case's own categories contain the
+    row's options, so a strategy that ignored a fixed option fails here, not only as a missed
+    value in a report."""
+    prop = PROPERTIES[name]
+    assert prop.row_cases is not None
+    drawn: list[dict[str, Any]] = []
+    for index, row in enumerate(prop.covering().rows):
+        drawn.clear()
+
+        @settings(max_examples=1, database=None, deadline=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(case=prop.row_cases(row))
+        def draw(case: dict[str, Any]) -> None:
+            drawn.append(categories(case))
+
+        draw()
+        missing = {key: value for key, value in row.items() if drawn[-1].get(key) != value}
+        assert not missing, (name, index, row, drawn[-1])
+
+
+def test_the_harness_property_runs_its_plan(adapter: Any) -> None:
+    """The harness property (each example computes with its own weights, caches included) as
+    the report runs it."""
+    from verify.suite import profiles
+
+    profiles.register()
+    stats: dict[str, float] = {}
+    PROPERTIES["harness"].plan_test(settings(settings.get_profile("ci")), stats=stats)()
+    assert stats["examples"] == len(PROPERTIES["harness"].covering().rows)

@@ -287,8 +287,7 @@ def _bidirectional_group(*, forward: bool) -> dict[str, tuple[Any, ...]]:
         "activation": strategies.DEFAULT_ACTIVATIONS}
     for flag in ("use_bias", "return_sequences", "return_state", "unroll"):
         group[flag] = _FLAGS
-    if forward:
-        group["zero_output_for_mask"] = _FLAGS
+    if forward:  # (Keras forces a Bidirectional's zero_output_for_mask to return_sequences)
         group["mask"] = ("none", *strategies.MASK_KINDS)
         group["initial_state"] = _FLAGS
     return group
@@ -369,8 +368,13 @@ def model_plan() -> Plan:
         {"family": ("normalized_stack",), **common, **wrapped, **padded,
          "norm": models.NORM_CHOICES, "mask_value": (0.0, -1.0),
          "head": ("last", "time_distributed")},
-        {"family": ("encoder_decoder",), **common, **padded, "mask": _FLAGS},
-        {"family": ("repeat_decoder",), **common, **wrapped, **padded, "mask": _FLAGS},
+        # Float inputs are padded only where a Masking layer reads them.
+        {"family": ("encoder_decoder",), **common, **padded, "mask": (True,),
+         "mask_value": (0.0, -1.0)},
+        {"family": ("encoder_decoder",), **common, "mask": (False,)},
+        {"family": ("repeat_decoder",), **common, **wrapped, **padded, "mask": (True,),
+         "mask_value": (0.0, -1.0)},
+        {"family": ("repeat_decoder",), **common, **wrapped, "mask": (False,)},
         {"family": ("siamese_merge",), **common, **wrapped, **padded, "tokens": _FLAGS,
          "merge": models.merge_kinds(), "merge_order": models.MERGE_ORDERS},
         {"size": ("real",), "family": FAMILIES},
