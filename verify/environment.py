@@ -76,6 +76,15 @@ def unrolled_masked_last_output_raises() -> bool:
     return installed is not None and major_minor(installed) < (3, 0)
 
 
+def unrolled_backwards_mask_raises() -> bool:
+    """Keras 3 on torch raises ``AttributeError`` for an unrolled ``go_backwards`` layer (a
+    Bidirectional's backward one included) called with a mask (the named divergence
+    ``unrolled-backwards-mask-raises-torch``: its rnn() flips a tuple of masks)."""
+    installed = keras_version()
+    return (installed is not None and major_minor(installed) >= (3, 0)
+            and keras3_backend() == "torch")
+
+
 @functools.cache
 def missing_activations() -> frozenset[str]:
     """Activation names of :data:`verify.config.ACTIVATIONS` that the installed Keras does not

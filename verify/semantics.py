@@ -28,10 +28,12 @@ as an explicit :class:`Semantics` value instead of guessing:
 
 * ``unrolled_zeroing``: a layer with ``unroll=True``, a mask and ``zero_output_for_mask``
   runs Keras's unrolled loop (masked steps output the previous output), then zeroes the output
-  sequence: ``"time_order"`` (TensorFlow, torch, Keras 2) by the mask in time order, although
-  the sequence is in processing order, so with ``go_backwards`` it zeroes the wrong steps (the
-  named divergence ``unrolled-zero-output-mask-in-time-order``); ``"ignored"`` (jax) not at
-  all (``unrolled-zero-output-ignored-jax``).
+  sequence: ``"time_order"`` (TensorFlow, Keras 2; torch too, where an unrolled
+  ``go_backwards`` layer with a mask raises before: ``unrolled-backwards-mask-raises-torch``)
+  by the mask in time order, although the sequence is in processing order, so with
+  ``go_backwards`` it zeroes the wrong steps (the named divergence
+  ``unrolled-zero-output-mask-in-time-order``); ``"ignored"`` (jax) not at all
+  (``unrolled-zero-output-ignored-jax``).
 
 >>> KERAS2.hard_sigmoid, KERAS3.hard_sigmoid
 ('keras2', 'keras3')

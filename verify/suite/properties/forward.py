@@ -67,25 +67,37 @@ def check_forward(config: RNNConfig | BidirectionalConfig, weights: Sequence[np.
     """Keras's outputs equal :mod:`verify.reference`'s under the running Keras's semantics;
     where a named divergence says this Keras cannot compute the case, that it raises."""
     __tracebackhide__ = True
-    if _raises_by_divergence(config, x, mask):
+    refusal = _refused_by_divergence(config, x, mask)
+    if refusal is not None:
+        name, error = refusal
         try:
             adapter().built(config).run(weights, x, mask=mask, initial_state=initial_state)
-        except ValueError:
+        except error:
             return 0.0
         raise compare.Mismatch(
-            f"Keras ran a case the named divergence unrolled-masked-last-output-raises-keras2 "
-            f"says it refuses (fixed here? update verify/suite/divergences.toml and "
+            f"Keras ran a case the named divergence {name} says it refuses with "
+            f"{error.__name__} (fixed here? update verify/suite/divergences.toml and "
             f"verify.environment)\n  configuration: {config!r}")
     actual = adapter().built(config).run(weights, x, mask=mask, initial_state=initial_state)
     return compare_to_reference(actual, config, weights, x, mask=mask,
                                 initial_state=initial_state, what="Keras vs verify.reference")
 
 
-def _raises_by_divergence(config: Any, x: np.ndarray, mask: np.ndarray | None) -> bool:
-    """The cases ``unrolled-masked-last-output-raises-keras2`` says Keras 2 refuses."""
-    return (isinstance(config, RNNConfig) and config.unroll and config.zero_output_for_mask
-            and not config.return_sequences and mask is not None and x.shape[1] > 1
-            and environment.unrolled_masked_last_output_raises())
+def _refused_by_divergence(config: Any, x: np.ndarray, mask: np.ndarray | None
+                           ) -> tuple[str, type[Exception]] | None:
+    """The named divergence under which the running Keras refuses this case, and the error it
+    raises; ``None`` when Keras computes it."""
+    layer = config.recurrent
+    if not layer.unroll or mask is None:
+        return None
+    if (isinstance(config, RNNConfig) and config.zero_output_for_mask
+            and not config.return_sequences and x.shape[1] > 1
+            and environment.unrolled_masked_last_output_raises()):
+        return "unrolled-masked-last-output-raises-keras2", ValueError
+    backwards = isinstance(config, BidirectionalConfig) or layer.go_backwards
+    if backwards and environment.unrolled_backwards_mask_raises():
+        return "unrolled-backwards-mask-raises-torch", AttributeError
+    return None
 
 
 def compare_to_reference(actual: Sequence[np.ndarray], config: RNNConfig | BidirectionalConfig,
