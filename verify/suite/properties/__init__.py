@@ -209,7 +209,7 @@ def shapes_property(cell: cells.Cell) -> Property:
     note = f" ({_both_ways(cell)})" if cell.option_strata else ""
     return Property(f"{cell.key}_shapes", f"{cell.name}{note}: {_SHAPES}", cases_, check_shapes,
                     _strata(cell, cases_), plan=functools.partial(cases.shapes_plan, cell.name),
-                    row_cases=cases.shapes_row)
+                    row_cases=cases.shapes_row, row_examples=2)
 
 
 def gate_properties(cell: cells.Cell) -> list[Property]:
@@ -261,7 +261,7 @@ PROPERTIES: dict[str, Property] = {
                  "weight shapes, parameter count, names (forward first) and output shapes equal "
                  "the formulas", cases.bidirectional_cases, check_shapes,
                  cases.merge_strata(cases.bidirectional_cases), plan=cases.bidirectional_plan,
-                 row_cases=cases.bidirectional_row),
+                 row_cases=cases.bidirectional_row, row_examples=2),
         Property("sequential_shapes", "stacked LSTM/GRU/SimpleRNN/Bidirectional layers with "
                  "Dense heads: weight shapes, parameter count and output shape equal the "
                  "formulas", cases.model_cases, check_shapes, plan=cases.sequential_plan,
@@ -273,7 +273,7 @@ PROPERTIES: dict[str, Property] = {
                  cases.bidirectional_forward_cases, check_forward,
                  cases.merge_strata(cases.bidirectional_forward_cases),
                  plan=cases.bidirectional_forward_plan,
-                 row_cases=cases.bidirectional_forward_row),
+                 row_cases=cases.bidirectional_forward_row, row_examples=2),
         Property("model_forward", "real-model families (Embedding/Masking fronts, Conv1D, "
                  "pooling, normalization, merges, encoder-decoders) and stacked "
                  "LSTM/GRU/SimpleRNN layers: the Keras model equals verify.predict, masks "

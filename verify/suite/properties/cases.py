@@ -251,7 +251,8 @@ def _merge_mode(row: Row) -> str | None:
 
 
 def shapes_plan(cell: str) -> Plan:
-    return plan(layer_group(cell))
+    """Every option of the layer; activations (which change no shape) value by value."""
+    return plan(layer_group(cell), one_wise=("activation",))
 
 
 def shapes_row(row: Row) -> st.SearchStrategy[Case]:
@@ -294,11 +295,13 @@ def _bidirectional_group(*, forward: bool) -> dict[str, tuple[Any, ...]]:
 
 
 def bidirectional_plan() -> Plan:
-    return plan(_bidirectional_group(forward=False))
+    """Merge modes against the wrapped layer's kind and flags; activations value by value
+    (each cell kind's own forward property pairs them with everything)."""
+    return plan(_bidirectional_group(forward=False), one_wise=("activation",))
 
 
 def bidirectional_forward_plan() -> Plan:
-    return plan(_bidirectional_group(forward=True))
+    return plan(_bidirectional_group(forward=True), one_wise=("activation",))
 
 
 def _bidirectional_configs(row: Row, **options: Any) -> st.SearchStrategy[Any]:
