@@ -27,7 +27,7 @@ from hypothesis.errors import UnsatisfiedAssumption
 from verify import _validate, cells
 from verify.suite.coverage import Coverage
 from verify.suite.plans import Plan, Row
-from verify.suite.properties import cases
+from verify.suite.properties import cases, spaces
 from verify.suite.properties.cases import Case
 from verify.suite.properties.forward import (
     check_forward,
@@ -208,8 +208,8 @@ def shapes_property(cell: cells.Cell) -> Property:
     cases_ = functools.partial(cases.layer_cases, cell.name)
     note = f" ({_both_ways(cell)})" if cell.option_strata else ""
     return Property(f"{cell.key}_shapes", f"{cell.name}{note}: {_SHAPES}", cases_, check_shapes,
-                    _strata(cell, cases_), plan=functools.partial(cases.shapes_plan, cell.name),
-                    row_cases=cases.shapes_row, row_examples=2)
+                    _strata(cell, cases_), plan=functools.partial(spaces.shapes_plan, cell.name),
+                    row_cases=spaces.shapes_row, row_examples=2)
 
 
 def gate_properties(cell: cells.Cell) -> list[Property]:
@@ -226,7 +226,7 @@ def gate_properties(cell: cells.Cell) -> list[Property]:
             summary=f"{cell.name} bias block {saturation.gate!r} saturated in Keras: "
                     f"{saturation.effect}",
             cases=cases_, check=check, strata=_strata(cell, cases_),
-            plan=functools.partial(cases.gate_plan, cell.name), row_cases=cases.gate_row,
+            plan=functools.partial(spaces.gate_plan, cell.name), row_cases=spaces.gate_row,
             row_examples=2))
     return found
 
@@ -240,8 +240,8 @@ def forward_property(cell: cells.Cell) -> Property:
     return Property(f"{cell.key}_forward",
                     f"{cell.name} outputs ({options}masks, initial states, go_backwards, every "
                     f"activation) equal verify.reference", cases_, check_forward, strata,
-                    plan=functools.partial(cases.forward_plan, cell.name),
-                    row_cases=cases.forward_row)
+                    plan=functools.partial(spaces.forward_plan, cell.name),
+                    row_cases=spaces.forward_row)
 
 
 def cell_properties(cell: cells.Cell) -> list[Property]:
@@ -260,36 +260,36 @@ PROPERTIES: dict[str, Property] = {
         Property("bidirectional_shapes", "Bidirectional(LSTM|GRU|SimpleRNN), every merge mode: "
                  "weight shapes, parameter count, names (forward first) and output shapes equal "
                  "the formulas", cases.bidirectional_cases, check_shapes,
-                 cases.merge_strata(cases.bidirectional_cases), plan=cases.bidirectional_plan,
-                 row_cases=cases.bidirectional_row, row_examples=2),
+                 cases.merge_strata(cases.bidirectional_cases), plan=spaces.bidirectional_plan,
+                 row_cases=spaces.bidirectional_row, row_examples=2),
         Property("sequential_shapes", "stacked LSTM/GRU/SimpleRNN/Bidirectional layers with "
                  "Dense heads: weight shapes, parameter count and output shape equal the "
-                 "formulas", cases.model_cases, check_shapes, plan=cases.sequential_plan,
-                 row_cases=cases.sequential_row, row_examples=2),
+                 "formulas", cases.model_cases, check_shapes, plan=spaces.sequential_plan,
+                 row_cases=spaces.sequential_row, row_examples=2),
         *(prop for cell in _CELLS for prop in gate_properties(cell)),
         *(forward_property(cell) for cell in _CELLS),
         Property("bidirectional_forward", "Bidirectional(LSTM|GRU|SimpleRNN) outputs, every "
                  "merge mode, equal verify.reference.bidirectional",
                  cases.bidirectional_forward_cases, check_forward,
                  cases.merge_strata(cases.bidirectional_forward_cases),
-                 plan=cases.bidirectional_forward_plan,
-                 row_cases=cases.bidirectional_forward_row, row_examples=2),
+                 plan=spaces.bidirectional_forward_plan,
+                 row_cases=spaces.bidirectional_forward_row, row_examples=2),
         Property("model_forward", "real-model families (Embedding/Masking fronts, Conv1D, "
                  "pooling, normalization, merges, encoder-decoders) and stacked "
                  "LSTM/GRU/SimpleRNN layers: the Keras model equals verify.predict, masks "
                  "included", cases.all_model_cases, check_model_forward, cases.model_strata(),
                  # A real-size example (up to 256 units, 64 steps) costs ~0.5 s, ten small ones.
-                 budget={"real_size": 0.25}, plan=cases.model_plan,
-                 row_cases=cases.model_row),
+                 budget={"real_size": 0.25}, plan=spaces.model_plan,
+                 row_cases=spaces.model_row),
         Property("harness", "the harness: a cached layer, stacked model and family model, each "
                  "run twice with two drawn weight sets, computes with each example's own "
                  "weights (equal to verify.reference / verify.predict for them)",
-                 lambda: st.one_of(*map(cases.harness_row, cases.harness_plan().rows)),
-                 check_harness, plan=cases.harness_plan, row_cases=cases.harness_row),
+                 lambda: st.one_of(*map(spaces.harness_row, spaces.harness_plan().rows)),
+                 check_harness, plan=spaces.harness_plan, row_cases=spaces.harness_row),
         Property("stateful_forward", "LSTM/GRU/SimpleRNN with stateful=True over consecutive "
                  "batches and a reset equal verify.reference.Stateful", cases.stateful_cases,
                  check_stateful, cases.cell_strata(cases.stateful_cases),
-                 plan=cases.stateful_plan, row_cases=cases.stateful_row, row_examples=2),
+                 plan=spaces.stateful_plan, row_cases=spaces.stateful_row, row_examples=2),
     ]
 }
 
