@@ -256,9 +256,9 @@ def _pad_floats(draw: st.DrawFn, spec: ModelSpec, array: np.ndarray, index: int
         if features == 1:
             hits[:] = False
         array[hits] = spec.mask_value
-        return array
-    padded = _keep_one(_padded_steps(draw, spec, batch, steps, index), spec)
-    array[padded] = spec.mask_value
+    else:
+        padded = _keep_one(_padded_steps(draw, spec, batch, steps, index), spec)
+        array[padded] = spec.mask_value
     if spec.head == "global_average":  # drawn values may equal the mask value everywhere too
         empty = (array == spec.mask_value).all(axis=(1, 2))
         array[empty, 0, 0] = np.float32(spec.mask_value + 0.5)
