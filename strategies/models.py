@@ -193,7 +193,8 @@ def model_inputs(spec: ModelSpec, *, batch_size: int) -> st.SearchStrategy[Any]:
                 array = _tokens(draw, spec, full, index)
             else:
                 array = draw(float32_arrays(full), label=f"x[{index}]")
-                if (spec.mask and index == 0) or (spec.family == "siamese_merge" and spec.mask):
+                if spec.mask and (index == 0 or spec.family in ("siamese_merge",
+                                                                "encoder_decoder")):
                     array = _pad_floats(draw, spec, array, index)
             arrays.append(array)
         return arrays if len(arrays) > 1 else arrays[0]

@@ -13,7 +13,7 @@ and the names of model containers and legacy layers. It imports no Keras.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from verify import cells
@@ -116,6 +116,39 @@ def expected_shapes(class_name: str, config: Mapping[str, Any]
 def first(value: Any) -> int:
     """An integer option Keras may store as a one-element list (``kernel_size=[3]``)."""
     return int(value[0] if isinstance(value, list | tuple) else value)
+
+
+def _referenced(node: Any) -> Iterator[str]:
+    """The layer names a layer's ``inbound_nodes`` refer to: Keras 3's ``keras_history``
+    entries, Keras 1-2's ``[name, node_index, tensor_index, ...]`` lists."""
+    if isinstance(node, Mapping):
+        history = node.get("keras_history")
+        if isinstance(history, list | tuple) and history and isinstance(history[0], str):
+            yield history[0]
+        for value in node.values():
+            yield from _referenced(value)
+    elif isinstance(node, list | tuple):
+        if len(node) >= 3 and isinstance(node[0], str) and isinstance(node[1], int):
+            yield node[0]
+        for value in node:
+            yield from _referenced(value)
+
+
+def input_readers(config: Mapping[str, Any]) -> list[list[Mapping[str, Any]]]:
+    """For each model input (in :func:`input_layers` order), the layers that read it directly.
+    A Sequential's input is read by its first layer (which holds the input shape itself when
+    there is no InputLayer)."""
+    layers = [layer for layer in config.get("layers", []) if isinstance(layer, Mapping)]
+    names = [entry for entry, _ in input_layers(config)]
+    if "input_layers" not in config:  # Sequential
+        first = [layer for layer in layers if layer.get("class_name") != "InputLayer"][:1]
+        return [first for _ in names]
+    readers: dict[str, list[Mapping[str, Any]]] = {entry: [] for entry in names}
+    for layer in layers:
+        for referenced in set(_referenced(layer.get("inbound_nodes", []))):
+            if referenced in readers:
+                readers[referenced].append(layer)
+    return [readers[entry] for entry in names]
 
 
 def input_layers(config: Mapping[str, Any]

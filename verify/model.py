@@ -250,8 +250,10 @@ def _recurrent(layer: Mapping[str, Any], model: WeightSource, arguments: list[An
                keywords: dict[str, Any], context: _Context) -> list[Tensor]:
     """LSTM, GRU, SimpleRNN and Bidirectional of any of them: :func:`reference.outputs`."""
     (x, mask), *extra = arguments
-    mask = layers.explicit_mask(keywords, mask, context)
     states = keywords.get("initial_state") or extra or None
+    if states is not None and context.semantics.initial_state_mask == "dropped":
+        mask = None  # Keras 3 does not pass the input's mask on with initial_state
+    mask = layers.explicit_mask(keywords, mask, context)
     initial_state = None if states is None else [state[0] for state in states]
     config = recurrent_config(str(layer["class_name"]), layer["config"], input_dim=x.shape[-1])
     mask_array = None if mask is None else np.asarray(mask, dtype=bool)

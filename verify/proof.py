@@ -19,6 +19,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from verify import compare
+from verify.errors import ModelFileError
+from verify.keras_config import input_readers
 from verify.model import forward
 from verify.semantics import Semantics
 
@@ -29,6 +31,8 @@ class SavedModel(Protocol):
     def layers(self) -> list[tuple[str, Mapping[str, Any]]]: ...
 
     def inputs(self) -> list[tuple[tuple[int | None, ...], str]]: ...
+
+    def input_readers(self) -> list[list[Mapping[str, Any]]]: ...
 
 
 def nudged(arrays: Sequence[np.ndarray] | None, seed: int) -> list[np.ndarray] | None:
@@ -67,12 +71,25 @@ def compare_outputs(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray]
     )
 
 
-def _nudge_input(array: np.ndarray, seed: int, keep: Sequence[float]) -> np.ndarray:
+def _nudge_input(array: np.ndarray, seed: int, keep: Sequence[float], *, tokens: bool
+                 ) -> np.ndarray:
     """Float inputs move by a float32 step (except the ``Masking`` values in ``keep``); token
-    ids (integers) stay as they are."""
-    if np.asarray(array).dtype.kind in "iu":
+    ids (an input an ``Embedding`` reads, whatever its dtype, or integers) stay as they are."""
+    if tokens or np.asarray(array).dtype.kind in "iu":
         return array
     return compare.nudge(array, seed=seed, keep=keep)
+
+
+def _token_inputs(config: Mapping[str, Any], count: int) -> list[bool]:
+    """Which of the model's ``count`` inputs an ``Embedding`` reads (all False when the
+    config does not say)."""
+    try:
+        readers = input_readers(config)
+    except (KeyError, TypeError, ValueError, ModelFileError):
+        return [False] * count
+    if len(readers) != count:
+        return [False] * count
+    return [any(layer.get("class_name") == "Embedding" for layer in found) for found in readers]
 
 
 def check_against_forward(actual: Sequence[np.ndarray], config: Mapping[str, Any],
@@ -90,8 +107,10 @@ def check_against_forward(actual: Sequence[np.ndarray], config: Mapping[str, Any
                               recorded_masks=recorded_masks))
     moved = {path: nudged(list(arrays), 1 + 10 * index) or []
              for index, (path, arrays) in enumerate(weights.items())}
-    moved_x = ([_nudge_input(item, index, mask_values) for index, item in enumerate(x)]
-               if isinstance(x, list) else _nudge_input(x, 0, mask_values))
+    tokens = _token_inputs(config, len(x) if isinstance(x, list) else 1)
+    moved_x = ([_nudge_input(item, index, mask_values, tokens=tokens[index])
+                for index, item in enumerate(x)]
+               if isinstance(x, list) else _nudge_input(x, 0, mask_values, tokens=tokens[0]))
     perturbed = [listed(forward(config, moved, moved_x, semantics=semantics,
                                 recorded_masks=recorded_masks)),
                  listed(forward(config, weights, x, semantics=semantics, dtype=np.float32,
@@ -138,20 +157,23 @@ def _masked_values(layers: Iterable[tuple[str, Mapping[str, Any]]]) -> list[floa
 
 def sample_inputs(read: SavedModel, rng: np.random.Generator, *, timesteps: int = 10,
                   batch: int = 4) -> list[np.ndarray]:
-    """Random inputs for the model in ``read``, one array per input: unknown axes get
-    ``timesteps``; integer inputs get token ids below the smallest Embedding's vocabulary;
-    where the model masks (``mask_zero`` or a Masking layer) every other row is right-padded
-    (token 0, or the mask value) so that masks are exercised."""
-    records = read.layers()
+    """Random inputs for the model in ``read``, one array per input, in the dtype the file
+    records: unknown axes get ``timesteps``; an input an ``Embedding`` reads gets token ids
+    below that Embedding's ``input_dim`` whatever dtype the file records (Keras writes float32
+    for almost every Embedding input); where the model masks (``mask_zero`` or a Masking layer)
+    every other row is right-padded (token 0, or the mask value) so that masks are exercised."""
     masking = mask_values(read)
-    vocab = min([int(layer["config"]["input_dim"]) for _, layer in records
-                 if layer["class_name"] == "Embedding"] or [2])
     arrays = []
-    for shape, dtype in read.inputs():
+    for (shape, dtype), readers in zip(read.inputs(), read.input_readers(), strict=True):
         full = (batch, *(timesteps if dim is None else dim for dim in shape[1:]))
-        tokens = np.dtype(dtype).kind in "iu" if dtype != "string" else False
-        x = (rng.integers(1, max(vocab, 2), full).astype(np.int32) if tokens
-             else rng.uniform(-1, 1, full).astype(np.float32))
+        vocab = min([int(layer["config"]["input_dim"]) for layer in readers
+                     if layer.get("class_name") == "Embedding"] or [0])
+        kind = "float32" if dtype == "string" or np.dtype(dtype).kind not in "iuf" else dtype
+        tokens = vocab > 0 or np.dtype(kind).kind in "iu"
+        if tokens:
+            x = rng.integers(1, max(vocab, 2), full).astype(kind)
+        else:
+            x = rng.uniform(-1, 1, full).astype(np.float32)
         if (tokens or masking) and x.ndim >= 2:
             for row in range(0, batch, 2):
                 x[row, rng.integers(1, x.shape[1] + 1):] = 0 if tokens else masking[0]

@@ -35,6 +35,12 @@ as an explicit :class:`Semantics` value instead of guessing:
   ``unrolled-zero-output-mask-in-time-order``); ``"ignored"`` (jax) not at all
   (``unrolled-zero-output-ignored-jax``).
 
+* ``initial_state_mask``: a recurrent layer called with ``initial_state`` in a model, on an
+  input that carries a mask (``Embedding(mask_zero=True)``, ``Masking``): ``"kept"`` (Keras 2)
+  it skips the masked steps; ``"dropped"`` (Keras 3, measured 3.3 and 3.15) it is not given the
+  mask and runs over the padded steps (the named divergence
+  ``initial-state-drops-mask-keras3``). A mask passed explicitly (``mask=``) is used.
+
 >>> KERAS2.hard_sigmoid, KERAS3.hard_sigmoid
 ('keras2', 'keras3')
 """
@@ -53,6 +59,7 @@ MASK_MERGES = ("and", "dropped", "or")
 SEQUENCE_MASKS = ("passed", "dropped")
 POOL_PADDINGS = ("excluded", "replicated")
 UNROLLED_ZEROINGS = ("time_order", "ignored")
+INITIAL_STATE_MASKS = ("kept", "dropped")
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class Semantics:
     sequence_mask: str = "passed"
     pool_padding: str = "excluded"
     unrolled_zeroing: str = "time_order"
+    initial_state_mask: str = "dropped"
 
     def __post_init__(self) -> None:
         _validate.one_of("hard_sigmoid", self.hard_sigmoid, HARD_SIGMOIDS)
@@ -74,6 +82,7 @@ class Semantics:
         _validate.one_of("sequence_mask", self.sequence_mask, SEQUENCE_MASKS)
         _validate.one_of("pool_padding", self.pool_padding, POOL_PADDINGS)
         _validate.one_of("unrolled_zeroing", self.unrolled_zeroing, UNROLLED_ZEROINGS)
+        _validate.one_of("initial_state_mask", self.initial_state_mask, INITIAL_STATE_MASKS)
 
     def unrolled(self) -> Semantics:
         """These semantics inside Keras's unrolled loop (``unroll=True``): on every backend a
@@ -97,7 +106,7 @@ class Semantics:
 
 #: Keras 2 (TensorFlow <= 2.15, or tf-keras).
 KERAS2 = Semantics("keras2", hard_sigmoid="keras2", masked_output="previous_output",
-                   mask_merge="and")
+                   mask_merge="and", initial_state_mask="kept")
 #: Keras 3 on the TensorFlow or torch backend.
 KERAS3 = Semantics("keras3", hard_sigmoid="keras3", masked_output="previous_output")
 #: Keras 3 on the jax or numpy backend (the ``unroll=False`` masked-output rule).

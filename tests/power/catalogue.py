@@ -467,6 +467,11 @@ CATALOGUE: tuple[Fault, ...] = (
           "is ignored", STATE_TARGETS,
           edit("verify.model:_recurrent", "initial_state = None if states is None else",
                "initial_state = None if True else")),
+    Fault("initial_state_mask_rule_swapped", "model", "a recurrent layer called with "
+          "initial_state takes its input's mask by the other Keras line's rule (kept under "
+          "Keras 3, dropped under Keras 2)", STATE_TARGETS,
+          edit("verify.model:_recurrent", 'context.semantics.initial_state_mask == "dropped"',
+               'context.semantics.initial_state_mask != "dropped"')),
     # --- options of the layers around the recurrent ones (the report's covering plan) -------
     Fault("conv_groups_ignored", "model", "Conv1D computes as one group whatever groups says "
           "(the first group's channels and filters only)", CONV_TARGETS,

@@ -18,7 +18,13 @@ import numpy as np
 
 from verify import _validate, layers, model
 from verify.errors import ModelFileError, UnsupportedLayer
-from verify.keras_config import LEGACY_RECURRENT, MODEL_CLASSES, expected_shapes, input_layers
+from verify.keras_config import (
+    LEGACY_RECURRENT,
+    MODEL_CLASSES,
+    expected_shapes,
+    input_layers,
+    input_readers,
+)
 from verify.records import LayerRecord
 from verify.semantics import Semantics, of_keras
 
@@ -92,6 +98,10 @@ class ModelFile:
     def inputs(self) -> list[tuple[tuple[int | None, ...], str]]:
         """Each model input's shape (batch axis included) and dtype name, in input order."""
         return [spec for _, spec in input_layers(self.config)]
+
+    def input_readers(self) -> list[list[Mapping[str, Any]]]:
+        """Each model input's direct readers (layer configs), in input order."""
+        return input_readers(self.config)
 
 
 def _json(file: Path, what: str, data: bytes | str) -> Any:

@@ -204,6 +204,24 @@ def probe_unrolled_backwards_mask() -> str:
     return "runs"
 
 
+def probe_initial_state_mask() -> str:
+    """Embedding(mask_zero=True) -> LSTM(initial_state=[h0, c0]) in a functional model, the
+    last step padded: is the output there the last real step's (the mask was used) or not?"""
+    adapter = _adapter()
+    keras = adapter.keras
+    tokens = keras.Input((3,), dtype="int32")
+    h0, c0 = keras.Input((2,)), keras.Input((2,))
+    embedded = keras.layers.Embedding(5, 1, mask_zero=True)(tokens)
+    lstm = keras.layers.LSTM(2, return_sequences=True)
+    model = keras.Model([tokens, h0, c0], lstm(embedded, initial_state=[h0, c0]))
+    model.set_weights([np.array([[0.0], [1.0], [-1.0], [0.5], [2.0]], np.float32),
+                       np.full((1, 8), 0.5, np.float32), np.full((2, 8), 0.25, np.float32),
+                       np.zeros(8, np.float32)])
+    state = np.zeros((1, 2), np.float32)
+    output = adapter.call_model(model, [np.array([[1, 2, 0]], np.int32), state, state])[0][0]
+    return "kept" if np.allclose(output[2], output[1]) else "dropped"
+
+
 def _compat_v1_layer(name: str) -> Any:
     """``tf.compat.v1.keras.layers.<name>(2)``, or ``None`` without TensorFlow."""
     adapter = _adapter()
@@ -413,6 +431,7 @@ PROBES: dict[str, Callable[[], str]] = {
     "unrolled_zero_output": probe_unrolled_zero_output,
     "unrolled_masked_last_output": probe_unrolled_masked_last_output,
     "unrolled_backwards_mask": probe_unrolled_backwards_mask,
+    "initial_state_mask": probe_initial_state_mask,
     "compat_v1_lstm_default": probe_compat_v1_lstm_default,
     "compat_v1_gru_defaults": probe_compat_v1_gru_defaults,
     "bidirectional_go_backwards": probe_bidirectional_go_backwards,

@@ -108,7 +108,11 @@ def _model(spec: ModelSpec) -> Any:
         encoded = _front(spec, inputs[0])
         _, *states = _recurrent(spec, 0, sequences=False, state=True)(encoded)
         decoder = getattr(layers, spec.cells[0])(spec.units[0], return_sequences=True)
-        decoded = decoder(inputs[1], initial_state=states)
+        # A masked model masks the decoder's (teacher-forced) inputs too: Keras 3 does not
+        # pass that mask to a layer called with initial_state (initial-state-drops-mask-keras3).
+        decoder_input = (layers.Masking(mask_value=spec.mask_value)(inputs[1]) if spec.mask
+                         else inputs[1])
+        decoded = decoder(decoder_input, initial_state=states)
         dense = layers.Dense(spec.outputs, activation=spec.output_activation)
         return keras.Model(inputs, layers.TimeDistributed(dense)(decoded))
     if family == "repeat_decoder":
