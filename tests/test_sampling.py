@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from tests.test_files import run
+import verify
+from tests.test_files import DATA, fixture_io, run
 from verify import files, proof
 
 
@@ -51,3 +52,48 @@ def test_check_and_migrate_prove_a_float32_embedding_model(adapter: Any,
     model.save(path)
     code, out, err = run("check", str(path))
     assert code == 0 and "reproduces the model" in out, out + err
+
+
+# --- files older Keras wrote -------------------------------------------------------------
+
+def _rewritten(tmp_path: Path, source: str, change: Any, *, version: str = "2.0.8") -> Path:
+    """A copy of a Keras 2.15 fixture whose model_config and keras_version say what an older
+    Keras wrote (its arrays, and the outputs Keras 2.15 gave, unchanged)."""
+    import json
+    import shutil
+
+    import h5py
+
+    path = tmp_path / source
+    shutil.copy(DATA / source, path)
+    with h5py.File(path, "r+") as store:
+        document = json.loads(store.attrs["model_config"])
+        store.attrs["model_config"] = json.dumps(change(document))
+        store.attrs["keras_version"] = version
+    return path
+
+
+def test_keras_2_0_list_configs_and_grus_without_reset_after_are_read(tmp_path: Path) -> None:
+    """Keras 2.0-2.2.2 wrote a Sequential's config as the plain list of its layers, and Keras
+    before 2.1.3 had no reset_after (it computed reset_after=False). The fixture's second GRU
+    is reset_after=False: without the key it must still be read so, and predict must give
+    what Keras gave."""
+    def older(document: dict[str, Any]) -> dict[str, Any]:
+        layers = document["config"]["layers"]
+        for layer in layers:
+            if layer["config"].get("reset_after") is False:
+                del layer["config"]["reset_after"]
+        return {"class_name": "Sequential", "config": layers}
+
+    path = _rewritten(tmp_path, "keras2_gru.h5", older)
+    x, expected = fixture_io(DATA / "keras2_gru.h5")
+    read = files.read(path)
+    assert read.keras_version == "2.0.8"
+    np.testing.assert_allclose(verify.predict_file(path, x), expected[0], atol=1e-5)
+
+
+def test_a_keras_1_file_is_refused_by_name(tmp_path: Path) -> None:
+    path = _rewritten(tmp_path, "keras2_gru.h5", lambda document: document, version="1.1.1")
+    code, _, err = run("explain", str(path))
+    assert code == 2 and "written by Keras 1.1.1" in err and "Keras 2" in err, err
+    assert len(err.strip().splitlines()) == 1

@@ -76,7 +76,19 @@ def rnn_options(cell: str, config: Mapping[str, Any], fields: Sequence[str]) -> 
     unknown = set(config) - set(fields) - IGNORED_RNN_KEYS
     if unknown:
         raise NotImplementedError(f"{cell} config keys {sorted(unknown)} are not understood")
-    return {field: config[field] for field in fields if field in config}
+    found = {field: config[field] for field in fields if field in config}
+    return {**{key: value for key, value in written_defaults(cell, config).items()
+               if key in fields}, **found}
+
+
+def written_defaults(class_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """Options a config leaves out because the Keras that wrote it had no such option, with
+    the value that Keras computed: a GRU without ``reset_after`` (Keras before 2.1.3, e.g.
+    2.0.8) computed ``reset_after=False`` — today's default, True, would be another
+    function and another bias shape."""
+    if class_name == "GRU" and "reset_after" not in config:
+        return {"reset_after": False}
+    return {}
 
 
 def expected_shapes(class_name: str, config: Mapping[str, Any]
@@ -85,8 +97,9 @@ def expected_shapes(class_name: str, config: Mapping[str, Any]
     depends on the input), or ``None`` when the class's weights are not known here."""
     if class_name in cells.CELLS:
         cell = cells.get(class_name)
-        options = cell.options({key: config[key] for key in cell.option_defaults
-                                if key in config})
+        options = cell.options({**written_defaults(class_name, config),
+                                **{key: config[key] for key in cell.option_defaults
+                                   if key in config}})
         shapes = cell.weight_shapes(1, int(config["units"]),
                                     use_bias=bool(config.get("use_bias", True)), **options)
         return [(None, *shapes[0][1:]), *shapes[1:]]

@@ -42,8 +42,14 @@ def _read_h5(file: Path) -> ModelFile:
                                      "attribute, so not a saved Keras model")
             if isinstance(raw, bytes):
                 raw = raw.decode("utf-8", "replace")
-            model_class, config = _model_config(file, _json(file, "model_config", raw))
             version = _text(store.attrs.get("keras_version"))
+            if version is not None and version.split(".")[0] == "1":
+                raise ModelFileError(
+                    f"{file}: written by Keras {version}: Keras 1 named its layers, options "
+                    "and weights differently (Convolution1D, W/U/b) and lstm-verify reads "
+                    "Keras 2 and 3 files; load it with Keras 2 (which converts Keras 1 files) "
+                    "and save it again")
+            model_class, config = _model_config(file, _json(file, "model_config", raw))
             backend = _text(store.attrs.get("backend"))
             group = store.get("model_weights", store)
             weights: dict[str, list[np.ndarray]] = {}

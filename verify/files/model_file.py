@@ -112,7 +112,11 @@ def _json(file: Path, what: str, data: bytes | str) -> Any:
 
 
 def _model_config(file: Path, document: Any) -> tuple[str, Mapping[str, Any]]:
-    """The model class and its ``get_config()`` from a saved ``{"class_name", "config"}``."""
+    """The model class and its ``get_config()`` from a saved ``{"class_name", "config"}``.
+    Keras 2.0-2.2.2 wrote a Sequential's config as the plain list of its layers."""
+    if (isinstance(document, Mapping) and document.get("class_name") == "Sequential"
+            and isinstance(document.get("config"), list)):
+        document = {**document, "config": {"name": "sequential", "layers": document["config"]}}
     if not isinstance(document, Mapping) or not isinstance(document.get("config"), Mapping):
         raise ModelFileError(f"{file}: the architecture is not a Keras model config (expected "
                              "an object with 'class_name' and 'config')")
