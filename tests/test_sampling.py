@@ -97,3 +97,15 @@ def test_a_keras_1_file_is_refused_by_name(tmp_path: Path) -> None:
     code, _, err = run("explain", str(path))
     assert code == 2 and "written by Keras 1.1.1" in err and "Keras 2" in err, err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_keras_2_file_under_keras_3_says_the_way_out(adapter: Any) -> None:
+    """`check` of a Keras 2 file that Keras 3 cannot load: one line with Keras's reason, the
+    writer's version and the two ways out (Keras 2 / tf-keras, or migrate)."""
+    code, _, err = run("check", str(DATA / "keras2_gru.h5"))
+    if adapter.info().keras_major < 3:
+        assert code == 0, err
+        return
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "written by Keras 2.15" in err and "TF_USE_LEGACY_KERAS=1" in err
+    assert "python -m verify migrate" in err

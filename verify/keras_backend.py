@@ -223,10 +223,28 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     except Exception as error:  # Keras raises many types for a file it cannot read
         reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise ModelFileError(f"cannot load {path} as a Keras model: "
-                             f"{type(error).__name__}: {reason[:300]}") from error
+                             f"{type(error).__name__}: {reason[:300]}"
+                             f"{_keras2_way_out(file)}") from error
     if not hasattr(model, "layers"):
         raise ModelFileError(f"{path} holds a {type(model).__name__}, not a Keras model")
     return model
+
+
+def _keras2_way_out(file: Path) -> str:
+    """Under Keras 3, for a file Keras 2 wrote: how to read it after all (empty otherwise)."""
+    if KERAS_MAJOR < 3:
+        return ""
+    from verify import files
+
+    try:
+        version = files.read(file).keras_version
+    except Exception:  # the reader's own refusal is not this message's business
+        return ""
+    if version is None or not version.startswith("2."):
+        return ""
+    return (f" (the file was written by Keras {version}: load it with Keras 2 — "
+            "tensorflow<=2.15, or tf-keras with TF_USE_LEGACY_KERAS=1 — or convert it with "
+            f"`python -m verify migrate {file} NEW.keras`)")
 
 
 def layer_records(model: Any) -> list[LayerRecord]:
