@@ -155,6 +155,15 @@ def _masked_values(layers: Iterable[tuple[str, Mapping[str, Any]]]) -> list[floa
     return [float(config.get("mask_value", 0.0)) for kind, config in layers if kind == "Masking"]
 
 
+def _numeric_dtype(name: str) -> str:
+    """The dtype an input array is drawn in: the recorded one when NumPy has it as an integer
+    or float type, else float32 (strings, bfloat16 and the like)."""
+    try:
+        return name if np.dtype(name).kind in "iuf" else "float32"
+    except TypeError:
+        return "float32"
+
+
 def sample_inputs(read: SavedModel, rng: np.random.Generator, *, timesteps: int = 10,
                   batch: int = 4) -> list[np.ndarray]:
     """Random inputs for the model in ``read``, one array per input, in the dtype the file
@@ -168,7 +177,7 @@ def sample_inputs(read: SavedModel, rng: np.random.Generator, *, timesteps: int 
         full = (batch, *(timesteps if dim is None else dim for dim in shape[1:]))
         vocab = min([int(layer["config"]["input_dim"]) for layer in readers
                      if layer.get("class_name") == "Embedding"] or [0])
-        kind = "float32" if dtype == "string" or np.dtype(dtype).kind not in "iuf" else dtype
+        kind = _numeric_dtype(dtype)
         tokens = vocab > 0 or np.dtype(kind).kind in "iu"
         if tokens:
             x = rng.integers(1, max(vocab, 2), full).astype(kind)

@@ -183,25 +183,26 @@ def probe_unrolled_zero_output() -> str:
                 f"other: zeroed {zeroed}")
 
 
+def _masked_unrolled_call(error: type[Exception], **options: Any) -> str:
+    """``"raises"`` when an unrolled LSTM with ``options``, called on three steps with the
+    last one masked, raises ``error``; ``"runs"`` otherwise."""
+    layer = _lstm(_adapter(), unroll=True, **options)
+    try:
+        layer(np.ones((1, 3, 1), np.float32), mask=np.array([[True, True, False]]))
+    except error:
+        return "raises"
+    return "runs"
+
+
 def probe_unrolled_masked_last_output() -> str:
     """An unrolled layer returning its last output only, with zero_output_for_mask and a mask
     over three steps: does Keras run it?"""
-    layer = _lstm(_adapter(), zero_output_for_mask=True, unroll=True)
-    try:
-        layer(np.ones((1, 3, 1), np.float32), mask=np.array([[True, True, False]]))
-    except ValueError:
-        return "raises"
-    return "runs"
+    return _masked_unrolled_call(ValueError, zero_output_for_mask=True)
 
 
 def probe_unrolled_backwards_mask() -> str:
     """An unrolled go_backwards layer called with a mask: does Keras run it?"""
-    layer = _lstm(_adapter(), return_sequences=True, go_backwards=True, unroll=True)
-    try:
-        layer(np.ones((1, 3, 1), np.float32), mask=np.array([[True, True, False]]))
-    except AttributeError:
-        return "raises"
-    return "runs"
+    return _masked_unrolled_call(AttributeError, return_sequences=True, go_backwards=True)
 
 
 def probe_initial_state_mask() -> str:
