@@ -143,3 +143,15 @@ def _keras_config(config: Any) -> dict[str, Any]:
         return {"name": "rnn", "merge_mode": config.merge_mode,
                 "layer": {"class_name": layer.CELL, "config": inner}}
     return inner
+
+
+def test_explain_json_to_stdout_is_json_alone() -> None:
+    """`explain --json -` is for pipes: standard output must parse as JSON, nothing else."""
+    import json
+
+    from tests.test_files import run
+
+    code, out, err = run("explain", str(DATA / "keras3_gru.keras"), "--json", "-")
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["layers"] and document["layers"][0]["arrays"]

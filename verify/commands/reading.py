@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,17 +35,22 @@ def explain_command(args: argparse.Namespace, out: TextIO) -> int:
             raise UsageError("--plot needs matplotlib: pip install 'lstm-verify[plot]'") from None
         matplotlib.use("Agg")
     layers = _explained(args.model)
-    print(explain.format_text(layers), end="", file=out)
+    # `--json -`: standard output carries the JSON alone (what a pipe reads); the rest goes to
+    # standard error.
+    json_out = args.json is not None and str(args.json) == "-"
+    messages = sys.stderr if json_out else out
+    if not json_out:
+        print(explain.format_text(layers), end="", file=out)
     if args.json is not None:
         text = json.dumps({"model": str(args.model),
                            "layers": [layer.as_dict() for layer in layers]}, indent=2)
-        if str(args.json) == "-":
+        if json_out:
             print(text, file=out)
         else:
             args.json.write_text(text + "\n")
     if args.plot is not None:
         _plot(layers, args.plot)
-        print(f"wrote {args.plot}", file=out)
+        print(f"wrote {args.plot}", file=messages)
     return 0
 
 
