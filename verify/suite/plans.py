@@ -76,9 +76,10 @@ class Plan:
             found |= _pairs(group, self.one_wise)
         return found
 
-    @functools.cached_property
+    @property
     def rows(self) -> tuple[Row, ...]:
-        """The rows, group after group (deterministic: a fixed seed)."""
+        """The rows, group after group (deterministic: a fixed seed; each group's covering
+        is computed once per process, however many plans declare it)."""
         return tuple(row for group in self.groups
                      for row in _cover(group, self.target, self.one_wise))
 
@@ -100,7 +101,8 @@ def _pairs(group: Group, one_wise: frozenset[str]) -> set[Pair]:
             for a in a_values for b in b_values}
 
 
-def _cover(group: Group, target: float, one_wise: frozenset[str]) -> list[Row]:
+@functools.cache
+def _cover(group: Group, target: float, one_wise: frozenset[str]) -> tuple[Row, ...]:
     """Greedy covering rows for one group: each new row is the best of a few candidates, each
     built option by option choosing the value that completes the most uncovered pairs (ties
     broken by a seeded shuffle); stop once every value is in some row and at least ``target``
@@ -132,7 +134,7 @@ def _cover(group: Group, target: float, one_wise: frozenset[str]) -> list[Row]:
         rows.append(best[1])
         uncovered -= pairs_of(best[1])
         unseen -= set(best[1].items())
-    return rows
+    return tuple(rows)
 
 
 __all__ = ["Plan", "Row", "pairs_of", "plan"]
