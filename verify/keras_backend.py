@@ -165,13 +165,14 @@ def dropped_mask_warnings_silenced() -> Any:
         yield
 
 
-def call_model(model: Any, x: Any, *, dtype: Any = np.float32, mask: Any = None
-               ) -> list[np.ndarray]:
+def call_model(model: Any, x: Any, *, dtype: Any = np.float32, mask: Any = None,
+               predict: bool = False) -> list[np.ndarray]:
     """Call any Keras model (or layer) of the user's on ``x`` with ``training=False``; every
     output as a NumPy array (one eager call, no caching). ``x`` is converted to ``dtype``
     first; ``dtype=None`` hands Keras the arrays in their own dtype (to see how Keras treats,
     say, float64 input to a float32 layer). ``mask`` (optional) is passed to the call, for a
-    single layer called with an explicit mask."""
+    single layer called with an explicit mask. ``predict=True``: through ``model.predict``
+    (the compiled function users call) instead of one eager call."""
     if dtype is not None:
         try:
             dtype = np.dtype(dtype)
@@ -192,7 +193,8 @@ def call_model(model: Any, x: Any, *, dtype: Any = np.float32, mask: Any = None
         keywords["mask"] = tf.convert_to_tensor(mask) if BACKEND == "tensorflow" \
             else keras.ops.convert_to_tensor(mask)
     with dropped_mask_warnings_silenced():
-        outputs = model(inputs, **keywords)
+        outputs = (model.predict(inputs, verbose=0) if predict and mask is None
+                   else model(inputs, **keywords))
     return [_to_numpy(output) for output in _flatten(outputs)]
 
 

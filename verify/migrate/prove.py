@@ -62,7 +62,7 @@ def run(plan_: Plan, target: Path, *, samples: int = 4, seed: int = 0, timesteps
             tell(2 + sample, "proving")
             inputs = proof.sample_inputs(migrated, rng, timesteps=timesteps)
             x: Any = inputs[0] if len(inputs) == 1 else inputs
-            actual = keras_adapter.call_model(loaded, x)
+            actual = keras_adapter.call_model(loaded, x, predict=True)
             try:
                 worst = max(worst, proof.check_against_forward(
                     actual, plan_.reference_config, plan_.reference_weights, x,

@@ -4,6 +4,7 @@ its config and weights for Keras 3 (see :mod:`verify.migrate`)."""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,7 @@ def plan(read: files.ModelFile, *, rescale_hard_sigmoid: bool = False) -> Plan:
     changes: list[str] = []
     rewriter = _Rewriter(read, weights, changes, rescale_hard_sigmoid)
     rewriter.model(config, "")
+    rewriter.model_name(config)
     reference_config = copy.deepcopy(dict(read.config))
     reference_weights = {path: list(arrays) for path, arrays in read.weights.items()}
     if rewriter.cudnn:  # forward cannot run CuDNN layers: their exact twins stand in
@@ -112,6 +114,16 @@ class _Rewriter:
                 self.cudnn_layer(layer, path)
             else:
                 self.layer(layer, path)
+
+    def model_name(self, config: dict[str, Any]) -> None:
+        """TensorFlow names its graph nodes after the model: a name with characters outside
+        ``[A-Za-z0-9_.-]`` (Keras 2 allowed ``>``) makes Keras 3's ``predict`` fail."""
+        name = str(config.get("name", ""))
+        clean = re.sub(r"[^A-Za-z0-9_.\-]", "_", name)
+        if clean != name:
+            config["name"] = clean
+            self.note("(model)", f"name {name!r} → {clean!r} (TensorFlow refuses graph node "
+                      "names with other characters)")
 
     def renumber_nested_calls(self, config: dict[str, Any], prefix: str) -> None:
         """Keras 2 numbers a nested model's calls after the node its own Input made (its first
@@ -180,12 +192,74 @@ class _Rewriter:
         elif "batch_input_shape" in config:
             config.pop("batch_input_shape")
             self.note(path, "batch_input_shape dropped (the input layer carries the shape)")
-        inner = config.get("layer")
-        if isinstance(inner, dict):
-            self.options(inner["config"], f"{path}/{layers.name(inner)}")
-            if isinstance(config.get("backward_layer"), dict):
-                self.options(config["backward_layer"]["config"], f"{path}/backward")
+        for key in ("layer", "backward_layer"):
+            inner = config.get(key)
+            if isinstance(inner, dict):
+                where = f"{path}/{layers.name(inner) if key == 'layer' else 'backward'}"
+                self.options(inner["config"], where)
+                self.defaults(inner, where)
+                if inner["config"].pop("batch_input_shape", None) is not None:
+                    self.note(where, "batch_input_shape of the wrapped layer dropped (the "
+                              "input layer carries the shape)")
+                if inner.get("module") is None:  # Keras < 2.13 wrote no module for it
+                    inner.update(module="keras.layers", registered_name=None)
+                    self.note(where, f"wrapped {inner['class_name']}: module 'keras.layers' "
+                              "added (Keras 3 looks nested layers up by module)")
+        self.defaults(layer, path)
+        self.call_time_states(layer, path)
         self.hard_sigmoid(layer, path)
+
+    def masks(self) -> bool:
+        """Whether any layer of the model makes a mask (``Embedding(mask_zero=True)``,
+        ``Masking``)."""
+        return any(layer["class_name"] == "Masking" or (layer["class_name"] == "Embedding"
+                                                        and layer["config"].get("mask_zero"))
+                   for _, layer in self.read.layers())
+
+    def defaults(self, layer: dict[str, Any], path: str) -> None:
+        """Options the writer's Keras did not have, written out with the value it computed
+        (:func:`verify.keras_config.written_defaults`), so that Keras 3's defaults do not
+        apply in their place."""
+        added = keras_config.written_defaults(str(layer["class_name"]), layer["config"])
+        if added:
+            layer["config"].update(added)
+            self.note(path, ", ".join(f"{key}={value!r}" for key, value in added.items())
+                      + " written out (the Keras that wrote the file had no such option and "
+                      "computed this; Keras 3's default differs)")
+
+    def call_time_states(self, layer: dict[str, Any], path: str) -> None:
+        """Keras 2.0-2.2 recorded ``layer(x, initial_state=[h, c])`` as a call on ``[x, h,
+        c]`` (and later Keras 2 as references in the ``initial_state`` keyword); Keras 3
+        calls a recurrent layer on one tensor, so such a node is written in Keras 3's node
+        format with the states as the ``initial_state`` keyword."""
+        if layer["class_name"] not in (*cells.CELLS, "Bidirectional"):
+            return
+        nodes = layer.get("inbound_nodes", [])
+        for index, node in enumerate(nodes):
+            if not isinstance(node, list) or not node or not isinstance(node[0], list):
+                continue
+            first = node[0]
+            keywords = dict(first[3]) if len(first) > 3 and isinstance(first[3], dict) else {}
+            states = [list(reference[:3]) for reference in node[1:]]
+            given = keywords.pop("initial_state", None)
+            if isinstance(given, list):
+                states += [list(reference[:3]) for reference in given]
+            if not states:
+                continue
+            if self.read.semantics.initial_state_mask == "kept" and self.masks():
+                raise CannotMigrate(
+                    f"{self.read.path}: layer {path!r} is called with initial_state in a model "
+                    "that masks its inputs: Keras 2 applied the input's mask there, Keras 3 "
+                    "drops it (divergence initial-state-drops-mask-keras3), so the migrated "
+                    "model would compute another function on padded rows; keep this model on "
+                    "Keras 2 (TF_USE_LEGACY_KERAS=1 with tf-keras), or pass the mask yourself "
+                    "(layer(x, initial_state=..., mask=...)) in code and re-save it")
+            nodes[index] = {"args": [_tensor(first)],
+                            "kwargs": {**keywords,
+                                       "initial_state": [_tensor(state) for state in states]}}
+            self.note(path, f"call {index}: initial_state from {[s[0] for s in states]} "
+                      "written as Keras 3's initial_state keyword (Keras 2 recorded the states "
+                      "as extra call inputs)")
 
     def options(self, config: dict[str, Any], path: str) -> None:
         if "time_major" in config:
@@ -244,6 +318,15 @@ class _Rewriter:
                                        * HARD_SIGMOID_SCALE).astype(array.dtype)
         self.note(path, f"{', '.join(keys)} hard_sigmoid kept; the {len(columns)} weight "
                   "columns it reads scaled by 1.2 (hs2(z) = hs3(1.2 z), exact)")
+
+
+def _tensor(reference: list[Any]) -> dict[str, Any]:
+    """A Keras 2 node reference ``[layer, node, tensor, ...]`` as Keras 3's serialized
+    tensor (its shape and dtype are placeholders: Keras 3 takes the referenced tensor)."""
+    return {"class_name": "__keras_tensor__",
+            "config": {"shape": [None], "dtype": "float32",
+                       "keras_history": [str(reference[0]), int(reference[1]),
+                                         int(reference[2])]}}
 
 
 #: Keys of a CuDNN layer's config that its LSTM/GRU twin keeps.
