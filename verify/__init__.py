@@ -8,7 +8,8 @@ configurations), :mod:`verify.shapes` and :mod:`verify.gates` (formulas, gate bl
 differences between Keras versions), :func:`verify.predict` / :mod:`verify.model` (a whole
 model's forward), :mod:`verify.files` and :func:`verify.predict_file` (model files read as
 data), :mod:`verify.convert`, :mod:`verify.explain`, :mod:`verify.migrate`, and
-:mod:`verify.proof` (a forward proven against Keras). :mod:`verify.keras_backend` is the one
+:mod:`verify.proof` (a forward proven against Keras), :func:`verify.scan` (every model file
+under a folder). :mod:`verify.keras_backend` is the one
 module that imports Keras (:mod:`verify.keras_adapter` builds and caches layers on it).
 
 The verification machinery sits above, in :mod:`verify.suite` (properties, divergences, the
@@ -30,6 +31,7 @@ from verify.config import BidirectionalConfig, DenseConfig, LSTMConfig, Sequenti
 from verify.files import predict_file
 from verify.model import predict
 from verify.registry import register_cell
+from verify.scanning import scan
 
 __version__ = "0.1.0"
 
@@ -97,6 +99,7 @@ __all__ = [
     "predict_file",
     "reference",
     "register_cell",
+    "scan",
     "semantics",
     "shapes",
 ]

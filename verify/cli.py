@@ -148,6 +148,31 @@ def build_parser() -> argparse.ArgumentParser:
                               "recurrent kernel and bias columns it reads are scaled by 1.2")
     migrate.add_argument("--force", action="store_true", help="overwrite NEW if it exists")
 
+    scan = commands.add_parser(
+        "scan", parents=[common],
+        help="read, explain and predict every model file under a folder (optionally check "
+             "and migrate them)",
+        description="Every .h5/.hdf5/.keras file under FOLDER: read as data, explained, run "
+                    "with verify.predict on sampled inputs (no TensorFlow); --check: compared "
+                    "with the installed Keras; --migrate OUT: rewritten into OUT/<name>.keras "
+                    "for Keras 3 with proof. One row per file (format, the Keras that wrote "
+                    "it, layers, each step's outcome), the reason for every refusal, and a "
+                    "summary line. Exit 1 if any answer is wrong (a mismatch, an unproven "
+                    "migration, an unexpected error), 2 on bad usage.")
+    scan.add_argument("folder", type=Path, metavar="FOLDER")
+    scan.add_argument("--check", action="store_true",
+                      help="also compare verify.predict with the installed Keras on each file")
+    scan.add_argument("--migrate", type=Path, metavar="OUT",
+                      help="also migrate each file into OUT/<relative path>.keras with proof")
+    scan.add_argument("--rescale-hard-sigmoid", action="store_true",
+                      help="as in migrate: map Keras 2's hard_sigmoid exactly where a mapping "
+                           "exists")
+    scan.add_argument("--json", type=Path, metavar="PATH",
+                      help="also write the rows as JSON ('-' for standard output alone)")
+    scan.add_argument("--force", action="store_true",
+                      help="overwrite migrated files that exist")
+    _sampling_options(scan, samples=2)
+
     matrix = commands.add_parser(
         "matrix", parents=[common], help="merge the tox environments' reports into one table",
         description="Read every REPORTS_DIR/<env>.xml written by `tox` (pytest --junitxml) and "
@@ -189,9 +214,10 @@ COMMANDS = {
     "predict": "verify.commands.reading:predict_command",
     "migrate": "verify.commands.proving:migrate_command",
     "matrix": "verify.suite.matrix:matrix_command",
+    "scan": "verify.commands.scanning:scan_command",
 }
 #: The commands that run Keras (TensorFlow's start-up lines are hidden unless --verbose).
-KERAS_COMMANDS = frozenset({"report", "check", "migrate"})
+KERAS_COMMANDS = frozenset({"report", "check", "migrate", "scan"})
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

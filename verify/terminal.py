@@ -36,12 +36,12 @@ def writable(path: Path, option: str, *, force: bool = True) -> None:
         raise UsageError(f"cannot write {option} {str(path)!r}: permission denied")
 
 
-def read_model(path: Path) -> Any:
+def read_model(path: Path, *, lenient: bool = False) -> Any:
     """The model file as data (:func:`verify.files.read`), or a :class:`UsageError`."""
     from verify import files
 
     try:
-        return files.read(path)
+        return files.read(path, lenient=lenient)
     except (files.ModelFileError, files.UnsupportedLayer) as error:
         raise UsageError(str(error)) from error
 

@@ -5,6 +5,8 @@ both prove with :mod:`verify.proof`."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,37 +24,72 @@ def _keras_model(path: Path) -> Any:
         raise UsageError(str(error)) from error
 
 
-def check_command(args: argparse.Namespace, out: TextIO) -> int:
+@dataclass
+class Checked:
+    """What :func:`check_model` found: the worst error (a fraction of the tolerance) over the
+    batches checked, how many were skipped as ill-conditioned, and the input shapes."""
+
+    samples: int
+    worst: float = 0.0
+    ill_conditioned: int = 0
+    shapes: list[tuple[int, ...]] = field(default_factory=list)
+
+    @property
+    def checked(self) -> int:
+        return self.samples - self.ill_conditioned
+
+
+class SampleMismatch(Exception):
+    """``verify.predict`` differs from Keras on one sampled batch (the message says where)."""
+
+
+def check_model(read: Any, model: Any, *, samples: int, seed: int, timesteps: int,
+                label: str, step: Callable[[int], None] = lambda index: None) -> Checked:
+    """``verify.predict`` against the loaded Keras ``model`` of the file ``read`` on
+    ``samples`` random batches (:func:`verify.proof.sample_inputs`); raises
+    :class:`SampleMismatch` on the first difference."""
     import numpy as np
 
     from verify import compare, proof
 
+    rng = np.random.default_rng(seed)
+    found = Checked(samples)
+    for sample in range(samples):
+        step(sample)
+        inputs = proof.sample_inputs(read, rng, timesteps=timesteps)
+        found.shapes = [item.shape for item in inputs]
+        batch: Any = inputs[0] if len(inputs) == 1 else inputs
+        try:
+            found.worst = max(found.worst, proof.check_predict(model, batch, label=label))
+        except compare.IllConditioned:
+            found.ill_conditioned += 1
+        except compare.Mismatch as error:
+            raise SampleMismatch(f"MISMATCH on sample {sample} (seed {seed}):\n{error}") \
+                from error
+    return found
+
+
+def check_command(args: argparse.Namespace, out: TextIO) -> int:
+    from verify import compare
+
     read, model = _keras_model(args.model)
-    rng = np.random.default_rng(args.seed)
-    worst, ill_conditioned, shapes = 0.0, 0, []
     with Progress(out, "check", args.samples) as progress:
-        for sample in range(args.samples):
-            progress.step(sample)
-            inputs = proof.sample_inputs(read, rng, timesteps=args.timesteps)
-            shapes = [item.shape for item in inputs]
-            batch: Any = inputs[0] if len(inputs) == 1 else inputs
-            try:
-                worst = max(worst, proof.check_predict(model, batch,
-                                                            label=str(args.model)))
-            except compare.IllConditioned:
-                ill_conditioned += 1
-            except compare.Mismatch as error:
-                progress.clear()
-                print(f"MISMATCH on sample {sample} (seed {args.seed}):\n{error}", file=out)
-                return 1
-    checked = args.samples - ill_conditioned
-    print(f"{args.model}: verify.predict reproduces the model on {checked} random batches of "
-          f"shape {shapes} (seed {args.seed}); worst error {worst:.3g} of the tolerance",
-          file=out)
-    if ill_conditioned:
-        print(f"  {ill_conditioned} batches skipped as ill-conditioned (outputs move by more "
-              f"than {compare.ILL_CONDITIONED:g} of their size under one float32 step)", file=out)
-    if checked == 0:
+        try:
+            found = check_model(read, model, samples=args.samples, seed=args.seed,
+                                timesteps=args.timesteps, label=str(args.model),
+                                step=progress.step)
+        except SampleMismatch as error:
+            progress.clear()
+            print(error, file=out)
+            return 1
+    print(f"{args.model}: verify.predict reproduces the model on {found.checked} random "
+          f"batches of shape {found.shapes} (seed {args.seed}); worst error {found.worst:.3g} "
+          "of the tolerance", file=out)
+    if found.ill_conditioned:
+        print(f"  {found.ill_conditioned} batches skipped as ill-conditioned (outputs move by "
+              f"more than {compare.ILL_CONDITIONED:g} of their size under one float32 step)",
+              file=out)
+    if found.checked == 0:
         print("  nothing could be checked: every batch was ill-conditioned", file=out)
         return 1
     return 0

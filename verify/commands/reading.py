@@ -13,13 +13,23 @@ from typing import Any, TextIO
 from verify.terminal import UsageError, read_model, writable
 
 
-def _explained(path: Path) -> list[Any]:
+def _explained(path: Path) -> tuple[list[Any], list[str]]:
+    """The recurrent layers of the file decoded, and notes on what the file does not say
+    (a weights-only file's options, layers not read)."""
     from verify import explain
 
+    read = read_model(path, lenient=True)
     try:
-        return explain.explain(read_model(path).records())
+        layers = explain.explain(read.records(readable_only=True))
     except explain.UnsupportedModel as error:
-        raise UsageError(f"{path}: {error}") from error
+        # With no recurrent layer left to explain, what was not read is the reason to name.
+        raise UsageError(next(iter(read.unread.values()), f"{path}: {error}")) from error
+    notes = [] if read.architecture else [
+        "weights only (save_weights): each layer's kind and units are inferred from its "
+        "arrays' names and shapes; activations and other options are not stored (Keras's "
+        "defaults are shown)"]
+    notes += [f"not read: {reason.split(': ', 1)[-1]}" for reason in read.unread.values()]
+    return layers, notes
 
 
 def explain_command(args: argparse.Namespace, out: TextIO) -> int:
@@ -34,15 +44,17 @@ def explain_command(args: argparse.Namespace, out: TextIO) -> int:
         except ImportError:
             raise UsageError("--plot needs matplotlib: pip install 'lstm-verify[plot]'") from None
         matplotlib.use("Agg")
-    layers = _explained(args.model)
+    layers, notes = _explained(args.model)
     # `--json -`: standard output carries the JSON alone (what a pipe reads); the rest goes to
     # standard error.
     json_out = args.json is not None and str(args.json) == "-"
     messages = sys.stderr if json_out else out
     if not json_out:
         print(explain.format_text(layers), end="", file=out)
+    for note in notes:
+        print(f"note: {note}", file=messages)
     if args.json is not None:
-        text = json.dumps({"model": str(args.model),
+        text = json.dumps({"model": str(args.model), "notes": notes,
                            "layers": [layer.as_dict() for layer in layers]}, indent=2)
         if json_out:
             print(text, file=out)
@@ -90,7 +102,7 @@ def export_command(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"OUT must end in .npz (numpy.savez adds it otherwise), "
                          f"got {str(args.output)!r}")
     writable(args.output, "OUT", force=args.force)
-    layers = _explained(args.model)
+    layers, notes = _explained(args.model)
     try:
         arrays = explain.export_arrays(layers, args.layout)
     except ValueError as error:
@@ -103,6 +115,8 @@ def export_command(args: argparse.Namespace, out: TextIO) -> int:
     print(f"wrote {len(arrays)} arrays ({args.layout} layout) to {args.output}:", file=out)
     for name, array in arrays.items():
         print(f"  {name:<40} {tuple(array.shape)}", file=out)
+    for note in notes:
+        print(f"note: {note}", file=out)
     notes = explain.export_notes(layers, args.layout)
     if notes:
         print("load them into:", file=out)

@@ -41,11 +41,15 @@ from verify.keras_config import LEGACY_RECURRENT, MODEL_CLASSES, expected_shapes
 from verify.semantics import Semantics
 
 
-def read(path: str | os.PathLike[str]) -> ModelFile:
+def read(path: str | os.PathLike[str], *, lenient: bool = False) -> ModelFile:
     """Read ``path`` (``.keras`` or ``.h5``) as data; see the module docstring.
 
     Raises :class:`ModelFileError` (one line) for a missing, unreadable, non-model, hostile or
     inconsistent file and :class:`UnsupportedLayer` for a ``Lambda``, custom or unknown layer.
+    ``lenient=True`` (what ``explain`` reads with): such layers are listed in
+    :attr:`ModelFile.unread` instead, and a weights-only file is read with its recurrent
+    layers inferred from their arrays (:mod:`verify.files.weights_only`); either way the file
+    is still refused where it must be run (:meth:`ModelFile.forward`).
     """
     file = Path(os.fspath(path))
     if not file.exists():
@@ -62,10 +66,17 @@ def read(path: str | os.PathLike[str]) -> ModelFile:
     if not head:
         raise ModelFileError(f"{file} is empty: expected a .keras (zip) or .h5 (HDF5) model "
                              "file")
-    if head.startswith(b"PK"):
-        return _read_keras(file)
-    if head == b"\x89HDF\r\n\x1a\n":
-        return _read_h5(file)
+    reader = _read_keras if head.startswith(b"PK") else \
+        _read_h5 if head == b"\x89HDF\r\n\x1a\n" else None
+    if reader is not None:
+        try:
+            return reader(file, lenient=lenient)
+        except ModelFileError:
+            if not lenient:
+                raise
+            # An unread layer's arrays can make the file look inconsistent: the strict read
+            # names that layer first (and is otherwise the same error).
+            return reader(file)
     raise ModelFileError(f"{file} is neither a .keras archive (zip) nor an HDF5 (.h5) file "
                          f"(it starts with {head!r})")
 

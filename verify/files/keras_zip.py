@@ -47,7 +47,7 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: Path) -> byte
     return data
 
 
-def _read_keras(file: Path) -> ModelFile:
+def _read_keras(file: Path, *, lenient: bool = False) -> ModelFile:
     try:
         with zipfile.ZipFile(file) as archive:
             members = {info.filename: info for info in archive.infolist()}
@@ -77,7 +77,7 @@ def _read_keras(file: Path) -> ModelFile:
         # RuntimeError: an encrypted member; NotImplementedError: an unknown compression
         raise ModelFileError(f"{file}: cannot read the archive: "
                              f"{type(error).__name__}: {error}") from error
-    model_class, config = _model_config(file, document)
+    model_class, config, unread = _model_config(file, document, lenient=lenient)
     version = _version(metadata.get("keras_version") if isinstance(metadata, Mapping) else None)
     h5py = _h5py()
     weights: dict[str, list[np.ndarray]] = {}
@@ -85,7 +85,7 @@ def _read_keras(file: Path) -> ModelFile:
         with h5py.File(io.BytesIO(weights_bytes), "r") as store:
             root = _layers_group(store)
             twice = str(version).startswith("2.13.")
-            used = _keras_weights(file, config, root, "", weights, twice)
+            used = _keras_weights(file, config, root, "", weights, twice, unread)
             extra = [] if root is None else sorted(
                 name for name in root if name not in used and _holds_arrays(root[name]))
             if extra:
@@ -96,7 +96,7 @@ def _read_keras(file: Path) -> ModelFile:
         raise ModelFileError(f"{file}: model.weights.h5 is not a readable HDF5 file: "
                              f"{error}") from error
     made = ModelFile(path=file, format="keras", keras_version=version, backend=None,
-                     config=config, weights=weights, model_class=model_class)
+                     config=config, weights=weights, model_class=model_class, unread=unread)
     _check_against_config(made)
     return made
 
@@ -114,12 +114,15 @@ def _snake(class_name: str) -> str:
 
 
 def _keras_weights(file: Path, config: Mapping[str, Any], container: Any, prefix: str,
-                   weights: dict[str, list[np.ndarray]], twice: bool = False) -> set[str]:
+                   weights: dict[str, list[np.ndarray]], twice: bool = False,
+                   unread: Mapping[str, str] | None = None) -> set[str]:
     """Fill ``weights`` from a ``layers`` group: the k-th layer of a class is the group
     ``<snake_case class>`` (k = 0) or ``<snake_case class>_k``, as Keras 3 saves them.
     ``twice``: Keras 2.13 lists each layer that has weights twice in the container it numbers
     (``layer_with_weights-i`` and ``layer-j``, the second skipped as already saved), so the
-    k-th such layer of a class is ``<class>_{2k}``. Returns the group names read."""
+    k-th such layer of a class is ``<class>_{2k}``. ``unread``: layers not computed here
+    (custom classes), whose arrays are kept as found, not checked. Returns the group names
+    read."""
     used: dict[str, int] = {}
     read: set[str] = set()
     for layer in config["layers"]:
@@ -136,10 +139,14 @@ def _keras_weights(file: Path, config: Mapping[str, Any], container: Any, prefix
         read.add(group_name)
         if kind in MODEL_CLASSES:
             inner = None if group is None else _layers_group(group)
-            _keras_weights(file, layer["config"], inner, f"{path}/", weights, twice)
+            _keras_weights(file, layer["config"], inner, f"{path}/", weights, twice, unread)
             continue
-        weights[path] = [] if group is None else _group_arrays(file, path, group, kind,
-                                                               layer["config"])
+        if group is None:
+            weights[path] = []
+        elif unread and path in unread:
+            weights[path] = _vars(file, path, group)
+        else:
+            weights[path] = _group_arrays(file, path, group, kind, layer["config"])
     return read
 
 

@@ -12,8 +12,10 @@ import numpy as np
 
 from verify import layers
 from verify.errors import ModelFileError
+from verify.files import weights_only
 from verify.files.model_file import (
     MAX_CONFIG_BYTES,
+    WEIGHTS_ONLY,
     ModelFile,
     _array,
     _check_against_config,
@@ -27,7 +29,7 @@ from verify.files.model_file import (
 from verify.keras_config import MODEL_CLASSES
 
 
-def _read_h5(file: Path) -> ModelFile:
+def _read_h5(file: Path, *, lenient: bool = False) -> ModelFile:
     h5py = _h5py()
     try:
         with h5py.File(file, "r") as store:
@@ -35,10 +37,12 @@ def _read_h5(file: Path) -> ModelFile:
             if raw is not None and len(raw) > MAX_CONFIG_BYTES:
                 raise ModelFileError(f"{file}: model_config is {len(raw)} bytes, over the "
                                      f"{MAX_CONFIG_BYTES}-byte limit: refused")
+            if raw is None and "layer_names" in store.attrs:
+                if lenient:
+                    return weights_only.read(file, store)
+                raise ModelFileError(f"{file}: {WEIGHTS_ONLY}")
             if raw is None:
-                kind = "weights only (save_weights)" if "layer_names" in store.attrs \
-                    else "no model"
-                raise ModelFileError(f"{file}: an HDF5 file with {kind}: no 'model_config' "
+                raise ModelFileError(f"{file}: an HDF5 file with no model: no 'model_config' "
                                      "attribute, so not a saved Keras model")
             if isinstance(raw, bytes):
                 raw = raw.decode("utf-8", "replace")
@@ -49,7 +53,8 @@ def _read_h5(file: Path) -> ModelFile:
                     "and weights differently (Convolution1D, W/U/b) and lstm-verify reads "
                     "Keras 2 and 3 files; load it with Keras 2 (which converts Keras 1 files) "
                     "and save it again")
-            model_class, config = _model_config(file, _json(file, "model_config", raw))
+            model_class, config, unread = _model_config(
+                file, _json(file, "model_config", raw), lenient=lenient)
             backend = _text(store.attrs.get("backend"))
             group = store.get("model_weights", store)
             weights: dict[str, list[np.ndarray]] = {}
@@ -67,7 +72,7 @@ def _read_h5(file: Path) -> ModelFile:
         raise ModelFileError(f"{file}: not a readable HDF5 file ({str(error)[:160]}): a "
                              "truncated or corrupt .h5?") from error
     made = ModelFile(path=file, format="h5", keras_version=_version(version), backend=backend,
-                     config=config, weights=weights, model_class=model_class)
+                     config=config, weights=weights, model_class=model_class, unread=unread)
     _check_against_config(made)
     return made
 

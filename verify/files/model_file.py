@@ -40,6 +40,13 @@ MAX_MEMBER_BYTES = _validate.positive_int(
 MAX_CONFIG_BYTES = 64 << 20
 
 
+#: Why a weights-only file (``save_weights``) cannot be run, and the way out.
+WEIGHTS_ONLY = ("weights only (save_weights): the architecture is not stored, so the model "
+                "cannot be run from this file; build the model in code, call "
+                "model.load_weights(...) and model.save('model.keras') (explain reads its "
+                "recurrent arrays by name and shape)")
+
+
 def readable_classes() -> frozenset[str]:
     """Every layer class the reader accepts: what :func:`verify.predict` runs, plus
     :data:`LEGACY_RECURRENT`."""
@@ -61,6 +68,13 @@ class ModelFile:
     #: Each layer's ``get_weights()`` by path (``outer/inner`` inside nested models).
     weights: Mapping[str, list[np.ndarray]] = field(repr=False)
     model_class: str = "Sequential"
+    #: Layers read as data but not computable here, by path → the reason (a custom class, a
+    #: Lambda, a class lstm-verify does not run); only :func:`read` with ``lenient=True``
+    #: returns a file that has any. :meth:`forward` refuses such a file.
+    unread: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: ``False`` for a weights-only file (``save_weights``): :attr:`config` is then inferred
+    #: from the arrays' names and shapes (see :mod:`verify.files.weights_only`).
+    architecture: bool = True
 
     @property
     def semantics(self) -> Semantics:
@@ -76,10 +90,13 @@ class ModelFile:
         """Every layer (not nested models, not Keras 3 operations) with its path, in order."""
         return list(_leaves(self.config, ""))
 
-    def records(self) -> list[LayerRecord]:
-        """The layers as :class:`verify.records.LayerRecord` (what ``explain`` reads)."""
+    def records(self, *, readable_only: bool = False) -> list[LayerRecord]:
+        """The layers as :class:`verify.records.LayerRecord` (what ``explain`` reads);
+        ``readable_only``: without the layers in :attr:`unread`."""
         found = []
         for path, layer in self.layers():
+            if readable_only and path in self.unread:
+                continue
             inner = layer.get("config", {}).get("layer")
             found.append(LayerRecord(
                 path=path, class_name=str(layer["class_name"]), config=layer["config"],
@@ -91,9 +108,18 @@ class ModelFile:
                 dtype: Any = np.float64, recorded_masks: bool = True) -> Any:
         """:func:`verify.model.forward` of this file's config and weights; ``semantics``
         defaults to :attr:`semantics` (the Keras that wrote the file), not the installed one."""
+        self.require_computable()
         return model.forward(self.config, self.weights, x,
                              semantics=semantics or self.semantics, dtype=dtype,
                              recorded_masks=recorded_masks)
+
+    def require_computable(self) -> None:
+        """Raise :class:`UnsupportedLayer` (one line, with the way out) unless the whole
+        model can be computed from the file: a stored architecture, every layer readable."""
+        if not self.architecture:
+            raise UnsupportedLayer(f"{self.path}: {WEIGHTS_ONLY}")
+        for reason in self.unread.values():
+            raise UnsupportedLayer(reason)
 
     def inputs(self) -> list[tuple[tuple[int | None, ...], str]]:
         """Each model input's shape (batch axis included) and dtype name, in input order."""
@@ -111,9 +137,12 @@ def _json(file: Path, what: str, data: bytes | str) -> Any:
         raise ModelFileError(f"{file}: {what} is not valid JSON ({str(error)[:120]})") from error
 
 
-def _model_config(file: Path, document: Any) -> tuple[str, Mapping[str, Any]]:
-    """The model class and its ``get_config()`` from a saved ``{"class_name", "config"}``.
-    Keras 2.0-2.2.2 wrote a Sequential's config as the plain list of its layers."""
+def _model_config(file: Path, document: Any, *, lenient: bool = False
+                  ) -> tuple[str, Mapping[str, Any], dict[str, str]]:
+    """The model class, its ``get_config()`` from a saved ``{"class_name", "config"}``, and
+    the layers that cannot be computed here (path → reason; :class:`UnsupportedLayer` for the
+    first unless ``lenient``). Keras 2.0-2.2.2 wrote a Sequential's config as the plain list of
+    its layers."""
     if (isinstance(document, Mapping) and document.get("class_name") == "Sequential"
             and isinstance(document.get("config"), list)):
         document = {**document, "config": {"name": "sequential", "layers": document["config"]}}
@@ -126,9 +155,15 @@ def _model_config(file: Path, document: Any) -> tuple[str, Mapping[str, Any]]:
         raise ModelFileError(f"{file}: holds a {model_class!r}, not a Sequential or functional "
                              "model with a list of layers (subclassed models keep their "
                              "architecture in Python code, which is not in the file)")
+    unread: dict[str, str] = {}
     for path, layer in _leaves(config, ""):
-        _check_class(file, path, layer)
-    return model_class, config
+        try:
+            _check_class(file, path, layer)
+        except UnsupportedLayer as error:
+            if not lenient:
+                raise
+            unread[path] = str(error)
+    return model_class, config, unread
 
 
 def _text(value: Any) -> str | None:
@@ -179,12 +214,16 @@ def _check_class(file: Path, path: str, layer: Mapping[str, Any]) -> None:
                                "never imported here")
     if kind not in readable_classes():
         raise UnsupportedLayer(f"{file}: layer {path!r} is a {kind!r}, which lstm-verify does "
-                               f"not read; it reads {', '.join(sorted(readable_classes()))}")
+                               "not read (a custom class, whose code is not in the file, or a "
+                               "Keras layer it does not compute; verify.files.readable_classes()"
+                               " lists those it reads)")
 
 
 def _check_against_config(made: ModelFile) -> None:
     """Each layer's arrays must match, in count and known dimensions, what its config says."""
     for path, layer in made.layers():
+        if path in made.unread:
+            continue
         kind = str(layer["class_name"])
         arrays = made.weights.get(path, [])
         try:
