@@ -9,6 +9,7 @@ this module builds. Every cell kind of :mod:`verify.cells` (LSTM, GRU, SimpleRNN
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,11 +19,12 @@ import numpy as np
 from verify import cells
 from verify.config import RNN_CONFIGS, BidirectionalConfig, RNNConfig, recurrent_config
 from verify.convert import export_arrays, export_notes  # the export of explained layers
+from verify.keras_config import cell_layers, expected_shapes
 from verify.records import LayerRecord
 
 #: Recurrent layers this project does not model (named in the error).
 UNSUPPORTED_RECURRENT = frozenset({
-    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "RNN", "CuDNNLSTM", "CuDNNGRU", "StackedRNNCells",
+    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "CuDNNLSTM", "CuDNNGRU",
 })
 
 __all__ = ["UNSUPPORTED_RECURRENT", "Explained", "LayerRecord", "UnsupportedModel",
@@ -43,6 +45,9 @@ class Explained:
     param_count: int = 0
     param_formula: str = ""
     expected_params: int = 0
+    #: The layer that holds the cell's arrays when it is not the LSTM/GRU/SimpleRNN layer
+    #: itself: ``"TimeDistributed"``, or ``"RNN"`` (a cell of ``keras.layers.RNN``).
+    holder: str | None = None
 
     @property
     def cell(self) -> cells.Cell:
@@ -54,6 +59,10 @@ class Explained:
 
     @property
     def kind(self) -> str:
+        if self.holder == "RNN":
+            return f"RNN({self.cell.name}Cell)"
+        if self.holder is not None:
+            return f"{self.holder}({self.cell.name})"
         return (f"Bidirectional({self.cell.name})" if isinstance(self.config, BidirectionalConfig)
                 else self.cell.name)
 
@@ -136,9 +145,18 @@ def explain(records: Sequence[LayerRecord]) -> list[Explained]:
         shown = record.class_name + (f"({record.wrapped})" if record.wrapped else "")
         if inner in UNSUPPORTED_RECURRENT:
             raise UnsupportedModel(f"layer {record.path!r} is a {shown}: not supported (LSTM, "
-                                   "GRU and SimpleRNN are, plain or in Bidirectional)")
-        if inner in RNN_CONFIGS and record.class_name in (*RNN_CONFIGS, "Bidirectional"):
+                                   "GRU and SimpleRNN are, plain, in Bidirectional or "
+                                   "TimeDistributed, or as cells of RNN)")
+        if record.class_name == "RNN":
+            explained += [dataclasses.replace(_explain_one(cell), holder="RNN")
+                          for cell in _rnn_cells(record)]
+        elif inner in RNN_CONFIGS and record.class_name in (*RNN_CONFIGS, "Bidirectional"):
             explained.append(_explain_one(record))
+        elif inner in RNN_CONFIGS and record.class_name == "TimeDistributed":
+            wrapped = LayerRecord(path=record.path, class_name=inner,
+                                  config=record.config["layer"]["config"],
+                                  weights=record.weights)
+            explained.append(dataclasses.replace(_explain_one(wrapped), holder="TimeDistributed"))
         elif inner in RNN_CONFIGS:
             raise UnsupportedModel(f"layer {record.path!r} wraps a {inner} in "
                                    f"{record.class_name}: not supported")
@@ -146,6 +164,25 @@ def explain(records: Sequence[LayerRecord]) -> list[Explained]:
         raise UnsupportedModel("the model has no LSTM, GRU or SimpleRNN layer (plain or in "
                                "Bidirectional) to explain")
     return explained
+
+
+def _rnn_cells(record: LayerRecord) -> list[LayerRecord]:
+    """A ``keras.layers.RNN``'s cells as the equivalent layers' records (path
+    ``<rnn>/<cell name>``), each with its slice of the layer's arrays."""
+    try:
+        equivalents = cell_layers({"class_name": "RNN", "config": record.config,
+                                   "name": record.path.split("/")[-1]})
+    except (NotImplementedError, ValueError) as error:
+        raise UnsupportedModel(f"layer {record.path!r}: {error}") from error
+    arrays, found = list(record.weights), []
+    for equivalent in equivalents:
+        kind, config = str(equivalent["class_name"]), equivalent["config"]
+        count = len(expected_shapes(kind, config) or [])
+        cell_name = str(config["name"]).split("/")[-1]
+        found.append(LayerRecord(path=f"{record.path}/{cell_name}", class_name=kind,
+                                 config=config, weights=arrays[:count]))
+        arrays = arrays[count:]
+    return found
 
 
 def _explain_one(record: LayerRecord) -> Explained:

@@ -38,6 +38,57 @@ IGNORED_RNN_KEYS = frozenset(
 )  # fmt: skip
 
 
+#: ``keras.layers.RNN``'s cell classes and the layer each one is the cell of.
+CELL_LAYERS = {"LSTMCell": "LSTM", "GRUCell": "GRU", "SimpleRNNCell": "SimpleRNN"}
+
+#: The keys of an ``RNN`` layer's own config (the rest of a layer's config is its cell's).
+RNN_LAYER_KEYS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+                  "zero_output_for_mask", "time_major")
+
+
+def rnn_cells(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The cells of a ``keras.layers.RNN`` config, in order: its one cell, or the cells of its
+    ``StackedRNNCells``. ``NotImplementedError`` names a cell class that is not LSTMCell,
+    GRUCell or SimpleRNNCell (a custom cell's code is not in the file)."""
+    cell = config.get("cell")
+    if not isinstance(cell, Mapping):
+        raise ValueError(f"an RNN config has no cell object: {str(cell)[:80]}")
+    found = (cell.get("config", {}).get("cells", [])
+             if cell.get("class_name") == "StackedRNNCells" else [cell])
+    for item in found:
+        kind = item.get("class_name") if isinstance(item, Mapping) else None
+        if kind not in CELL_LAYERS:
+            raise NotImplementedError(f"RNN cell class {kind!r} is not supported; supported: "
+                                      f"{', '.join(CELL_LAYERS)} (alone or in "
+                                      "StackedRNNCells)")
+    if not found:
+        raise ValueError("an RNN config's StackedRNNCells has no cells")
+    return list(found)
+
+
+def cell_layers(layer: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A ``keras.layers.RNN`` layer as the equivalent LSTM/GRU/SimpleRNN layers, one per cell,
+    applied in order: ``RNN(LSTMCell(u, ...), **options)`` computes ``LSTM(u, ..., **options)``;
+    ``RNN(StackedRNNCells([a, b]))`` runs ``a`` then ``b`` at each step, which is ``a``'s
+    layer with ``return_sequences=True`` (in ``a``'s processing order: only ``a`` reads the
+    input backwards) followed by ``b``'s with the RNN's options. Each config is named
+    ``<rnn>/<cell name>``."""
+    config = layer["config"]
+    found = rnn_cells(config)
+    own = {key: config[key] for key in RNN_LAYER_KEYS if key in config}
+    made = []
+    for index, cell in enumerate(found):
+        last = index == len(found) - 1
+        options = {**own, "return_state": bool(own.get("return_state")) and last,
+                   "return_sequences": bool(own.get("return_sequences")) or not last,
+                   "go_backwards": bool(own.get("go_backwards")) and index == 0}
+        cell_config = dict(cell.get("config", {}))
+        made.append({"class_name": CELL_LAYERS[str(cell["class_name"])],
+                     "config": {**cell_config, **options,
+                                "name": f"{name(layer)}/{cell_config.get('name', index)}"}})
+    return made
+
+
 def name(layer: Mapping[str, Any]) -> str:
     """A saved layer's name (Keras 3 puts it beside the config, Keras 2 inside it)."""
     return str(layer.get("name") or layer.get("config", {}).get("name", "?"))
@@ -103,6 +154,15 @@ def expected_shapes(class_name: str, config: Mapping[str, Any]
         shapes = cell.weight_shapes(1, int(config["units"]),
                                     use_bias=bool(config.get("use_bias", True)), **options)
         return [(None, *shapes[0][1:]), *shapes[1:]]
+    if class_name == "RNN":
+        # The first cell reads the layer's input; each next one the previous one's output.
+        stacked: list[tuple[int | None, ...]] = []
+        previous: int | None = None
+        for layer in cell_layers({"config": config}):
+            each = expected_shapes(str(layer["class_name"]), layer["config"]) or []
+            stacked += [(previous, *each[0][1:]), *each[1:]]
+            previous = int(layer["config"]["units"])
+        return stacked
     if class_name in ("Bidirectional", "TimeDistributed"):
         inner = config["layer"]
         one = expected_shapes(str(inner["class_name"]), inner["config"])
@@ -112,6 +172,11 @@ def expected_shapes(class_name: str, config: Mapping[str, Any]
     if class_name == "Dense":
         units = int(config["units"])
         return [(None, units)] + ([(units,)] if config.get("use_bias", True) else [])
+    if class_name == "Attention":
+        count = int(bool(config.get("use_scale", False)))
+        return [()] * (count + int(config.get("score_mode", "dot") == "concat"))
+    if class_name == "AdditiveAttention":
+        return [(None,)] if config.get("use_scale", True) else []
     if class_name == "Embedding":
         return [(int(config["input_dim"]), int(config["output_dim"]))]
     if class_name == "Conv1D":

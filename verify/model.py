@@ -26,7 +26,7 @@ from numpy.typing import DTypeLike
 from verify import _validate, layers, loop, reference
 from verify.cells.base import finite
 from verify.config import RNN_CONFIGS, BidirectionalConfig, recurrent_config
-from verify.keras_config import MODEL_CLASSES
+from verify.keras_config import MODEL_CLASSES, cell_layers, expected_shapes
 from verify.layers import Context as _Context
 from verify.layers import Tensor, WeightSource
 from verify.layers import name as _name
@@ -181,9 +181,13 @@ class _Functional:
                         node.get("kwargs", {}).items()}
             return arguments, keywords
         # Keras 2: [[name, node, index, kwargs], ...]; extra tensors of a recurrent layer
-        # are its initial states.
+        # are its initial states. The call's plain keyword arguments (use_causal_mask...)
+        # ride on the first reference.
         tensors = [self.tensors[(str(n), int(i), int(t))] for n, i, t, *_ in node]
-        return tensors, {}
+        extra = node[0][3] if node and len(node[0]) > 3 and isinstance(node[0][3], Mapping) \
+            else {}
+        return tensors, {key: value for key, value in extra.items()
+                         if value is None or isinstance(value, bool | int | float | str)}
 
     def _resolve(self, value: Any) -> Any:
         if isinstance(value, Mapping) and value.get("class_name") == "__keras_tensor__":
@@ -246,17 +250,30 @@ def _apply(layer: Mapping[str, Any], model: WeightSource, arguments: list[Any],
     return handler(layer, model, arguments, keywords, context)
 
 
-def _recurrent(layer: Mapping[str, Any], model: WeightSource, arguments: list[Any],
-               keywords: dict[str, Any], context: _Context) -> list[Tensor]:
-    """LSTM, GRU, SimpleRNN and Bidirectional of any of them: :func:`reference.outputs`."""
+def _recurrent_inputs(arguments: list[Any], keywords: dict[str, Any], context: _Context
+                      ) -> tuple[np.ndarray, np.ndarray | None, list[np.ndarray] | None]:
+    """A recurrent layer's input, the mask it applies and its initial states (flattened:
+    Keras 3 nests a StackedRNNCells' states per cell)."""
     (x, mask), *extra = arguments
     states = keywords.get("initial_state") or extra or None
     if states is not None and context.semantics.initial_state_mask == "dropped":
         mask = None  # Keras 3 does not pass the input's mask on with initial_state
     mask = layers.explicit_mask(keywords, mask, context)
-    initial_state = None if states is None else [state[0] for state in states]
+
+    def flat(value: Any) -> list[np.ndarray]:
+        if isinstance(value, tuple):  # a (value, mask) tensor
+            return [value[0]]
+        return [item for part in value for item in flat(part)]
+
+    return (x, None if mask is None else np.asarray(mask, dtype=bool),
+            None if states is None else flat(states))
+
+
+def _recurrent(layer: Mapping[str, Any], model: WeightSource, arguments: list[Any],
+               keywords: dict[str, Any], context: _Context) -> list[Tensor]:
+    """LSTM, GRU, SimpleRNN and Bidirectional of any of them: :func:`reference.outputs`."""
+    x, mask_array, initial_state = _recurrent_inputs(arguments, keywords, context)
     config = recurrent_config(str(layer["class_name"]), layer["config"], input_dim=x.shape[-1])
-    mask_array = None if mask is None else np.asarray(mask, dtype=bool)
     values = reference.outputs(config, layers.weights(model, layer, context), x, mask=mask_array,
                                initial_state=initial_state, semantics=context.semantics,
                                dtype=context.dtype)
@@ -265,6 +282,32 @@ def _recurrent(layer: Mapping[str, Any], model: WeightSource, arguments: list[An
     sequences = 2 if isinstance(config, BidirectionalConfig) and config.merge_mode is None else 1
     return [(value, output_mask if index < sequences else None)
             for index, value in enumerate(values)]
+
+
+def _rnn(layer: Mapping[str, Any], model: WeightSource, arguments: list[Any],
+         keywords: dict[str, Any], context: _Context) -> list[Tensor]:
+    """``keras.layers.RNN`` over an LSTMCell, GRUCell, SimpleRNNCell or StackedRNNCells of
+    them: each cell as its equivalent layer (:func:`verify.keras_config.cell_layers`) on the
+    previous one's sequence, all under the RNN's one mask; the outputs are the last cell's,
+    then every cell's final states in order (how Keras flattens them)."""
+    x, mask_array, initial_state = _recurrent_inputs(arguments, keywords, context)
+    arrays = layers.weights(model, layer, context)
+    sequence, states = x, list[np.ndarray]()
+    for equivalent in cell_layers(layer):
+        kind = str(equivalent["class_name"])
+        config = recurrent_config(kind, equivalent["config"], input_dim=sequence.shape[-1])
+        count = len(expected_shapes(kind, equivalent["config"]) or [])
+        held = len(config.cell.states)
+        mine = None if initial_state is None else initial_state[:held]
+        initial_state = None if initial_state is None else initial_state[held:]
+        values = reference.outputs(config, arrays[:count], sequence, mask=mask_array,
+                                   initial_state=mine, semantics=context.semantics,
+                                   dtype=context.dtype)
+        arrays = arrays[count:]
+        sequence, states = values[0], states + list(values[1:])
+    passes = bool(layer["config"].get("return_sequences")) and \
+        context.semantics.sequence_mask == "passed"
+    return [(sequence, mask_array if passes else None), *((state, None) for state in states)]
 
 
 def _time_distributed(layer: Mapping[str, Any], model: WeightSource, arguments: list[Any],
@@ -309,6 +352,7 @@ RECURRENT = _recurrent
 layers.HANDLERS.update({
     **dict.fromkeys(RNN_CONFIGS, _recurrent),
     "Bidirectional": _recurrent,
+    "RNN": _rnn,
     "TimeDistributed": _time_distributed,
     **dict.fromkeys(MODEL_CLASSES, _nested_model),
 })

@@ -34,6 +34,7 @@ from verify.config import (
 
 __all__ = [
     "Shape",
+    "attention_weight_shapes",
     "dense_param_count",
     "dense_weight_shapes",
     "gru_param_count",
@@ -42,6 +43,7 @@ __all__ = [
     "lstm_weight_shapes",
     "output_shapes",
     "param_count",
+    "rnn_weight_shapes",
     "simple_rnn_param_count",
     "simple_rnn_weight_shapes",
     "weight_shapes",
@@ -101,6 +103,43 @@ def dense_param_count(input_dim: int, units: int, *, use_bias: bool = True) -> i
     """Trainable parameters of a Dense layer: ``d*k + k``, or ``d*k`` without bias."""
     return sum(math.prod(int(dim or 0) for dim in shape)
                for shape in dense_weight_shapes(input_dim, units, use_bias=use_bias))
+
+
+def rnn_weight_shapes(input_dim: int, *cells_: tuple[str, int]) -> list[Shape]:
+    """Shapes of ``keras.layers.RNN``'s ``get_weights()`` over cells given as ``(layer kind,
+    units)``: one cell is its layer's (``RNN(LSTMCell(u))`` = ``LSTM(u)``); a
+    ``StackedRNNCells`` lists each cell's in order, each reading the previous one's units.
+
+    >>> rnn_weight_shapes(3, ("LSTM", 4), ("GRU", 2))
+    [(3, 16), (4, 16), (16,), (4, 6), (2, 6), (2, 6)]
+    """
+    found = keras_config.expected_shapes("RNN", {"cell": {
+        "class_name": "StackedRNNCells", "config": {"cells": [
+            {"class_name": f"{kind}Cell", "config": {
+                "units": int(units), **({"reset_after": True} if kind == "GRU" else {})}}
+            for kind, units in cells_]}}})
+    return [tuple(input_dim if dim is None else dim for dim in shape) for shape in found or []]
+
+
+def attention_weight_shapes(input_dim: int, kind: str = "Attention", *,
+                            use_scale: bool | None = None, score_mode: str = "dot"
+                            ) -> list[Shape]:
+    """Shapes of ``Attention``'s / ``AdditiveAttention``'s ``get_weights()`` on ``d``
+    features: ``Attention`` holds a scalar ``scale`` (``use_scale=True``) and a scalar
+    ``concat_score_weight`` (``score_mode="concat"``); ``AdditiveAttention`` a ``(d,)``
+    ``scale`` (``use_scale=True``, its default).
+
+    >>> attention_weight_shapes(8, use_scale=True, score_mode="concat")
+    [(), ()]
+    >>> attention_weight_shapes(8, "AdditiveAttention")
+    [(8,)]
+    """
+    _validate.one_of("kind", kind, ("Attention", "AdditiveAttention"))
+    config: dict[str, object] = {"score_mode": score_mode}
+    if use_scale is not None:
+        config["use_scale"] = use_scale
+    found = keras_config.expected_shapes(kind, config) or []
+    return [tuple(input_dim if dim is None else dim for dim in shape) for shape in found]
 
 
 def weight_shapes(config: AnyConfig) -> list[Shape]:

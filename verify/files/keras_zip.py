@@ -178,8 +178,34 @@ def _children(kind: str) -> tuple[str, ...]:
     return ("cell",) if kind in RNN_CONFIGS else _WRAPPERS.get(kind, ())
 
 
+def _rnn_arrays(file: Path, path: str, group: Any, config: Mapping[str, Any]
+                ) -> list[np.ndarray]:
+    """An ``RNN`` layer's arrays: its cell's (``cell/vars``), or a ``StackedRNNCells``' cells'
+    in config order (``cell/cells/<snake_case class>[_k]``, numbered per class as Keras 3
+    names them)."""
+    cell = group.get("cell")
+    if cell is None:
+        return []
+    inner = config.get("cell", {})
+    if not (isinstance(inner, Mapping) and inner.get("class_name") == "StackedRNNCells"):
+        return _vars(file, path, cell)
+    used: dict[str, int] = {}
+    arrays: list[np.ndarray] = []
+    holder = cell.get("cells")
+    for item in inner.get("config", {}).get("cells", []):
+        snake = _snake(str(item.get("class_name")))
+        used[snake] = used.get(snake, -1) + 1
+        sub = None if holder is None else holder.get(
+            snake if used[snake] == 0 else f"{snake}_{used[snake]}")
+        if sub is not None:
+            arrays += _vars(file, path, sub)
+    return arrays
+
+
 def _group_arrays(file: Path, path: str, group: Any, kind: str,
                   config: Mapping[str, Any]) -> list[np.ndarray]:
+    if kind == "RNN":
+        return _vars(file, path, group) + _rnn_arrays(file, path, group, config)
     arrays = _vars(file, path, group)
     inner = config.get("layer")
     inner_kind = str(inner["class_name"]) if isinstance(inner, Mapping) else ""

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from verify.layers import core, sequence
+from verify.layers import attention, core, sequence
 from verify.layers.base import Context, Handler, Tensor, WeightSource, explicit_mask, name, weights
 from verify.layers.core import dense_forward
 from verify.layers.ops import OPS
@@ -46,6 +46,8 @@ HANDLERS: dict[str, Handler] = {
     **dict.fromkeys(("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
                      "Concatenate"), sequence.merge),
     "Conv1D": sequence.conv1d,
+    "Attention": attention.attention,
+    "AdditiveAttention": attention.attention,
     "MaxPooling1D": sequence.pooling1d,
     "AveragePooling1D": sequence.pooling1d,
     "GlobalMaxPooling1D": sequence.global_pooling1d,

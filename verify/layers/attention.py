@@ -1,0 +1,92 @@
+"""``keras.layers.Attention`` (Luong, dot or concat scores) and ``AdditiveAttention``
+(Bahdanau) over a recurrent encoder's sequences, with their masks, as Keras 2 and 3 compute
+them at inference.
+
+
+* inputs ``[query (b, Tq, d), value (b, Tv, d)]`` or ``[query, value, key]`` (key = value
+  when absent);
+* scores ``(b, Tq, Tv)``: ``Attention`` ``score_mode="dot"``: ``q kᵀ`` (times the scalar
+  ``scale`` weight when ``use_scale``); ``"concat"``: ``c Σ_d tanh(s (q_i + k_j))`` (``c`` the
+  scalar ``concat_score_weight``, ``s`` the scalar ``scale`` or 1); ``AdditiveAttention``:
+  ``Σ_d w_d tanh(q_i + k_j)`` (``w`` the ``(d,)`` ``scale`` weight, or ones without
+  ``use_scale``);
+* a score whose value step is masked, or (``use_causal_mask``, Keras 2's ``causal``) lies
+  above the diagonal, has 1e9 subtracted (65504 in float16) before the softmax over ``Tv``;
+* output ``softmax(scores) @ value``, zeroed where the query is masked; the output keeps the
+  query's mask. ``return_attention_scores=True`` adds the softmax weights as a second
+  output. Dropout acts only in training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from verify.layers.base import Context, Tensor, WeightSource, _unsupported, explicit_mask, weights
+
+#: What Keras subtracts from a masked score (float32 and wider; 65504 in float16).
+MASKED_SCORE = 1.0e9
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.asarray(shifted / shifted.sum(axis=-1, keepdims=True))
+
+
+def scores(kind: str, config: Mapping[str, Any], arrays: list[np.ndarray], query: np.ndarray,
+           key: np.ndarray) -> np.ndarray:
+    """The ``(b, Tq, Tv)`` scores of ``Attention`` or ``AdditiveAttention`` (module
+    docstring), before masking."""
+    use_scale = bool(config.get("use_scale", kind == "AdditiveAttention"))
+    if kind == "AdditiveAttention":
+        weight = arrays[0] if use_scale else np.ones(query.shape[-1], query.dtype)
+        summed = np.tanh(query[:, :, None, :] + key[:, None, :, :])
+        return np.asarray(np.sum(weight * summed, axis=-1))
+    mode = config.get("score_mode", "dot")
+    scale = arrays[0] if use_scale else None
+    if mode == "dot":
+        found = np.asarray(query @ np.swapaxes(key, -2, -1))
+        return found if scale is None else np.asarray(found * scale)
+    if mode == "concat":
+        weight = arrays[-1]
+        summed = query[:, :, None, :] + key[:, None, :, :]
+        return np.asarray(weight * np.sum(np.tanh(summed if scale is None else scale * summed),
+                                          axis=-1))
+    raise ValueError(f"Attention score_mode {mode!r} is not 'dot' or 'concat'")
+
+
+def attention(layer: Mapping[str, Any], source: WeightSource, arguments: list[Any],
+              keywords: dict[str, Any], context: Context) -> list[Tensor]:
+    """``Attention`` and ``AdditiveAttention`` (module docstring)."""
+    tensors = arguments[0] if len(arguments) == 1 and isinstance(arguments[0], list) \
+        else arguments
+    if len(tensors) not in (2, 3):
+        raise _unsupported(layer, f"{len(tensors)} inputs (expected [query, value] or "
+                           "[query, value, key])")
+    query, value = (np.asarray(tensor[0], context.dtype) for tensor in tensors[:2])
+    key = np.asarray(tensors[2][0], context.dtype) if len(tensors) == 3 else value
+    propagated: Any = [tensor[1] for tensor in tensors]
+    masks = explicit_mask(keywords, propagated if any(m is not None for m in propagated)
+                          else None, context)
+    query_mask, value_mask = (None, None) if masks is None else (masks[0], masks[1])
+    config = layer["config"]
+    found = scores(str(layer["class_name"]), config, weights(source, layer, context), query, key)
+    keep = np.ones(found.shape, bool)
+    if value_mask is not None:
+        keep = keep & np.asarray(value_mask, bool)[:, None, :]
+    if keywords.get("use_causal_mask") or config.get("causal"):
+        queries, values = found.shape[-2:]
+        keep = keep & np.tril(np.ones((queries, values), bool))[None]
+    found = np.where(keep, found, found - np.asarray(MASKED_SCORE, found.dtype))
+    distribution = _softmax(found)
+    output = distribution @ value
+    out_mask = None
+    if query_mask is not None:
+        out_mask = np.asarray(query_mask, bool)
+        output = np.where(out_mask[:, :, None], output, 0)
+    results: list[Tensor] = [(output.astype(context.dtype), out_mask)]
+    if keywords.get("return_attention_scores"):
+        results.append((distribution.astype(context.dtype), None))
+    return results
