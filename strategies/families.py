@@ -20,7 +20,14 @@ from verify.compare import format_array
 #: The families, in the order strata and reports list them.
 FAMILIES: tuple[str, ...] = (
     "text_classifier", "masked_sequence", "conv_front", "normalized_stack",
-    "encoder_decoder", "repeat_decoder", "siamese_merge")
+    "encoder_decoder", "repeat_decoder", "siamese_merge", "attention_decoder",
+    "nested_sequence")
+#: How the recurrent stack is built: one LSTM/GRU/SimpleRNN layer per entry, each as
+#: ``RNN(<kind>Cell(...))``, or all of them as one ``RNN(StackedRNNCells([...]))``.
+CELL_FORMS: tuple[str, ...] = ("layer", "rnn_cell", "stacked_cells")
+#: The attention of ``attention_decoder``: ``Attention`` with dot scores (plain or with the
+#: learned scale) or concat scores, ``AdditiveAttention`` with or without its scale.
+ATTENTIONS: tuple[str, ...] = ("dot", "scaled_dot", "concat", "additive", "additive_unscaled")
 #: Heads after the recurrent stack: its last output, a pooling of its sequence, or a Dense
 #: on every step.
 HEADS: tuple[str, ...] = ("last", "global_max", "global_average", "flatten", "time_distributed")
@@ -38,6 +45,10 @@ SIZES: tuple[str, ...] = ("small", "real")
 #: the end, at the start, steps inside, and near misses (steps where only some features equal
 #: the mask value; token id 0 next to small ids).
 PADDING_KINDS: tuple[str, ...] = ("none", "right", "left", "inside", "near_miss")
+
+
+#: The families whose recurrent stack may be built from cells (:data:`CELL_FORMS`).
+CELL_FORM_FAMILIES: tuple[str, ...] = ("text_classifier", "masked_sequence", "conv_front")
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,10 @@ class ModelSpec:
     merge_swapped: bool = False  # the merge reads [second input's branch, first's]
     permute: bool = False
     decoder_steps: int = 0
+    cell_form: str = "layer"
+    attention: str | None = None
+    causal: bool = False  # the attention's use_causal_mask
+    outer_steps: int = 0  # nested_sequence: sequences of ``steps``-step sequences
     outputs: int = 1
     output_activation: str = "linear"
     dropout: bool = False
@@ -107,6 +122,12 @@ class ModelSpec:
             _validate.one_of("pool", self.pool, POOLS)
         _validate.one_of("pool_padding", self.pool_padding, PADDINGS[:2])
         _validate.one_of("norm_axis", self.norm_axis, NORM_AXES)
+        _validate.one_of("cell_form", self.cell_form, CELL_FORMS)
+        if self.attention is not None:
+            _validate.one_of("attention", self.attention, ATTENTIONS)
+        if self.cell_form != "layer" and any(self.bidirectional):
+            raise ValueError("cells of RNN (cell_form != 'layer') are not wrapped in "
+                             "Bidirectional here")
 
     def __repr__(self) -> str:
         defaults = ModelSpec(family=self.family, cells=self.cells, units=self.units,
@@ -127,8 +148,10 @@ class ModelSpec:
     def input_shapes(self) -> list[tuple[int, ...]]:
         """Each model input's shape without the batch axis."""
         main = (self.steps,) if self.tokens else (self.steps, self.features)
-        if self.family == "encoder_decoder":
+        if self.family in ("encoder_decoder", "attention_decoder"):
             return [main, (self.decoder_steps, self.features)]
+        if self.family == "nested_sequence":
+            return [(self.outer_steps, self.steps, self.features)]
         if self.family == "siamese_merge":
             return [main, main]
         return [main]
@@ -152,6 +175,10 @@ class ModelSpec:
         if self.merge is not None:
             found["merge"] = self.merge
             found["merge_order"] = "swapped" if self.merge_swapped else "in_order"
+        if self.family in CELL_FORM_FAMILIES:
+            found["cell_form"] = self.cell_form
+        if self.attention is not None:
+            found.update(attention=self.attention, causal=self.causal)
         if self.conv is not None:
             found.update(conv_padding=self.conv.padding, conv_step=self.conv.step,
                          conv_groups=self.conv.groups, conv_activation=self.conv.activation,
@@ -184,6 +211,12 @@ EXAMPLES: dict[str, ModelSpec] = {
     "siamese_merge": ModelSpec(
         "siamese_merge", ("GRU", "LSTM"), (4, 3), steps=7, features=5, vocab=20, mask=True,
         merge="Maximum", output_activation="sigmoid"),
+    "attention_decoder": ModelSpec(
+        "attention_decoder", ("GRU",), (4,), steps=6, features=3, mask=True, decoder_steps=5,
+        attention="additive", head="time_distributed", outputs=3,
+        output_activation="softmax"),
+    "nested_sequence": ModelSpec(
+        "nested_sequence", ("LSTM", "GRU"), (4, 3), steps=5, features=2, outer_steps=3),
 }
 
 
@@ -202,5 +235,6 @@ def reproducer(spec: ModelSpec, seed: int, x: Any) -> str:
     )
 
 
-__all__ = ["EXAMPLES", "FAMILIES", "HEADS", "MERGES", "MERGE_MODES", "NORMS", "NORM_AXES",
+__all__ = ["ATTENTIONS", "CELL_FORMS", "CELL_FORM_FAMILIES", "EXAMPLES", "FAMILIES", "HEADS",
+           "MERGES", "MERGE_MODES", "NORMS", "NORM_AXES",
            "PADDINGS", "PADDING_KINDS", "POOLS", "SIZES", "Conv", "ModelSpec", "reproducer"]

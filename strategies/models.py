@@ -19,6 +19,9 @@ from hypothesis.errors import InvalidArgument
 
 from strategies.arrays import float32_arrays
 from strategies.families import (
+    ATTENTIONS,
+    CELL_FORM_FAMILIES,
+    CELL_FORMS,
     FAMILIES,
     MERGE_MODES,
     MERGES,
@@ -46,7 +49,8 @@ OUTPUT_ACTIVATIONS = ("linear", "sigmoid", "softmax", "tanh")
 FIXABLE: tuple[str, ...] = (
     "family", "size", "first_cell", "depth", "bidirectional", "tokens", "mask", "mask_value",
     "head", "padding", "output_activation", "dropout", "norm", "merge", "merge_order",
-    "conv_padding", "conv_step", "conv_groups", "conv_activation", "permute", "pool")
+    "conv_padding", "conv_step", "conv_groups", "conv_activation", "permute", "pool",
+    "cell_form", "attention", "causal")
 
 
 def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("small",),
@@ -73,11 +77,12 @@ def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("
         size = choose("size", sizes)
         (units_low, units_high), features, steps, vocab = _BOUNDS[size]
         depth_high = {"encoder_decoder": 1, "repeat_decoder": 2, "normalized_stack": 2,
-                      "siamese_merge": 2}.get(family, 2 if size == "real" else 3)
+                      "siamese_merge": 2, "attention_decoder": 1,
+                      "nested_sequence": 2}.get(family, 2 if size == "real" else 3)
         # Two layers where the family is about what passes between them (normalization, a
-        # RepeatVector, merged sequences and their merged masks).
-        depth_low = 2 if family in ("repeat_decoder", "normalized_stack", "siamese_merge") \
-            else 1
+        # RepeatVector, merged sequences and their merged masks, the inner and outer layer).
+        depth_low = 2 if family in ("repeat_decoder", "normalized_stack", "siamese_merge",
+                                    "nested_sequence") else 1
         depth = int(choose("depth", range(depth_low, depth_high + 1)))
         cells = tuple(choose("first_cell", CELL_KINDS) if index == 0 else
                       draw(st.sampled_from(CELL_KINDS), label=f"cells[{index}]")
@@ -85,11 +90,16 @@ def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("
         units = tuple(draw(st.integers(units_low, units_high), label=f"units[{index}]")
                       for index in range(depth))
         wrap = family not in ("encoder_decoder",)
-        merge_mode = choose("bidirectional", ("no", *MERGE_MODES)) if wrap else "no"
+        cell_form = "layer"
+        if family in CELL_FORM_FAMILIES and fixed.get("bidirectional", "no") == "no":
+            cell_form = choose("cell_form", CELL_FORMS)
+        merge_mode = choose("bidirectional", ("no", *MERGE_MODES)) \
+            if wrap and cell_form == "layer" else "no"
         bidirectional = tuple(
             False if merge_mode == "no" else True if index == 0
             else draw(st.booleans(), label=f"bidirectional[{index}]") for index in range(depth))
         options: dict[str, Any] = {
+            "cell_form": cell_form,
             "merge_mode": "concat" if merge_mode == "no" else merge_mode,
             "steps": draw(st.integers(*steps), label="steps"),
             "features": draw(st.integers(*features), label="features"),
@@ -103,20 +113,28 @@ def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("
         if family in ("masked_sequence", "normalized_stack") or (
                 family == "siamese_merge" and "vocab" not in options):
             options["mask"] = True  # a Masking layer on the float inputs
-        elif family != "conv_front":
+        elif family not in ("conv_front", "nested_sequence"):
             options["mask"] = bool(choose("mask", (False, True)))
         if options.get("mask") and "vocab" not in options:
             options["mask_value"] = float(choose("mask_value", (0.0, -1.0)))
         heads = {"text_classifier": ("last", "global_max", "global_average"),
                  "masked_sequence": ("last", "time_distributed", "global_average"),
                  "conv_front": ("last", "flatten", "global_max"),
-                 "normalized_stack": ("last", "time_distributed")}.get(family, ("last",))
+                 "normalized_stack": ("last", "time_distributed"),
+                 "attention_decoder": ("time_distributed", "global_max")}.get(family,
+                                                                              ("last",))
         options["head"] = choose("head", heads)
         if family == "normalized_stack":
             norm, _, axis = str(choose("norm", NORM_CHOICES)).partition("/")
             options.update(norm=norm, norm_axis=int(axis))
-        if family in ("encoder_decoder", "repeat_decoder"):
+        if family in ("encoder_decoder", "repeat_decoder", "attention_decoder"):
             options["decoder_steps"] = draw(st.integers(*steps), label="decoder steps")
+        if family == "attention_decoder":
+            options["attention"] = choose("attention", ATTENTIONS)
+            options["causal"] = bool(choose("causal", (False, True)))
+        if family == "nested_sequence":
+            options["outer_steps"] = draw(st.integers(1, 4 if size == "small" else 8),
+                                          label="outer steps")
         if family == "siamese_merge":
             options["merge"] = choose("merge", merge_kinds())
             options["merge_swapped"] = choose("merge_order", MERGE_ORDERS) == "swapped"
@@ -193,8 +211,8 @@ def model_inputs(spec: ModelSpec, *, batch_size: int) -> st.SearchStrategy[Any]:
                 array = _tokens(draw, spec, full, index)
             else:
                 array = draw(float32_arrays(full), label=f"x[{index}]")
-                if spec.mask and (index == 0 or spec.family in ("siamese_merge",
-                                                                "encoder_decoder")):
+                if spec.mask and (index == 0 or spec.family in (
+                        "siamese_merge", "encoder_decoder", "attention_decoder")):
                     array = _pad_floats(draw, spec, array, index)
             arrays.append(array)
         return arrays if len(arrays) > 1 else arrays[0]

@@ -34,4 +34,7 @@ OPS: dict[str, Handler] = {
     "OnesLike": _op(lambda x, dtype=None: np.ones(np.shape(x), dtype or "float64")),
     "Concatenate": _op(lambda xs, axis=0: np.concatenate(xs, axis=axis)),
     "Cast": _op(lambda x, dtype: np.asarray(x).astype(dtype)),
+    # Attention's compute_mask records the query's mask converted to a tensor.
+    "ConvertToTensor": _op(lambda x, dtype=None, sparse=None, ragged=None:
+                           np.asarray(x) if dtype is None else np.asarray(x).astype(dtype)),
 }

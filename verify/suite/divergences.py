@@ -223,6 +223,17 @@ def probe_initial_state_mask() -> str:
     return "kept" if np.allclose(output[2], output[1]) else "dropped"
 
 
+def probe_stacked_single_cell_mask() -> str:
+    """RNN(StackedRNNCells([LSTMCell(1)])) called with a mask: does Keras run it?"""
+    keras = _adapter().keras
+    layer = keras.layers.RNN(keras.layers.StackedRNNCells([keras.layers.LSTMCell(1)]))
+    try:
+        layer(np.ones((1, 3, 1), np.float32), mask=np.array([[True, True, False]]))
+    except (ValueError, IndexError):
+        return "raises"
+    return "runs"
+
+
 def _compat_v1_layer(name: str) -> Any:
     """``tf.compat.v1.keras.layers.<name>(2)``, or ``None`` without TensorFlow."""
     adapter = _adapter()
@@ -433,6 +444,7 @@ PROBES: dict[str, Callable[[], str]] = {
     "unrolled_masked_last_output": probe_unrolled_masked_last_output,
     "unrolled_backwards_mask": probe_unrolled_backwards_mask,
     "initial_state_mask": probe_initial_state_mask,
+    "stacked_single_cell_mask": probe_stacked_single_cell_mask,
     "compat_v1_lstm_default": probe_compat_v1_lstm_default,
     "compat_v1_gru_defaults": probe_compat_v1_gru_defaults,
     "bidirectional_go_backwards": probe_bidirectional_go_backwards,

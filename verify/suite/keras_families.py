@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from strategies.families import ModelSpec
-from verify import keras_adapter
+from verify import environment, keras_adapter
 
 keras = keras_adapter.keras
 layers = keras.layers
@@ -30,8 +30,22 @@ def _recurrent(spec: ModelSpec, index: int, *, sequences: bool, state: bool = Fa
     return layer
 
 
+def _cell(spec: ModelSpec, index: int) -> Any:
+    return getattr(layers, f"{spec.cells[index]}Cell")(spec.units[index])
+
+
 def _stack(spec: ModelSpec, tensor: Any, *, last_sequences: bool) -> Any:
-    """The recurrent layers in order; all but the last return sequences."""
+    """The recurrent layers in order; all but the last return sequences. ``cell_form``:
+    layers, ``RNN(<kind>Cell)`` layers, or one ``RNN(StackedRNNCells)``."""
+    if spec.cell_form == "stacked_cells":
+        cells = [_cell(spec, index) for index in range(len(spec.cells))]
+        return layers.RNN(layers.StackedRNNCells(cells), return_sequences=last_sequences)(tensor)
+    if spec.cell_form == "rnn_cell":
+        for index in range(len(spec.cells)):
+            last = index == len(spec.cells) - 1
+            tensor = layers.RNN(_cell(spec, index),
+                                return_sequences=last_sequences or not last)(tensor)
+        return tensor
     for index in range(len(spec.cells)):
         last = index == len(spec.cells) - 1
         tensor = _recurrent(spec, index, sequences=last_sequences or not last)(tensor)
@@ -121,6 +135,11 @@ def _model(spec: ModelSpec) -> Any:
         decoded = _recurrent(spec, 1, sequences=True)(repeated)
         dense = layers.Dense(spec.outputs, activation=spec.output_activation)
         return keras.Model(inputs, layers.TimeDistributed(dense)(decoded))
+    if family == "attention_decoder":
+        return _attention_decoder(spec, inputs)
+    if family == "nested_sequence":  # sequences of sequences: TimeDistributed(LSTM), then one
+        inner = layers.TimeDistributed(_recurrent(spec, 0, sequences=False))(inputs[0])
+        return keras.Model(inputs, _head(spec, _recurrent(spec, 1, sequences=False)(inner)))
     # siamese_merge: one Embedding (or Masking) and one recurrent layer shared by both inputs;
     # merged sequences (masks merged too) go through a second recurrent layer.
     front = (layers.Embedding(spec.vocab, spec.features, mask_zero=spec.mask) if spec.tokens
@@ -132,6 +151,26 @@ def _model(spec: ModelSpec) -> Any:
     if len(spec.cells) > 1:
         merged = _recurrent(spec, 1, sequences=False)(merged)
     return keras.Model(inputs, _head(spec, merged))
+
+
+def _attention_decoder(spec: ModelSpec, inputs: list[Any]) -> Any:
+    """An encoder's sequences attended by a decoder's (Luong or Bahdanau), the context joined
+    to the decoder's sequence, then the head."""
+    encoded = _recurrent(spec, 0, sequences=True)(_front(spec, inputs[0]))
+    width = spec.units[0] * (2 if spec.is_bidirectional(0) and spec.merge_mode == "concat"
+                             else 1)
+    decoder_input = (layers.Masking(mask_value=spec.mask_value)(inputs[1]) if spec.mask
+                     else inputs[1])
+    decoded = getattr(layers, spec.cells[0])(width, return_sequences=True)(decoder_input)
+    attention = {"dot": lambda: layers.Attention(),
+                 "scaled_dot": lambda: layers.Attention(use_scale=True),
+                 "concat": lambda: layers.Attention(use_scale=True, score_mode="concat"),
+                 "additive": lambda: layers.AdditiveAttention(),
+                 "additive_unscaled": lambda: layers.AdditiveAttention(use_scale=False),
+                 }[str(spec.attention)]()
+    context = attention([decoded, encoded], use_causal_mask=spec.causal)
+    join = layers.Add() if environment.masked_concatenate_fails() else layers.Concatenate()
+    return keras.Model(inputs, _head(spec, join([decoded, context])))
 
 
 def build(spec: ModelSpec) -> Any:

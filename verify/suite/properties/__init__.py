@@ -275,9 +275,11 @@ PROPERTIES: dict[str, Property] = {
                  plan=spaces.bidirectional_forward_plan,
                  row_cases=spaces.bidirectional_forward_row, row_examples=2),
         Property("model_forward", "real-model families (Embedding/Masking fronts, Conv1D, "
-                 "pooling, normalization, merges, encoder-decoders) and stacked "
-                 "LSTM/GRU/SimpleRNN layers: the Keras model equals verify.predict, masks "
-                 "included", cases.all_model_cases, check_model_forward, cases.model_strata(),
+                 "pooling, normalization, merges, encoder-decoders, Attention/"
+                 "AdditiveAttention decoders, TimeDistributed(LSTM|GRU), RNN(cell) and "
+                 "StackedRNNCells) and stacked LSTM/GRU/SimpleRNN layers: the Keras model "
+                 "equals verify.predict, masks included", cases.all_model_cases,
+                 check_model_forward, cases.model_strata(),
                  # A real-size example (up to 256 units, 64 steps) costs ~0.5 s, ten small ones.
                  budget={"real_size": 0.25}, plan=spaces.model_plan,
                  row_cases=spaces.model_row),

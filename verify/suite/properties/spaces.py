@@ -200,6 +200,20 @@ def model_plan() -> Plan:
         {"family": ("repeat_decoder",), **common, **wrapped, "mask": (False,)},
         {"family": ("siamese_merge",), **common, **wrapped, **padded, "tokens": _FLAGS,
          "merge": models.merge_kinds(), "merge_order": models.MERGE_ORDERS},
+        # The recurrent stack built from cells: RNN(<kind>Cell) layers or one
+        # RNN(StackedRNNCells), under Embedding masks and Masking masks.
+        {"family": ("text_classifier",), **common, **padded, "depth": (1, 2, 3),
+         "cell_form": ("rnn_cell", "stacked_cells"), "mask": _FLAGS,
+         "head": ("last", "global_max", "global_average")},
+        {"family": ("masked_sequence",), **common, **padded, "depth": (1, 2, 3),
+         "cell_form": ("rnn_cell", "stacked_cells"), "mask_value": (0.0, -1.0),
+         "head": ("last", "time_distributed", "global_average")},
+        {"family": ("attention_decoder",), **common, **wrapped, **padded, "mask": (True,),
+         "attention": families.ATTENTIONS, "causal": _FLAGS,
+         "head": ("time_distributed", "global_max")},
+        {"family": ("attention_decoder",), **common, **wrapped, "mask": (False,),
+         "attention": families.ATTENTIONS, "causal": _FLAGS},
+        {"family": ("nested_sequence",), **common, **wrapped},
         {"size": ("real",), "family": FAMILIES},
     ]
     # The Dense head's activation and the dropout layers (identities at inference) are
