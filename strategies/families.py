@@ -48,7 +48,8 @@ PADDING_KINDS: tuple[str, ...] = ("none", "right", "left", "inside", "near_miss"
 
 
 #: The families whose recurrent stack may be built from cells (:data:`CELL_FORMS`).
-CELL_FORM_FAMILIES: tuple[str, ...] = ("text_classifier", "masked_sequence", "conv_front")
+CELL_FORM_FAMILIES: tuple[str, ...] = ("text_classifier", "masked_sequence", "conv_front",
+                                       "encoder_decoder")
 
 
 @dataclass(frozen=True)

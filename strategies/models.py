@@ -75,8 +75,12 @@ def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("
 
         family = choose("family", kinds)
         size = choose("size", sizes)
+        cell_form = "layer"
+        if family in CELL_FORM_FAMILIES and fixed.get("bidirectional", "no") == "no":
+            cell_form = choose("cell_form", CELL_FORMS)
         (units_low, units_high), features, steps, vocab = _BOUNDS[size]
-        depth_high = {"encoder_decoder": 1, "repeat_decoder": 2, "normalized_stack": 2,
+        depth_high = {"encoder_decoder": 2 if cell_form == "stacked_cells" else 1,
+                      "repeat_decoder": 2, "normalized_stack": 2,
                       "siamese_merge": 2, "attention_decoder": 1,
                       "nested_sequence": 2}.get(family, 2 if size == "real" else 3)
         # Two layers where the family is about what passes between them (normalization, a
@@ -90,9 +94,6 @@ def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("
         units = tuple(draw(st.integers(units_low, units_high), label=f"units[{index}]")
                       for index in range(depth))
         wrap = family not in ("encoder_decoder",)
-        cell_form = "layer"
-        if family in CELL_FORM_FAMILIES and fixed.get("bidirectional", "no") == "no":
-            cell_form = choose("cell_form", CELL_FORMS)
         merge_mode = choose("bidirectional", ("no", *MERGE_MODES)) \
             if wrap and cell_form == "layer" else "no"
         bidirectional = tuple(

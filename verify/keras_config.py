@@ -71,7 +71,8 @@ def cell_layers(layer: Mapping[str, Any]) -> list[dict[str, Any]]:
     applied in order: ``RNN(LSTMCell(u, ...), **options)`` computes ``LSTM(u, ..., **options)``;
     ``RNN(StackedRNNCells([a, b]))`` runs ``a`` then ``b`` at each step, which is ``a``'s
     layer with ``return_sequences=True`` (in ``a``'s processing order: only ``a`` reads the
-    input backwards) followed by ``b``'s with the RNN's options. Each config is named
+    input backwards) followed by ``b``'s with the RNN's options; with ``return_state`` every
+    cell returns its states (Keras returns them all, cell by cell). Each config is named
     ``<rnn>/<cell name>``."""
     config = layer["config"]
     found = rnn_cells(config)
@@ -79,7 +80,7 @@ def cell_layers(layer: Mapping[str, Any]) -> list[dict[str, Any]]:
     made = []
     for index, cell in enumerate(found):
         last = index == len(found) - 1
-        options = {**own, "return_state": bool(own.get("return_state")) and last,
+        options = {**own, "return_state": bool(own.get("return_state")),
                    "return_sequences": bool(own.get("return_sequences")) or not last,
                    "go_backwards": bool(own.get("go_backwards")) and index == 0}
         cell_config = dict(cell.get("config", {}))

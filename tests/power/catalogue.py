@@ -60,6 +60,10 @@ NORM_TARGETS = _families("normalized_stack")
 CONV_TARGETS = _families("conv_front")
 MERGE_TARGETS = _families("siamese_merge")
 STATE_TARGETS = _families("encoder_decoder")
+ATTENTION_TARGETS = _families("attention_decoder")
+CELL_FORM_TARGETS = _families("masked_sequence", "text_classifier")
+NESTED_TARGETS = _families("nested_sequence")
+ATTENTION = "verify.layers.attention"
 def LAYERS(function: str) -> str:
     """``module:function`` of a function of the layer handlers (:mod:`verify.layers`)."""
     import verify.layers.core
@@ -613,6 +617,41 @@ CATALOGUE: tuple[Fault, ...] = (
           "merge_mode=None output shapes: one output instead of one per direction",
           ("bidirectional_shapes[none]", *SHAPE_TARGETS[1:]), edit("verify.shapes:output_shapes",
                                   "outputs = [direction, direction]", "outputs = [direction]")),
+    # --- attention, cells of RNN, TimeDistributed(LSTM) (verify.layers.attention, model) -----
+    Fault("attention_scale_ignored", "model", "Attention(use_scale=True): the learned scale is "
+          "never applied to the dot scores", ATTENTION_TARGETS,
+          edit(f"{ATTENTION}:scores", "return found if scale is None else "
+               "np.asarray(found * scale)", "return found")),
+    Fault("attention_scale_inside_tanh_additive", "model", "AdditiveAttention applies its scale "
+          "inside the tanh (w tanh(q + k) read as tanh(w (q + k)))", ATTENTION_TARGETS,
+          edit(f"{ATTENTION}:scores", "summed = np.tanh(query[:, :, None, :] + key[:, None, :, :])"
+               "\n        return np.asarray(np.sum(weight * summed, axis=-1))",
+               "summed = np.tanh(weight * (query[:, :, None, :] + key[:, None, :, :]))"
+               "\n        return np.asarray(np.sum(summed, axis=-1))")),
+    Fault("attention_masked_scores_zeroed", "model", "masked value steps get the score 0 "
+          "instead of score - 1e9 (they still take part in the softmax)", ATTENTION_TARGETS,
+          edit(f"{ATTENTION}:attention", "found = np.where(keep, found, found - "
+               "np.asarray(MASKED_SCORE, found.dtype))", "found = np.where(keep, found, 0.0)")),
+    Fault("attention_query_mask_not_applied", "model", "the output at masked query steps is "
+          "not zeroed", ATTENTION_TARGETS,
+          edit(f"{ATTENTION}:attention", "output = np.where(out_mask[:, :, None], output, 0)",
+               "pass")),
+    Fault("attention_causal_mask_transposed", "model", "use_causal_mask keeps the scores above "
+          "the diagonal (the future) instead of below it", ATTENTION_TARGETS,
+          edit(f"{ATTENTION}:attention", "np.tril(", "np.triu(")),
+    Fault("stacked_cells_mask_first_cell_only", "model", "RNN(StackedRNNCells): only the first "
+          "cell skips masked steps; the next ones run over them", CELL_FORM_TARGETS,
+          edit("verify.model:_rnn", "sequence, mask=mask_array,",
+               "sequence, mask=mask_array if sequence is x else None,")),
+    Fault("stacked_cells_states_in_reverse", "model", "RNN(StackedRNNCells): the initial states "
+          "handed to the cells last cell first", STATE_TARGETS,
+          edit("verify.model:_rnn", "mine = None if initial_state is None else "
+               "initial_state[:held]", "mine = None if initial_state is None else "
+               "initial_state[::-1][:held]")),
+    Fault("time_distributed_folds_time_major", "model", "TimeDistributed folds the batch and "
+          "time axes time-major (a transpose missing), so rows meet other rows' steps",
+          NESTED_TARGETS, edit("verify.model:_time_distributed", "folded = x.reshape(",
+                               "folded = np.swapaxes(x, 0, 1).reshape(")),
     # --- GRU -----------------------------------------------------------------------------
     Fault("gru_update_reset_swapped", "reference", "GRU z and r blocks swapped",
           GRU_TARGETS, edit(GRU_STEP, "z, r = zr[:, :units], zr[:, units:]",

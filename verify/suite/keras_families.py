@@ -34,12 +34,18 @@ def _cell(spec: ModelSpec, index: int) -> Any:
     return getattr(layers, f"{spec.cells[index]}Cell")(spec.units[index])
 
 
+def _cells_rnn(spec: ModelSpec, *, sequences: bool, state: bool = False) -> Any:
+    """One ``RNN`` over the spec's first cell (``rnn_cell``) or all its cells stacked."""
+    cell = (layers.StackedRNNCells([_cell(spec, index) for index in range(len(spec.cells))])
+            if spec.cell_form == "stacked_cells" else _cell(spec, 0))
+    return layers.RNN(cell, return_sequences=sequences, return_state=state)
+
+
 def _stack(spec: ModelSpec, tensor: Any, *, last_sequences: bool) -> Any:
     """The recurrent layers in order; all but the last return sequences. ``cell_form``:
     layers, ``RNN(<kind>Cell)`` layers, or one ``RNN(StackedRNNCells)``."""
     if spec.cell_form == "stacked_cells":
-        cells = [_cell(spec, index) for index in range(len(spec.cells))]
-        return layers.RNN(layers.StackedRNNCells(cells), return_sequences=last_sequences)(tensor)
+        return _cells_rnn(spec, sequences=last_sequences)(tensor)
     if spec.cell_form == "rnn_cell":
         for index in range(len(spec.cells)):
             last = index == len(spec.cells) - 1
@@ -120,8 +126,12 @@ def _model(spec: ModelSpec) -> Any:
         return keras.Model(inputs, _head(spec, tensor))
     if family == "encoder_decoder":
         encoded = _front(spec, inputs[0])
-        _, *states = _recurrent(spec, 0, sequences=False, state=True)(encoded)
-        decoder = getattr(layers, spec.cells[0])(spec.units[0], return_sequences=True)
+        if spec.cell_form == "layer":
+            _, *states = _recurrent(spec, 0, sequences=False, state=True)(encoded)
+            decoder = getattr(layers, spec.cells[0])(spec.units[0], return_sequences=True)
+        else:  # the states of RNN(cell) / RNN(StackedRNNCells): one (list) per cell
+            _, *states = _cells_rnn(spec, sequences=False, state=True)(encoded)
+            decoder = _cells_rnn(spec, sequences=True)
         # A masked model masks the decoder's (teacher-forced) inputs too: Keras 3 does not
         # pass that mask to a layer called with initial_state (initial-state-drops-mask-keras3).
         decoder_input = (layers.Masking(mask_value=spec.mask_value)(inputs[1]) if spec.mask

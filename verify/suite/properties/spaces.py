@@ -193,8 +193,9 @@ def model_plan() -> Plan:
          "head": ("last", "time_distributed")},
         # Float inputs are padded only where a Masking layer reads them.
         {"family": ("encoder_decoder",), **common, **padded, "mask": (True,),
-         "mask_value": (0.0, -1.0)},
-        {"family": ("encoder_decoder",), **common, "mask": (False,)},
+         "mask_value": (0.0, -1.0), "cell_form": families.CELL_FORMS},
+        {"family": ("encoder_decoder",), **common, "mask": (False,),
+         "cell_form": families.CELL_FORMS},
         {"family": ("repeat_decoder",), **common, **wrapped, **padded, "mask": (True,),
          "mask_value": (0.0, -1.0)},
         {"family": ("repeat_decoder",), **common, **wrapped, "mask": (False,)},
