@@ -86,6 +86,11 @@ def run(x: np.ndarray, stepper: cells.Stepper, *, semantics: Semantics, go_backw
     """
     order = slice(None, None, -1) if go_backwards else slice(None)
     ordered_mask = None if mask is None else mask[..., order]
+    rows = None if ordered_mask is None or ordered_mask.ndim != 2 \
+        else prefix_rows(ordered_mask.T)
+    if rows is not None:
+        return _run_prefixes(x[..., order, :], rows, stepper, semantics=semantics,
+                             states=states, zero_output_for_mask=zero_output_for_mask)
     # Every step's x_t @ kernel in one matmul (the kept steps' only), viewed time-major.
     projected = np.moveaxis(stepper.project(x[..., order, :], ordered_mask), -2, 0)
     kept = None if ordered_mask is None else np.moveaxis(ordered_mask, -1, 0)[..., None]
@@ -108,6 +113,58 @@ def run(x: np.ndarray, stepper: cells.Stepper, *, semantics: Semantics, go_backw
         outputs[t] = output
     outputs = np.moveaxis(outputs, 0, -2)
     return outputs, states
+
+
+def prefix_rows(kept: np.ndarray) -> tuple[np.ndarray, list[int]] | None:
+    """For a ``(steps, batch)`` mask (processing order) whose rows each keep one run of steps
+    touching an end of the sequence (right- or left-padding): the row order (most kept steps
+    first) under which every step keeps exactly a prefix of the rows, and each step's prefix
+    length; ``None`` for any other mask, or where little is masked."""
+    batch = kept.shape[1]
+    if batch < 2 or kept.mean() > 0.9:
+        return None
+    permutation = np.argsort(-kept.sum(axis=0), kind="stable")
+    ordered = kept[:, permutation]
+    lengths = ordered.sum(axis=1)
+    if not np.array_equal(ordered, np.arange(batch) < lengths[:, None]):
+        return None
+    return permutation, lengths.tolist()
+
+
+def _run_prefixes(x: np.ndarray, rows: tuple[np.ndarray, list[int]], stepper: cells.Stepper,
+                  *, semantics: Semantics, states: list[np.ndarray],
+                  zero_output_for_mask: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`run` for a padded batch ``x`` (processing order; :func:`prefix_rows`): with the
+    rows sorted, each step computes the rows it keeps, a prefix, and nothing else — a masked
+    row's states do not move, and its output is the rule's (zeros, the previous output, or
+    the carried state), which the rows past the prefix already hold. The kept steps are
+    projected in one matmul, laid out step after step, so each step reads one slice."""
+    permutation, lengths = rows
+    batch = len(permutation)
+    prefix = np.arange(batch) < np.asarray(lengths)[:, None]  # (steps, batch), sorted rows
+    steps_of, rank_of = np.nonzero(prefix)
+    projected = stepper.project(x[permutation[rank_of], steps_of])
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).tolist()
+    states = [np.array(state[permutation]) for state in states]
+    carried = semantics.masked_output == "carried_state"
+    output = states[0] if carried else np.zeros_like(states[0])
+    outputs = np.zeros((len(lengths), *states[0].shape), dtype=x.dtype)
+    for t, count in enumerate(lengths):
+        if count:
+            new = stepper.step(projected[offsets[t]:offsets[t + 1]],
+                               [state[:count] for state in states])
+            for value, state in zip(new, states, strict=True):
+                state[:count] = value
+            if zero_output_for_mask:
+                outputs[t, :count] = new[0]
+                continue
+            if not carried:
+                output[:count] = new[0]
+        elif zero_output_for_mask:
+            continue
+        outputs[t] = output
+    inverse = np.argsort(permutation)
+    return np.moveaxis(outputs[:, inverse], 0, 1), [state[inverse] for state in states]
 
 
 def unrolled_zeroing(outputs: np.ndarray, mask: np.ndarray, semantics: Semantics) -> np.ndarray:

@@ -189,7 +189,10 @@ def bidirectional(
     states = _states(initial_state, 2 * count, x.shape[0], forward.units, options.dtype)
     steppers = [options.stepper(forward), options.stepper(backward)]
     initial = [states[:count], states[count:]]
-    paired = getattr(steppers[0], "paired", None)
+    # Both directions in one loop, unless a padded batch lets each direction compute only
+    # the rows each step keeps (loop.prefix_rows), which is faster.
+    paired = None if mask is not None and loop.prefix_rows(mask.T) is not None \
+        else getattr(steppers[0], "paired", None)
     runs: list[tuple[np.ndarray, list[np.ndarray]]]
     if paired is not None:
         # Both directions in one loop (batched matmuls): the backward one reads x reversed.

@@ -469,12 +469,13 @@ CATALOGUE: tuple[Fault, ...] = (
           requires=lambda: _merged_masks("or")),
     Fault("encoder_states_not_passed", "model", "a decoder's initial_state from the encoder "
           "is ignored", STATE_TARGETS,
-          edit("verify.model:_recurrent", "initial_state = None if states is None else",
-               "initial_state = None if True else")),
+          edit("verify.model:_recurrent_inputs", "None if states is None else flat(states))",
+               "None)")),
     Fault("initial_state_mask_rule_swapped", "model", "a recurrent layer called with "
           "initial_state takes its input's mask by the other Keras line's rule (kept under "
           "Keras 3, dropped under Keras 2)", STATE_TARGETS,
-          edit("verify.model:_recurrent", 'context.semantics.initial_state_mask == "dropped"',
+          edit("verify.model:_recurrent_inputs",
+               'context.semantics.initial_state_mask == "dropped"',
                'context.semantics.initial_state_mask != "dropped"')),
     # --- options of the layers around the recurrent ones (the report's covering plan) -------
     Fault("conv_groups_ignored", "model", "Conv1D computes as one group whatever groups says "
@@ -652,6 +653,11 @@ CATALOGUE: tuple[Fault, ...] = (
           "time axes time-major (a transpose missing), so rows meet other rows' steps",
           NESTED_TARGETS, edit("verify.model:_time_distributed", "folded = x.reshape(",
                                "folded = np.swapaxes(x, 0, 1).reshape(")),
+    Fault("padded_batch_output_not_updated", "reference", "a padded batch's rows (run as "
+          "sorted prefixes) keep their first output: the previous-output rule reads a stale "
+          "value", MASK_TARGETS + BIDI_TARGETS,
+          edit("verify.loop:_run_prefixes", "                output[:count] = new[0]",
+               "                pass")),
     # --- GRU -----------------------------------------------------------------------------
     Fault("gru_update_reset_swapped", "reference", "GRU z and r blocks swapped",
           GRU_TARGETS, edit(GRU_STEP, "z, r = zr[:, :units], zr[:, units:]",

@@ -64,7 +64,8 @@ def embedding(layer: Mapping[str, Any], source: WeightSource, arguments: list[An
               keywords: dict[str, Any], context: Context) -> list[Tensor]:
     """Rows of the table for integer token ids; ``mask_zero`` masks id 0."""
     tokens, _ = _one(arguments)
-    table = weights(source, layer, context)[0]
+    # The rows looked up, then converted: a 20000-row table is not copied whole to float64.
+    table = np.asarray(source(context.prefix + name(layer))[0])
     values = np.asarray(tokens)
     if values.dtype.kind == "f":
         if not np.all(values == np.round(values)):
@@ -79,7 +80,7 @@ def embedding(layer: Mapping[str, Any], source: WeightSource, arguments: list[An
                          f"ids must be in [0, {table.shape[0] - 1}], got ids from {ids.min()} "
                          f"to {ids.max()}")
     mask = ids != 0 if layer["config"].get("mask_zero", False) else None
-    return [(table[ids], mask)]
+    return [(table[ids].astype(context.dtype), mask)]
 
 
 def _axes(layer: Mapping[str, Any], ndim: int) -> list[int]:
