@@ -173,6 +173,14 @@ def expected_shapes(class_name: str, config: Mapping[str, Any]
     if class_name == "Dense":
         units = int(config["units"])
         return [(None, units)] + ([(units,)] if config.get("use_bias", True) else [])
+    if class_name in ("ConvLSTM1D", "ConvLSTM2D"):
+        rank = 1 if class_name == "ConvLSTM1D" else 2
+        size = [int(k) for k in (config["kernel_size"] if isinstance(
+            config["kernel_size"], list | tuple) else [config["kernel_size"]])] * 1
+        kernel = tuple(size * rank if len(size) == 1 else size)
+        filters = int(config["filters"])
+        return [(*kernel, None, 4 * filters), (*kernel, filters, 4 * filters)] + (
+            [(4 * filters,)] if config.get("use_bias", True) else [])
     if class_name == "Attention":
         count = int(bool(config.get("use_scale", False)))
         return [()] * (count + int(config.get("score_mode", "dot") == "concat"))

@@ -175,7 +175,8 @@ _WRAPPERS: dict[str, tuple[str, ...]] = {
 
 def _children(kind: str) -> tuple[str, ...]:
     """A recurrent layer's variables sit under ``cell``, a wrapper's under its layers."""
-    return ("cell",) if kind in RNN_CONFIGS else _WRAPPERS.get(kind, ())
+    return ("cell",) if kind in (*RNN_CONFIGS, "ConvLSTM1D", "ConvLSTM2D") \
+        else _WRAPPERS.get(kind, ())
 
 
 def _rnn_arrays(file: Path, path: str, group: Any, config: Mapping[str, Any]

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from verify.layers import attention, core, sequence
+from verify.layers import attention, conv_lstm, core, sequence
 from verify.layers.base import Context, Handler, Tensor, WeightSource, explicit_mask, name, weights
 from verify.layers.core import dense_forward
 from verify.layers.ops import OPS
@@ -47,6 +47,8 @@ HANDLERS: dict[str, Handler] = {
                      "Concatenate"), sequence.merge),
     "Conv1D": sequence.conv1d,
     "Attention": attention.attention,
+    "ConvLSTM1D": conv_lstm.conv_lstm,
+    "ConvLSTM2D": conv_lstm.conv_lstm,
     "AdditiveAttention": attention.attention,
     "MaxPooling1D": sequence.pooling1d,
     "AveragePooling1D": sequence.pooling1d,
