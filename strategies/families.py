@@ -21,7 +21,7 @@ from verify.compare import format_array
 FAMILIES: tuple[str, ...] = (
     "text_classifier", "masked_sequence", "conv_front", "normalized_stack",
     "encoder_decoder", "repeat_decoder", "siamese_merge", "attention_decoder",
-    "nested_sequence")
+    "nested_sequence", "conv_lstm")
 #: How the recurrent stack is built: one LSTM/GRU/SimpleRNN layer per entry, each as
 #: ``RNN(<kind>Cell(...))``, or all of them as one ``RNN(StackedRNNCells([...]))``.
 CELL_FORMS: tuple[str, ...] = ("layer", "rnn_cell", "stacked_cells")
@@ -100,6 +100,8 @@ class ModelSpec:
     attention: str | None = None
     causal: bool = False  # the attention's use_causal_mask
     outer_steps: int = 0  # nested_sequence: sequences of ``steps``-step sequences
+    conv_lstm_rank: int = 0  # conv_lstm: ConvLSTM1D (1) or ConvLSTM2D (2), shaped by ``conv``
+    backwards: bool = False  # conv_lstm: go_backwards
     outputs: int = 1
     output_activation: str = "linear"
     dropout: bool = False
@@ -153,6 +155,8 @@ class ModelSpec:
             return [main, (self.decoder_steps, self.features)]
         if self.family == "nested_sequence":
             return [(self.outer_steps, self.steps, self.features)]
+        if self.family == "conv_lstm":  # frames: (width[, width]) pixels, 2 channels
+            return [(self.steps, *(self.features,) * self.conv_lstm_rank, 2)]
         if self.family == "siamese_merge":
             return [main, main]
         return [main]
@@ -180,7 +184,10 @@ class ModelSpec:
             found["cell_form"] = self.cell_form
         if self.attention is not None:
             found.update(attention=self.attention, causal=self.causal)
-        if self.conv is not None:
+        if self.family == "conv_lstm" and self.conv is not None:
+            found.update(conv_lstm=f"{self.conv_lstm_rank}d", conv_padding=self.conv.padding,
+                         conv_step=self.conv.step, go_backwards=self.backwards)
+        elif self.conv is not None:
             found.update(conv_padding=self.conv.padding, conv_step=self.conv.step,
                          conv_groups=self.conv.groups, conv_activation=self.conv.activation,
                          permute=self.permute,
@@ -218,6 +225,9 @@ EXAMPLES: dict[str, ModelSpec] = {
         output_activation="softmax"),
     "nested_sequence": ModelSpec(
         "nested_sequence", ("LSTM", "GRU"), (4, 3), steps=5, features=2, outer_steps=3),
+    "conv_lstm": ModelSpec(
+        "conv_lstm", ("LSTM", "LSTM"), (3, 2), steps=4, features=6, conv_lstm_rank=2,
+        conv=Conv(filters=3, kernel=3, padding="same"), head="flatten"),
 }
 
 

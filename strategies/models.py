@@ -50,7 +50,7 @@ FIXABLE: tuple[str, ...] = (
     "family", "size", "first_cell", "depth", "bidirectional", "tokens", "mask", "mask_value",
     "head", "padding", "output_activation", "dropout", "norm", "merge", "merge_order",
     "conv_padding", "conv_step", "conv_groups", "conv_activation", "permute", "pool",
-    "cell_form", "attention", "causal")
+    "cell_form", "attention", "causal", "conv_lstm", "go_backwards")
 
 
 def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("small",),
@@ -80,6 +80,7 @@ def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("
             cell_form = choose("cell_form", CELL_FORMS)
         (units_low, units_high), features, steps, vocab = _BOUNDS[size]
         depth_high = {"encoder_decoder": 2 if cell_form == "stacked_cells" else 1,
+                      "conv_lstm": 2,
                       "repeat_decoder": 2, "normalized_stack": 2,
                       "siamese_merge": 2, "attention_decoder": 1,
                       "nested_sequence": 2}.get(family, 2 if size == "real" else 3)
@@ -93,7 +94,7 @@ def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("
                       for index in range(depth))
         units = tuple(draw(st.integers(units_low, units_high), label=f"units[{index}]")
                       for index in range(depth))
-        wrap = family not in ("encoder_decoder",)
+        wrap = family not in ("encoder_decoder", "conv_lstm")
         merge_mode = choose("bidirectional", ("no", *MERGE_MODES)) \
             if wrap and cell_form == "layer" else "no"
         bidirectional = tuple(
@@ -114,7 +115,7 @@ def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("
         if family in ("masked_sequence", "normalized_stack") or (
                 family == "siamese_merge" and "vocab" not in options):
             options["mask"] = True  # a Masking layer on the float inputs
-        elif family not in ("conv_front", "nested_sequence"):
+        elif family not in ("conv_front", "nested_sequence", "conv_lstm"):
             options["mask"] = bool(choose("mask", (False, True)))
         if options.get("mask") and "vocab" not in options:
             options["mask_value"] = float(choose("mask_value", (0.0, -1.0)))
@@ -122,8 +123,8 @@ def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("
                  "masked_sequence": ("last", "time_distributed", "global_average"),
                  "conv_front": ("last", "flatten", "global_max"),
                  "normalized_stack": ("last", "time_distributed"),
-                 "attention_decoder": ("time_distributed", "global_max")}.get(family,
-                                                                              ("last",))
+                 "attention_decoder": ("time_distributed", "global_max"),
+                 "conv_lstm": ("flatten",)}.get(family, ("last",))
         options["head"] = choose("head", heads)
         if family == "normalized_stack":
             norm, _, axis = str(choose("norm", NORM_CHOICES)).partition("/")
@@ -141,6 +142,8 @@ def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("
             options["merge_swapped"] = choose("merge_order", MERGE_ORDERS) == "swapped"
         if family == "conv_front":
             options.update(_conv(draw, choose, options, size))
+        if family == "conv_lstm":
+            options.update(_conv_lstm(draw, choose, options, size))
         options["padding"] = choose("padding", PADDING_KINDS) \
             if options.get("mask") or "vocab" in options else "none"
         return ModelSpec(family=family, cells=cells, units=units,
@@ -193,6 +196,30 @@ def _conv(draw: st.DrawFn, choose: Any, options: dict[str, Any], size: str) -> d
         pool_size = max(1, min(pool_size, -(-(length - span + 1) // conv.strides)))
     return {"conv": conv, "permute": permute, "pool": None if pool == "none" else pool,
             "pool_padding": pool_padding or "same", "pool_size": pool_size}
+
+
+def _conv_lstm(draw: st.DrawFn, choose: Any, options: dict[str, Any], size: str
+               ) -> dict[str, Any]:
+    """A ConvLSTM1D/2D stack over frames of ``features`` pixels: its padding, a stride or a
+    dilation, go_backwards; the kernel fits the frame."""
+    rank = 1 if choose("conv_lstm", ("1d", "2d")) == "1d" else 2
+    padding = choose("conv_padding", PADDINGS[:2])
+    step = choose("conv_step", CONV_STEPS)
+    if size == "real":  # a frame of a real clip is larger than a feature vector, not huge
+        options["features"] = min(options["features"], 16 if rank == 2 else 64)
+        options["steps"] = min(options["steps"], 24)
+    dilation = 2 if step == "dilated" else 1
+    # A dilated kernel has at least two taps, and the frame room for them to matter.
+    kernel = draw(st.integers(dilation, 3), label="conv_lstm kernel")
+    span = dilation * (kernel - 1) + 1
+    if padding == "valid" or dilation > 1:
+        options["features"] = max(options["features"], span + dilation - 1)
+    filters = draw(st.integers(1, 4) if size == "small" else st.integers(4, 16),
+                   label="conv_lstm filters")
+    conv = Conv(filters=filters, kernel=kernel, dilation=dilation, padding=padding,
+                strides=2 if step == "strided" else 1)
+    return {"conv": conv, "conv_lstm_rank": rank,
+            "backwards": bool(choose("go_backwards", (False, True)))}
 
 
 def model_inputs(spec: ModelSpec, *, batch_size: int) -> st.SearchStrategy[Any]:

@@ -183,6 +183,10 @@ def _check_exportable(layer: Any, layout: str) -> None:
     """Refuse what the target cannot compute (never export weights for another function)."""
     if layout == "keras":
         return
+    if getattr(layer, "kernel_size", ()):
+        raise ValueError(f"layer {layer.path!r} ({layer.kind}) cannot be exported to {layout}: "
+                         f"{layout} has no convolutional LSTM (use --layout keras for its "
+                         "gate blocks)")
     if not (layer.cell.torch_module if layout == "torch" else layer.cell.onnx_operator):
         raise ValueError(f"layer {layer.path!r} ({layer.kind}) cannot be exported to {layout}: "
                          f"{layout} has no {layer.cell.name} equivalent")
@@ -214,7 +218,11 @@ def export_arrays(layers: Sequence[Any], layout: str) -> dict[str, np.ndarray]:
         options = {"cell": layer.cell, **layer.layer.cell_options}
         options.pop("recurrent_activation", None)
         try:
-            if layout == "keras":
+            if layout == "keras" and layer.kernel_size:
+                kernels = zip(("W", "U", "b"), directions[0][1], strict=False)
+                arrays |= {f"{layer.path}/{letter}_{gate}": block for letter, array in kernels
+                           for gate, block in layer.cell.split(array).items()}
+            elif layout == "keras":
                 for direction, weights in directions:
                     prefix = layer.path if len(directions) == 1 else f"{layer.path}/{direction}"
                     arrays |= {f"{prefix}/{name}": value

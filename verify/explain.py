@@ -17,15 +17,19 @@ from typing import Any
 import numpy as np
 
 from verify import cells
-from verify.config import RNN_CONFIGS, BidirectionalConfig, RNNConfig, recurrent_config
+from verify.config import (
+    RNN_CONFIGS,
+    BidirectionalConfig,
+    LSTMConfig,
+    RNNConfig,
+    recurrent_config,
+)
 from verify.convert import export_arrays, export_notes  # the export of explained layers
 from verify.keras_config import cell_layers, expected_shapes
 from verify.records import LayerRecord
 
 #: Recurrent layers this project does not model (named in the error).
-UNSUPPORTED_RECURRENT = frozenset({
-    "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "CuDNNLSTM", "CuDNNGRU",
-})
+UNSUPPORTED_RECURRENT = frozenset({"ConvLSTM3D", "CuDNNLSTM", "CuDNNGRU"})
 
 __all__ = ["UNSUPPORTED_RECURRENT", "Explained", "LayerRecord", "UnsupportedModel",
            "explain", "export_arrays", "export_notes", "format_text"]
@@ -46,8 +50,12 @@ class Explained:
     param_formula: str = ""
     expected_params: int = 0
     #: The layer that holds the cell's arrays when it is not the LSTM/GRU/SimpleRNN layer
-    #: itself: ``"TimeDistributed"``, or ``"RNN"`` (a cell of ``keras.layers.RNN``).
+    #: itself: ``"TimeDistributed"``, ``"RNN"`` (a cell of ``keras.layers.RNN``), or
+    #: ``"ConvLSTM1D"``/``"ConvLSTM2D"`` (convolution kernels: see ``kernel_size``).
     holder: str | None = None
+    #: A ConvLSTM's kernel size: its kernels are ``(*kernel_size, d, 4u)`` and
+    #: ``(*kernel_size, u, 4u)``, the gate blocks along the last axis (``u`` = filters).
+    kernel_size: tuple[int, ...] = ()
 
     @property
     def cell(self) -> cells.Cell:
@@ -61,6 +69,8 @@ class Explained:
     def kind(self) -> str:
         if self.holder == "RNN":
             return f"RNN({self.cell.name}Cell)"
+        if self.kernel_size:
+            return str(self.holder)
         if self.holder is not None:
             return f"{self.holder}({self.cell.name})"
         return (f"Bidirectional({self.cell.name})" if isinstance(self.config, BidirectionalConfig)
@@ -83,6 +93,10 @@ class Explained:
         (``row`` is the bias row of a GRU's ``(2, 3u)`` bias, else ``None``)."""
         cell, u = self.cell, self.units
         formulas = cell.shape_formulas(use_bias=self.layer.use_bias, **self.layer.cell_options)
+        if self.kernel_size:  # (kh, kw, d, 4u): the gate blocks are still the last axis
+            taps = "k" if len(self.kernel_size) == 1 else "kh, kw"
+            formulas = [f"({taps}, d, 4u)", f"({taps}, u, 4u)",
+                        *(["(4u,)"] if self.layer.use_bias else [])]
         bias_rows = cell.bias_rows(self.layer.cell_options)
         letters = {"kernel": "W", "recurrent_kernel": "U", "bias": "b"}
         rows = []
@@ -98,7 +112,8 @@ class Explained:
                         columns = cell.block(gate, u)
                         span = f"{columns.start}:{columns.stop}"
                         if name != "bias":
-                            where, symbol = f"{name}[:, {span}]", f"{letters[name]}_{gate}"
+                            axes = "..." if self.kernel_size else ":"
+                            where, symbol = f"{name}[{axes}, {span}]", f"{letters[name]}_{gate}"
                         elif row is None:
                             where, symbol = f"{name}[{span}]", f"b_{gate}"
                         else:
@@ -125,6 +140,7 @@ class Explained:
             "input_dim": self.input_dim, "use_bias": self.layer.use_bias,
             "activation": self.layer.activation, **self.layer.cell_options,
             "merge_mode": self.merge_mode, "go_backwards": self.layer.go_backwards,
+            **({"kernel_size": list(self.kernel_size)} if self.kernel_size else {}),
             "gates": {gate: self.cell.gate_names[gate] for gate in self.cell.gates},
             "arrays": self.arrays(),
             "parameters": {"count": self.param_count, "formula": self.param_formula,
@@ -147,7 +163,9 @@ def explain(records: Sequence[LayerRecord]) -> list[Explained]:
             raise UnsupportedModel(f"layer {record.path!r} is a {shown}: not supported (LSTM, "
                                    "GRU and SimpleRNN are, plain, in Bidirectional or "
                                    "TimeDistributed, or as cells of RNN)")
-        if record.class_name == "RNN":
+        if record.class_name in ("ConvLSTM1D", "ConvLSTM2D"):
+            explained.append(_explain_conv(record))
+        elif record.class_name == "RNN":
             explained += [dataclasses.replace(_explain_one(cell), holder="RNN")
                           for cell in _rnn_cells(record)]
         elif inner in RNN_CONFIGS and record.class_name in (*RNN_CONFIGS, "Bidirectional"):
@@ -183,6 +201,38 @@ def _rnn_cells(record: LayerRecord) -> list[LayerRecord]:
                                  config=config, weights=arrays[:count]))
         arrays = arrays[count:]
     return found
+
+
+def _explain_conv(record: LayerRecord) -> Explained:
+    """A ConvLSTM1D/2D: an LSTM's gates (i, f, c, o along the last axis) over convolution
+    kernels ``(*k, d, 4u)`` and ``(*k, u, 4u)``."""
+    weights = [np.asarray(w) for w in record.weights]
+    config = record.config
+    if not weights or weights[0].ndim < 3:
+        raise UnsupportedModel(f"layer {record.path!r}: expected a kernel (*kernel_size, d, 4u) "
+                               f"first, got shapes {[w.shape for w in weights]}")
+    kernel_size = tuple(int(k) for k in weights[0].shape[:-2])
+    d, u = int(weights[0].shape[-2]), int(config["filters"])
+    use_bias = bool(config.get("use_bias", True))
+    expected = [(*kernel_size, d, 4 * u), (*kernel_size, u, 4 * u)] + ([(4 * u,)] if use_bias
+                                                                      else [])
+    if [tuple(w.shape) for w in weights] != expected:
+        raise UnsupportedModel(f"layer {record.path!r}: weight shapes "
+                               f"{[tuple(w.shape) for w in weights]} do not follow the "
+                               f"{record.class_name} formula {expected}")
+    lstm = LSTMConfig(units=u, input_dim=d, use_bias=use_bias,
+                      activation=str(config.get("activation", "tanh")),
+                      recurrent_activation=str(config.get("recurrent_activation", "sigmoid")),
+                      go_backwards=bool(config.get("go_backwards", False)))
+    taps = int(np.prod(kernel_size))
+    bias = " + 1" if use_bias else ""
+    count = 4 * u * (taps * d + taps * u + int(use_bias))
+    return Explained(
+        path=record.path, config=lstm, directions={"forward": weights},
+        param_count=sum(int(w.size) for w in weights),
+        param_formula=f"4u(k d + k u{bias}), k = {'*'.join(map(str, kernel_size))} taps = "
+                      f"4*{u}*({taps}*{d} + {taps}*{u}{bias}) = {count}",
+        expected_params=count, holder=record.class_name, kernel_size=kernel_size)
 
 
 def _explain_one(record: LayerRecord) -> Explained:
@@ -233,6 +283,7 @@ def format_text(layers: Sequence[Explained]) -> str:
         extra = f", merge_mode={layer.merge_mode!r}" if bidirectional else ""
         extra += ", go_backwards=True" if layer.layer.go_backwards else ""
         extra += ", use_bias=False" if not layer.layer.use_bias else ""
+        extra += f", kernel_size={layer.kernel_size}" if layer.kernel_size else ""
         lines.append(f"{layer.path}: {layer.kind}, units u={layer.units}, input features "
                      f"d={layer.input_dim}, activation={layer.layer.activation!r}"
                      f"{options}{extra}")

@@ -175,12 +175,13 @@ def expected_shapes(class_name: str, config: Mapping[str, Any]
         return [(None, units)] + ([(units,)] if config.get("use_bias", True) else [])
     if class_name in ("ConvLSTM1D", "ConvLSTM2D"):
         rank = 1 if class_name == "ConvLSTM1D" else 2
-        size = [int(k) for k in (config["kernel_size"] if isinstance(
-            config["kernel_size"], list | tuple) else [config["kernel_size"]])] * 1
-        kernel = tuple(size * rank if len(size) == 1 else size)
+        taps = [int(k) for k in (config["kernel_size"] if isinstance(
+            config["kernel_size"], list | tuple) else [config["kernel_size"]])]
+        kernel: tuple[int, ...] = tuple(taps * rank if len(taps) == 1 else taps)
         filters = int(config["filters"])
-        return [(*kernel, None, 4 * filters), (*kernel, filters, 4 * filters)] + (
-            [(4 * filters,)] if config.get("use_bias", True) else [])
+        kernels: list[tuple[int | None, ...]] = [(*kernel, None, 4 * filters),
+                                                 (*kernel, filters, 4 * filters)]
+        return kernels + ([(4 * filters,)] if config.get("use_bias", True) else [])
     if class_name == "Attention":
         count = int(bool(config.get("use_scale", False)))
         return [()] * (count + int(config.get("score_mode", "dot") == "concat"))

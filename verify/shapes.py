@@ -35,6 +35,7 @@ from verify.config import (
 __all__ = [
     "Shape",
     "attention_weight_shapes",
+    "conv_lstm_weight_shapes",
     "dense_param_count",
     "dense_weight_shapes",
     "gru_param_count",
@@ -119,6 +120,22 @@ def rnn_weight_shapes(input_dim: int, *cells_: tuple[str, int]) -> list[Shape]:
                 "units": int(units), **({"reset_after": True} if kind == "GRU" else {})}}
             for kind, units in cells_]}}})
     return [tuple(input_dim if dim is None else dim for dim in shape) for shape in found or []]
+
+
+def conv_lstm_weight_shapes(input_dim: int, filters: int, kernel_size: tuple[int, ...], *,
+                            use_bias: bool = True) -> list[Shape]:
+    """Shapes of ``ConvLSTM1D``'s / ``ConvLSTM2D``'s ``get_weights()`` with ``kernel_size``
+    ``(k,)`` or ``(kh, kw)`` on ``d`` channels: ``[(*k, d, 4F), (*k, F, 4F), (4F,)]``, the
+    gate blocks i, f, c, o along the last axis.
+
+    >>> conv_lstm_weight_shapes(3, 8, (3, 3))
+    [(3, 3, 3, 32), (3, 3, 8, 32), (32,)]
+    """
+    kind = "ConvLSTM1D" if len(kernel_size) == 1 else "ConvLSTM2D"
+    found = keras_config.expected_shapes(kind, {"filters": int(filters),
+                                                "kernel_size": list(kernel_size),
+                                                "use_bias": use_bias}) or []
+    return [tuple(input_dim if dim is None else dim for dim in shape) for shape in found]
 
 
 def attention_weight_shapes(input_dim: int, kind: str = "Attention", *,

@@ -658,6 +658,17 @@ CATALOGUE: tuple[Fault, ...] = (
           "value", MASK_TARGETS + BIDI_TARGETS,
           edit("verify.loop:_run_prefixes", "                output[:count] = new[0]",
                "                pass")),
+    Fault("conv_lstm_gate_order_i_f", "model", "ConvLSTM input and forget gate blocks "
+          "swapped", _families("conv_lstm"),
+          edit("verify.layers.conv_lstm:Stepper.step", "i = self.gate(z[..., :f_])\n"
+               "    f = self.gate(z[..., f_:2 * f_])", "f = self.gate(z[..., :f_])\n"
+               "    i = self.gate(z[..., f_:2 * f_])")),
+    Fault("conv_lstm_recurrent_conv_dilated", "model", "ConvLSTM's recurrent convolution "
+          "dilated like the input one (Keras dilates only the input convolution)",
+          _families("conv_lstm"),
+          edit("verify.layers.conv_lstm:Stepper.step", "h, self.recurrent, strides=self.unit, "
+               "dilation=self.unit,", "h, self.recurrent, strides=self.unit, "
+               "dilation=self.dilation,")),
     # --- GRU -----------------------------------------------------------------------------
     Fault("gru_update_reset_swapped", "reference", "GRU z and r blocks swapped",
           GRU_TARGETS, edit(GRU_STEP, "z, r = zr[:, :units], zr[:, units:]",

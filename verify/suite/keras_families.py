@@ -147,6 +147,8 @@ def _model(spec: ModelSpec) -> Any:
         return keras.Model(inputs, layers.TimeDistributed(dense)(decoded))
     if family == "attention_decoder":
         return _attention_decoder(spec, inputs)
+    if family == "conv_lstm":
+        return keras.Model(inputs, _head(spec, _conv_lstm_stack(spec, inputs[0])))
     if family == "nested_sequence":  # sequences of sequences: TimeDistributed(LSTM), then one
         inner = layers.TimeDistributed(_recurrent(spec, 0, sequences=False))(inputs[0])
         return keras.Model(inputs, _head(spec, _recurrent(spec, 1, sequences=False)(inner)))
@@ -161,6 +163,21 @@ def _model(spec: ModelSpec) -> Any:
     if len(spec.cells) > 1:
         merged = _recurrent(spec, 1, sequences=False)(merged)
     return keras.Model(inputs, _head(spec, merged))
+
+
+def _conv_lstm_stack(spec: ModelSpec, tensor: Any) -> Any:
+    """ConvLSTM layers over frames: the first as the spec's ``conv`` says (go_backwards
+    too), a second one (3 x 3, 'same') on its sequences when the depth is 2."""
+    conv = spec.conv
+    assert conv is not None
+    kind = layers.ConvLSTM1D if spec.conv_lstm_rank == 1 else layers.ConvLSTM2D
+    deep = len(spec.cells) > 1
+    tensor = kind(conv.filters, conv.kernel, strides=conv.strides, padding=conv.padding,
+                  dilation_rate=conv.dilation, go_backwards=spec.backwards,
+                  return_sequences=deep)(tensor)
+    if deep:
+        tensor = kind(spec.units[1], 3, padding="same")(tensor)
+    return tensor
 
 
 def _attention_decoder(spec: ModelSpec, inputs: list[Any]) -> Any:

@@ -277,7 +277,8 @@ PROPERTIES: dict[str, Property] = {
         Property("model_forward", "real-model families (Embedding/Masking fronts, Conv1D, "
                  "pooling, normalization, merges, encoder-decoders, Attention/"
                  "AdditiveAttention decoders, TimeDistributed(LSTM|GRU), RNN(cell) and "
-                 "StackedRNNCells) and stacked LSTM/GRU/SimpleRNN layers: the Keras model "
+                 "StackedRNNCells, ConvLSTM1D/2D) and stacked LSTM/GRU/SimpleRNN layers: the "
+                 "Keras model "
                  "equals verify.predict, masks included", cases.all_model_cases,
                  check_model_forward, cases.model_strata(),
                  # A real-size example (up to 256 units, 64 steps) costs ~0.5 s, ten small ones.

@@ -215,6 +215,9 @@ def model_plan() -> Plan:
         {"family": ("attention_decoder",), **common, **wrapped, "mask": (False,),
          "attention": families.ATTENTIONS, "causal": _FLAGS},
         {"family": ("nested_sequence",), **common, **wrapped},
+        {"family": ("conv_lstm",), **common, "conv_lstm": ("1d", "2d"), "depth": (1, 2),
+         "conv_padding": families.PADDINGS[:2], "conv_step": models.CONV_STEPS,
+         "go_backwards": _FLAGS},
         {"size": ("real",), "family": FAMILIES},
     ]
     # The Dense head's activation and the dropout layers (identities at inference) are

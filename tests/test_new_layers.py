@@ -1,0 +1,81 @@
+"""explain and export of the recurrent weights real models hold outside a plain LSTM/GRU/
+SimpleRNN layer — cells of ``RNN`` (one, or ``StackedRNNCells``), ``TimeDistributed(LSTM)``,
+``ConvLSTM1D/2D`` — checked against the Keras model that saved them: each explained layer's
+parameter count is Keras's ``count_params()``, each exported gate block is the slice of the
+layer's own ``get_weights()`` the explanation names. (``verify.predict`` of these layers is
+proven against Keras by the ``model_forward`` property.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.test_files import run
+
+
+def _saved(adapter: Any, tmp_path: Path, name: str, inputs: tuple[int, ...], *layers: Any
+           ) -> tuple[Path, Any]:
+    keras = adapter.keras
+    model = keras.Sequential([keras.Input(inputs), *layers])
+    rng = np.random.default_rng(7)
+    model.set_weights([rng.uniform(-1, 1, w.shape).astype(np.float32)
+                       for w in model.get_weights()])
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    return path, model
+
+
+def _cases(adapter: Any) -> dict[str, tuple[tuple[int, ...], list[Any]]]:
+    layers = adapter.keras.layers
+    return {
+        "stacked_cells": ((5, 3), [layers.RNN(layers.StackedRNNCells(
+            [layers.LSTMCell(4), layers.GRUCell(2), layers.SimpleRNNCell(3)]))]),
+        "rnn_cell": ((5, 3), [layers.RNN(layers.GRUCell(4, reset_after=False))]),
+        "time_distributed": ((2, 5, 3), [layers.TimeDistributed(layers.LSTM(4))]),
+        "conv_lstm_2d": ((3, 6, 6, 2), [layers.ConvLSTM2D(3, (3, 2), padding="same")]),
+        "conv_lstm_1d": ((3, 7, 2), [layers.ConvLSTM1D(2, 3, use_bias=False)]),
+    }
+
+
+@pytest.mark.parametrize("case", ["stacked_cells", "rnn_cell", "time_distributed",
+                                  "conv_lstm_2d", "conv_lstm_1d"])
+def test_explained_blocks_are_the_slices_keras_holds(adapter: Any, tmp_path: Path,
+                                                      case: str) -> None:
+    inputs, layers = _cases(adapter)[case]
+    path, model = _saved(adapter, tmp_path, case, inputs, *layers)
+    code, out, err = run("explain", str(path), "--json", "-")
+    assert code == 0, out + err
+    explained = json.loads(out)["layers"]
+    assert sum(layer["parameters"]["count"] for layer in explained) == model.count_params()
+    assert all(layer["parameters"]["matches"] for layer in explained)
+    held = [np.asarray(w) for w in model.layers[0].get_weights()]
+    exported = tmp_path / "w.npz"
+    code, out, err = run("export", str(path), str(exported))
+    assert code == 0, out + err
+    arrays = np.load(exported)
+    offset = 0
+    for layer in explained:  # a stack lists its cells in order, their arrays in that order
+        for row in layer["arrays"]:
+            array = held[offset]
+            for block in row["gates"]:
+                start, stop = block["columns"]
+                part = array[..., start:stop] if block["row"] is None \
+                    else array[block["row"], start:stop]
+                assert np.array_equal(arrays[f"{layer['path']}/{block['symbol']}"], part), \
+                    (case, layer["path"], block["slice"])
+            offset += 1
+    assert offset == len(held)
+
+
+def test_conv_lstm_slices_and_refusals(adapter: Any, tmp_path: Path) -> None:
+    inputs, layers = _cases(adapter)["conv_lstm_2d"]
+    path, _ = _saved(adapter, tmp_path, "conv", inputs, *layers)
+    code, out, _ = run("explain", str(path))
+    assert code == 0 and "ConvLSTM2D" in out and "kernel_size=(3, 2)" in out
+    assert "kernel[..., 0:3]" in out and "= (kh, kw, d, 4u)" in out
+    code, _, err = run("export", str(path), str(tmp_path / "t.npz"), "--layout", "torch")
+    assert code == 2 and "torch has no convolutional LSTM" in err, err
