@@ -183,7 +183,13 @@ class _Functional:
         # Keras 2: [[name, node, index, kwargs], ...]; extra tensors of a recurrent layer
         # are its initial states. The call's plain keyword arguments (use_causal_mask...)
         # ride on the first reference.
-        tensors = [self.tensors[(str(n), int(i), int(t))] for n, i, t, *_ in node]
+        def tensor(reference: list[Any]) -> Any:  # Keras 2 nests a cell's states: [[h, c], h2]
+            if reference and isinstance(reference[0], list):
+                return [tensor(item) for item in reference]
+            name, index, position, *_ = reference
+            return self.tensors[(str(name), int(index), int(position))]
+
+        tensors = [tensor(reference) for reference in node]
         extra = node[0][3] if node and len(node[0]) > 3 and isinstance(node[0][3], Mapping) \
             else {}
         return tensors, {key: value for key, value in extra.items()
@@ -230,7 +236,14 @@ def _node_refs(node: Any) -> list[TensorRef]:
         walk(node.get("args", []))
         walk(node.get("kwargs", {}))
         return found
-    return [(str(name), int(index), int(position)) for name, index, position, *_ in node]
+    found = []
+    for reference in node:
+        if reference and isinstance(reference[0], list):  # Keras 2's nested states
+            found += _node_refs(reference)
+        else:
+            name, index, position, *_ = reference
+            found.append((str(name), int(index), int(position)))
+    return found
 
 
 # --- layers (the non-recurrent ones are in verify.layers) ----------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from verify import cells, files, keras_config, layers
-from verify.model import _node_offset
+from verify.model import _node_offset, _node_refs
 
 #: hard_sigmoid of Keras 2 at z equals hard_sigmoid of Keras 3 at this times z.
 HARD_SIGMOID_SCALE = 1.2
@@ -240,7 +240,7 @@ class _Rewriter:
                 continue
             first = node[0]
             keywords = dict(first[3]) if len(first) > 3 and isinstance(first[3], dict) else {}
-            states = [list(reference[:3]) for reference in node[1:]]
+            states = [list(reference) for reference in _node_refs(node[1:])]
             given = keywords.pop("initial_state", None)
             if isinstance(given, list):
                 states += [list(reference[:3]) for reference in given]
