@@ -26,8 +26,11 @@ FAMILIES: tuple[str, ...] = (
 #: ``RNN(<kind>Cell(...))``, or all of them as one ``RNN(StackedRNNCells([...]))``.
 CELL_FORMS: tuple[str, ...] = ("layer", "rnn_cell", "stacked_cells")
 #: The attention of ``attention_decoder``: ``Attention`` with dot scores (plain or with the
-#: learned scale) or concat scores, ``AdditiveAttention`` with or without its scale.
-ATTENTIONS: tuple[str, ...] = ("dot", "scaled_dot", "concat", "additive", "additive_unscaled")
+#: learned scale) or concat scores, ``AdditiveAttention`` with or without its scale,
+#: ``MultiHeadAttention`` (two heads; its query, the decoder's sequence, is never masked:
+#: Keras lines differ on a masked query step).
+ATTENTIONS: tuple[str, ...] = ("dot", "scaled_dot", "concat", "additive", "additive_unscaled",
+                               "multi_head")
 #: Heads after the recurrent stack: its last output, a pooling of its sequence, or a Dense
 #: on every step.
 HEADS: tuple[str, ...] = ("last", "global_max", "global_average", "flatten", "time_distributed")

@@ -270,9 +270,14 @@ def _seeded_booleans(draw: st.DrawFn, shape: tuple[int, ...], label: str) -> np.
 
 
 def _keep_one(padded: np.ndarray, spec: ModelSpec) -> np.ndarray:
-    """GlobalAveragePooling1D of a row with every step masked is 0/0 = NaN in Keras: keep
-    one step in such rows (the all-masked rows are drawn for the other heads)."""
-    if spec.head == "global_average":
+    """GlobalAveragePooling1D of a row with every step masked is 0/0 = NaN in Keras: keep one
+    step in such rows (the all-masked rows are drawn for the other models). A
+    MultiHeadAttention query step with no key step to attend to differs between Keras lines:
+    there the first step is always kept (a causal query attends it too)."""
+    if spec.attention == "multi_head":  # causal or not, every query step attends step 0
+        padded = padded.copy()
+        padded[:, 0] = False
+    elif spec.head == "global_average":
         padded = padded.copy()
         padded[padded.all(axis=1), 0] = False
     return padded

@@ -79,3 +79,40 @@ def test_conv_lstm_slices_and_refusals(adapter: Any, tmp_path: Path) -> None:
     assert "kernel[..., 0:3]" in out and "= (kh, kw, d, 4u)" in out
     code, _, err = run("export", str(path), str(tmp_path / "t.npz"), "--layout", "torch")
     assert code == 2 and "torch has no convolutional LSTM" in err, err
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_attention_models_read_from_files_predict_what_keras_gave(
+        adapter: Any, tmp_path: Path, suffix: str) -> None:
+    """The reader's weight layout and shape checks for the attention layers (MultiHeadAttention's
+    four projections sit in sub-groups of a .keras file), against the model that wrote the
+    file."""
+    import verify
+
+    keras = adapter.keras
+    layers = keras.layers
+    encoder_in, decoder_in = keras.Input((6, 3)), keras.Input((4, 3))
+    encoded = layers.LSTM(4, return_sequences=True)(layers.Masking(0.0)(encoder_in))
+    decoded = layers.GRU(4, return_sequences=True)(decoder_in)
+    context = [layers.Attention(use_scale=True)([decoded, encoded]),
+               layers.AdditiveAttention()([decoded, encoded]),
+               layers.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=2)(
+                   decoded, encoded, use_causal_mask=True)]
+    model = keras.Model([encoder_in, decoder_in], layers.Concatenate()([decoded, *context])
+                        if not _masked_concatenate_fails() else layers.Add()(context))
+    rng = np.random.default_rng(3)
+    model.set_weights([rng.uniform(-1, 1, w.shape).astype(np.float32)
+                       for w in model.get_weights()])
+    x = [rng.normal(size=(3, 6, 3)).astype(np.float32),
+         rng.normal(size=(3, 4, 3)).astype(np.float32)]
+    x[0][1, 4:] = 0.0  # padded encoder steps: the value mask
+    path = tmp_path / f"attention{suffix}"
+    model.save(path)
+    np.testing.assert_allclose(verify.predict_file(path, x), model.predict(x, verbose=0),
+                               atol=2e-5)
+
+
+def _masked_concatenate_fails() -> bool:
+    from verify import environment
+
+    return environment.masked_concatenate_fails()

@@ -185,6 +185,17 @@ def expected_shapes(class_name: str, config: Mapping[str, Any]
     if class_name == "Attention":
         count = int(bool(config.get("use_scale", False)))
         return [()] * (count + int(config.get("score_mode", "dot") == "concat"))
+    if class_name == "MultiHeadAttention":
+        heads, key_dim = int(config["num_heads"]), int(config["key_dim"])
+        value_dim = int(config.get("value_dim") or key_dim)
+        dense: list[tuple[int | None, ...]] = [
+            (None, heads, key_dim), (None, heads, key_dim), (None, heads, value_dim),
+            (heads, value_dim, None)]
+        biases: list[tuple[int | None, ...]] = [(heads, key_dim), (heads, key_dim),
+                                                (heads, value_dim), (None,)]
+        if not config.get("use_bias", True):
+            return dense
+        return [shape for pair in zip(dense, biases, strict=True) for shape in pair]
     if class_name == "AdditiveAttention":
         return [(None,)] if config.get("use_scale", True) else []
     if class_name == "Embedding":

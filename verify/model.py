@@ -183,13 +183,13 @@ class _Functional:
         # Keras 2: [[name, node, index, kwargs], ...]; extra tensors of a recurrent layer
         # are its initial states. The call's plain keyword arguments (use_causal_mask...)
         # ride on the first reference.
-        def tensor(reference: list[Any]) -> Any:  # Keras 2 nests a cell's states: [[h, c], h2]
-            if reference and isinstance(reference[0], list):
-                return [tensor(item) for item in reference]
-            name, index, position, *_ = reference
+        def tensor(item: list[Any]) -> Any:  # Keras 2 nests a cell's states: [[h, c], h2]
+            if item and isinstance(item[0], list):
+                return [tensor(part) for part in item]
+            name, index, position, *_ = item
             return self.tensors[(str(name), int(index), int(position))]
 
-        tensors = [tensor(reference) for reference in node]
+        tensors = [tensor(item) for item in node]
         extra = node[0][3] if node and len(node[0]) > 3 and isinstance(node[0][3], Mapping) \
             else {}
         return tensors, {key: value for key, value in extra.items()
@@ -237,11 +237,11 @@ def _node_refs(node: Any) -> list[TensorRef]:
         walk(node.get("kwargs", {}))
         return found
     found = []
-    for reference in node:
-        if reference and isinstance(reference[0], list):  # Keras 2's nested states
-            found += _node_refs(reference)
+    for item in node:
+        if item and isinstance(item[0], list):  # Keras 2's nested states
+            found += _node_refs(item)
         else:
-            name, index, position, *_ = reference
+            name, index, position, *_ = item
             found.append((str(name), int(index), int(position)))
     return found
 

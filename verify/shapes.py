@@ -42,6 +42,7 @@ __all__ = [
     "gru_weight_shapes",
     "lstm_param_count",
     "lstm_weight_shapes",
+    "multi_head_attention_weight_shapes",
     "output_shapes",
     "param_count",
     "rnn_weight_shapes",
@@ -136,6 +137,26 @@ def conv_lstm_weight_shapes(input_dim: int, filters: int, kernel_size: tuple[int
                                                 "kernel_size": list(kernel_size),
                                                 "use_bias": use_bias}) or []
     return [tuple(input_dim if dim is None else dim for dim in shape) for shape in found]
+
+
+def multi_head_attention_weight_shapes(query_dim: int, heads: int, key_dim: int, *,
+                                       value_dim: int | None = None, source_dim: int | None
+                                       = None, use_bias: bool = True) -> list[Shape]:
+    """Shapes of ``MultiHeadAttention(num_heads=H, key_dim=k[, value_dim=v])``'s
+    ``get_weights()`` on a query of ``dq`` features and a value/key of ``source_dim`` (default
+    ``dq``): query, key, value kernels ``(d, H, k|v)`` each followed by its bias ``(H, k|v)``,
+    then the output kernel ``(H, v, dq)`` and bias ``(dq,)``.
+
+    >>> multi_head_attention_weight_shapes(6, 2, 3)
+    [(6, 2, 3), (2, 3), (6, 2, 3), (2, 3), (6, 2, 3), (2, 3), (2, 3, 6), (6,)]
+    """
+    value_dim = int(value_dim or key_dim)
+    source = query_dim if source_dim is None else source_dim
+    kernels = [(query_dim, heads, key_dim), (source, heads, key_dim),
+               (source, heads, value_dim), (heads, value_dim, query_dim)]
+    biases = [(heads, key_dim), (heads, key_dim), (heads, value_dim), (query_dim,)]
+    found: list[Shape] = [shape for pair in zip(kernels, biases, strict=True) for shape in pair]
+    return found if use_bias else found[::2]
 
 
 def attention_weight_shapes(input_dim: int, kind: str = "Attention", *,

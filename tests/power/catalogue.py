@@ -640,6 +640,17 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("attention_causal_mask_transposed", "model", "use_causal_mask keeps the scores above "
           "the diagonal (the future) instead of below it", ATTENTION_TARGETS,
           edit(f"{ATTENTION}:attention", "np.tril(", "np.triu(")),
+    Fault("mha_scaled_by_key_dim", "model", "MultiHeadAttention divides the query by key_dim, "
+          "not its square root", ATTENTION_TARGETS,
+          edit(f"{ATTENTION}:multi_head_attention", "q = q / np.sqrt(float(q.shape[-1]))",
+               "q = q / float(q.shape[-1])")),
+    Fault("mha_value_mask_on_query_axis", "model", "MultiHeadAttention applies the value's "
+          "mask along the query axis", ATTENTION_TARGETS,
+          edit(f"{ATTENTION}:multi_head_attention", "for mask, axis in ((query_mask, -1), "
+               "(value_mask, -2), (key_mask, -2)):", "for mask, axis in ((query_mask, -1), "
+               "(value_mask if value_mask is None or value_mask.shape[-1] != keep.shape[1] "
+               "else None, -2), (value_mask if value_mask is not None and "
+               "value_mask.shape[-1] == keep.shape[1] else None, -1), (key_mask, -2)):")),
     Fault("stacked_cells_mask_first_cell_only", "model", "RNN(StackedRNNCells): only the first "
           "cell skips masked steps; the next ones run over them", CELL_FORM_TARGETS,
           edit("verify.model:_rnn", "sequence, mask=mask_array,",

@@ -170,6 +170,7 @@ def _layers_group(group: Any) -> Any:
 _WRAPPERS: dict[str, tuple[str, ...]] = {
     "Bidirectional": ("forward_layer", "backward_layer"),
     "TimeDistributed": ("layer",),
+    "MultiHeadAttention": ("query_dense", "key_dense", "value_dense", "output_dense"),
 }
 
 

@@ -50,6 +50,7 @@ HANDLERS: dict[str, Handler] = {
     "ConvLSTM1D": conv_lstm.conv_lstm,
     "ConvLSTM2D": conv_lstm.conv_lstm,
     "AdditiveAttention": attention.attention,
+    "MultiHeadAttention": attention.multi_head_attention,
     "MaxPooling1D": sequence.pooling1d,
     "AveragePooling1D": sequence.pooling1d,
     "GlobalMaxPooling1D": sequence.global_pooling1d,

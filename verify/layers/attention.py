@@ -1,6 +1,6 @@
-"""``keras.layers.Attention`` (Luong, dot or concat scores) and ``AdditiveAttention``
-(Bahdanau) over a recurrent encoder's sequences, with their masks, as Keras 2 and 3 compute
-them at inference.
+"""``keras.layers.Attention`` (Luong, dot or concat scores), ``AdditiveAttention`` (Bahdanau)
+and ``MultiHeadAttention`` over a recurrent encoder's sequences, with their masks, as Keras 2
+and 3 compute them at inference.
 
 
 * inputs ``[query (b, Tq, d), value (b, Tv, d)]`` or ``[query, value, key]`` (key = value
@@ -15,6 +15,16 @@ them at inference.
 * output ``softmax(scores) @ value``, zeroed where the query is masked; the output keeps the
   query's mask. ``return_attention_scores=True`` adds the softmax weights as a second
   output. Dropout acts only in training.
+
+``MultiHeadAttention(num_heads=H, key_dim=k, value_dim=v)`` on ``query (b, T, dq)``,
+``value (b, S, dv)`` [, ``key (b, S, dk)``] holds ``get_weights()`` = query kernel
+``(dq, H, k)`` and bias ``(H, k)``, key ``(dk, H, k)`` / ``(H, k)``, value ``(dv, H, v)`` /
+``(H, v)``, output kernel ``(H, v, dq)`` and bias ``(dq,)`` (no biases with
+``use_bias=False``): each head's scores ``(q_h / sqrt(k)) k_hᵀ``, softmax over the kept key
+steps (the query's, value's and key's masks, ``use_causal_mask`` and ``attention_mask``
+combined), the heads' outputs projected back to ``dq`` features; the output keeps the
+query's mask. A row with no kept key step (a masked query step) is refused: Keras lines
+differ there (zeros or a uniform softmax), and no test here pins which.
 """
 
 from __future__ import annotations
@@ -87,6 +97,66 @@ def attention(layer: Mapping[str, Any], source: WeightSource, arguments: list[An
         out_mask = np.asarray(query_mask, bool)
         output = np.where(out_mask[:, :, None], output, 0)
     results: list[Tensor] = [(output.astype(context.dtype), out_mask)]
+    if keywords.get("return_attention_scores"):
+        results.append((distribution.astype(context.dtype), None))
+    return results
+
+
+def multi_head_attention(layer: Mapping[str, Any], source: WeightSource, arguments: list[Any],
+                         keywords: dict[str, Any], context: Context) -> list[Tensor]:
+    """``MultiHeadAttention`` with the default attention axes (module docstring)."""
+    config = layer["config"]
+    for option, default in (("use_gate", False), ("output_shape", None),
+                            ("sliding_window", None)):
+        if config.get(option, default) not in (default, [], ()):
+            raise _unsupported(layer, f"{option}={config[option]!r}")
+    if config.get("attention_axes") not in (None, [1], (1,)):
+        raise _unsupported(layer, f"attention_axes={config['attention_axes']!r} (only the "
+                           "steps axis)")
+    tensors = list(arguments)
+    if "value" in keywords:
+        tensors.append(keywords["value"])
+    if "key" in keywords and keywords["key"] is not None:
+        tensors.append(keywords["key"])
+    if len(tensors) not in (2, 3) or not all(isinstance(item, tuple) for item in tensors):
+        raise _unsupported(layer, f"a call on {len(tensors)} tensors (expected query, value "
+                           "[, key])")
+    (query, query_mask), (value, value_mask) = tensors[:2]
+    key, key_mask = tensors[2] if len(tensors) == 3 else (value, None)
+    arrays = weights(source, layer, context)
+    use_bias = bool(config.get("use_bias", True))
+    step = 2 if use_bias else 1
+    projections = [arrays[index * step:(index + 1) * step] for index in range(4)]
+
+    def dense(x: np.ndarray, pair: list[np.ndarray], spec: str) -> np.ndarray:
+        out = np.einsum(spec, np.asarray(x, context.dtype), pair[0])
+        return np.asarray(out + pair[1] if use_bias else out)
+
+    q = dense(query, projections[0], "btd,dhk->bthk")
+    k = dense(key, projections[1], "bsd,dhk->bshk")
+    v = dense(value, projections[2], "bsd,dhv->bshv")
+    q = q / np.sqrt(float(q.shape[-1]))
+    scores = np.einsum("bshk,bthk->bhts", k, q)
+    keep = np.ones((q.shape[0], q.shape[1], k.shape[1]), bool)
+    for mask, axis in ((query_mask, -1), (value_mask, -2), (key_mask, -2)):
+        if mask is not None:
+            keep = keep & np.expand_dims(np.asarray(mask, bool), axis)
+    if keywords.get("use_causal_mask"):
+        keep = keep & np.tril(np.ones(keep.shape[1:], bool))[None]
+    given = keywords.get("attention_mask")
+    if given is not None:
+        keep = keep & np.asarray(given[0] if isinstance(given, tuple) else given, bool)
+    if not keep.any(axis=-1).all():
+        raise ValueError(f"layer {config.get('name')!r} (MultiHeadAttention): a query step "
+                         "keeps no key step (masked query steps, or an all-masked row): Keras "
+                         "lines differ there, so verify.predict does not compute it")
+    scores = np.where(keep[:, None], scores, -np.inf)
+    distribution = _softmax(scores)
+    heads = np.einsum("bhts,bshv->bthv", distribution, v)
+    output = np.einsum("bthv,hvo->bto", heads, projections[3][0])
+    if use_bias:
+        output = output + projections[3][1]
+    results: list[Tensor] = [(output.astype(context.dtype), query_mask)]
     if keywords.get("return_attention_scores"):
         results.append((distribution.astype(context.dtype), None))
     return results
