@@ -71,11 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser(
         "explain", parents=[common], help="decode a saved model's recurrent weights gate by gate",
-        description="For every LSTM, GRU and SimpleRNN (plain or in Bidirectional) in a saved "
-                    "model (.keras, or .h5 written by Keras 2 or 3): each array's shape and "
-                    "formula, its gate blocks with column ranges (a GRU's two bias rows too), "
-                    "and the parameter count checked against the formula. Reads the file as "
-                    "data (no TensorFlow; a Lambda or custom layer is refused by name).")
+        description="For every LSTM, GRU and SimpleRNN (plain, in Bidirectional or "
+                    "TimeDistributed, or cells of RNN/StackedRNNCells) and ConvLSTM1D/2D in a "
+                    "saved model (.keras, or .h5 written by Keras 2 or 3; a weights-only file "
+                    "by its arrays' names and shapes): each array's shape and formula, its "
+                    "gate blocks with column ranges (a GRU's two bias rows too), and the "
+                    "parameter count checked against the formula. Reads the file as data (no "
+                    "TensorFlow; a Lambda or custom layer is never run, and named as not "
+                    "read).")
     explain.add_argument("model", type=Path, metavar="MODEL")
     explain.add_argument("--json", type=Path, metavar="PATH",
                          help="also write the explanation as JSON ('-' for standard output)")
