@@ -98,6 +98,14 @@ def stacked_single_cell_raises(cell: str, *, masked: bool) -> bool:
     return masked and (backend == "tensorflow" or (backend == "torch" and cell == "LSTM"))
 
 
+def mha_value_dim_raises() -> bool:
+    """Keras 3 on jax raises for a MultiHeadAttention whose value_dim differs from its
+    key_dim (the named divergence ``mha-value-dim-raises-jax``)."""
+    installed = keras_version()
+    return (installed is not None and major_minor(installed) >= (3, 0)
+            and keras3_backend() == "jax")
+
+
 @functools.cache
 def missing_activations() -> frozenset[str]:
     """Activation names of :data:`verify.config.ACTIVATIONS` that the installed Keras does not
@@ -110,4 +118,5 @@ def missing_activations() -> frozenset[str]:
 
 __all__ = ["keras3_backend", "keras_version", "legacy_keras_requested", "major_minor",
            "masked_concatenate_fails",
-           "missing_activations", "stacked_single_cell_raises", "version"]
+           "mha_value_dim_raises", "missing_activations", "stacked_single_cell_raises",
+           "version"]

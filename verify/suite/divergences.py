@@ -234,6 +234,19 @@ def probe_stacked_single_cell_mask() -> str:
     return "runs"
 
 
+def probe_mha_value_dim() -> str:
+    """MultiHeadAttention(num_heads=1, key_dim=2, value_dim=1) on one step: does Keras run
+    it?"""
+    keras = _adapter().keras
+    layer = keras.layers.MultiHeadAttention(num_heads=1, key_dim=2, value_dim=1)
+    x = np.ones((1, 2, 2), np.float32)
+    try:
+        layer(x, x)
+    except TypeError:
+        return "raises"
+    return "runs"
+
+
 def _compat_v1_layer(name: str) -> Any:
     """``tf.compat.v1.keras.layers.<name>(2)``, or ``None`` without TensorFlow."""
     adapter = _adapter()
@@ -445,6 +458,7 @@ PROBES: dict[str, Callable[[], str]] = {
     "unrolled_backwards_mask": probe_unrolled_backwards_mask,
     "initial_state_mask": probe_initial_state_mask,
     "stacked_single_cell_mask": probe_stacked_single_cell_mask,
+    "mha_value_dim": probe_mha_value_dim,
     "compat_v1_lstm_default": probe_compat_v1_lstm_default,
     "compat_v1_gru_defaults": probe_compat_v1_gru_defaults,
     "bidirectional_go_backwards": probe_bidirectional_go_backwards,
