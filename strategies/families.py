@@ -28,9 +28,11 @@ CELL_FORMS: tuple[str, ...] = ("layer", "rnn_cell", "stacked_cells")
 #: The attention of ``attention_decoder``: ``Attention`` with dot scores (plain or with the
 #: learned scale) or concat scores, ``AdditiveAttention`` with or without its scale,
 #: ``MultiHeadAttention`` (two heads; its query, the decoder's sequence, is never masked:
-#: Keras lines differ on a masked query step).
+#: Keras lines differ on a masked query step), and that followed by an ``Attention`` of its
+#: output over the same encoder sequences (whose mask Keras >= 3.8's MultiHeadAttention
+#: clears: ``mha-clears-input-masks-keras-3.8``).
 ATTENTIONS: tuple[str, ...] = ("dot", "scaled_dot", "concat", "additive", "additive_unscaled",
-                               "multi_head")
+                               "multi_head", "multi_head_then_dot")
 #: Heads after the recurrent stack: its last output, a pooling of its sequence, or a Dense
 #: on every step.
 HEADS: tuple[str, ...] = ("last", "global_max", "global_average", "flatten", "time_distributed")

@@ -274,7 +274,7 @@ def _keep_one(padded: np.ndarray, spec: ModelSpec) -> np.ndarray:
     step in such rows (the all-masked rows are drawn for the other models). A
     MultiHeadAttention query step with no key step to attend to differs between Keras lines:
     there the first step is always kept (a causal query attends it too)."""
-    if spec.attention == "multi_head":  # causal or not, every query step attends step 0
+    if str(spec.attention).startswith("multi_head"):  # every query step attends step 0
         padded = padded.copy()
         padded[:, 0] = False
     elif spec.head == "global_average":
@@ -314,4 +314,7 @@ def _pad_floats(draw: st.DrawFn, spec: ModelSpec, array: np.ndarray, index: int
     if spec.head == "global_average":  # drawn values may equal the mask value everywhere too
         empty = (array == spec.mask_value).all(axis=(1, 2))
         array[empty, 0, 0] = np.float32(spec.mask_value + 0.5)
+    if str(spec.attention).startswith("multi_head"):  # nor may the first step (kept above)
+        first = (array[:, 0] == spec.mask_value).all(axis=-1)
+        array[first, 0, 0] = np.float32(spec.mask_value + 0.5)
     return array

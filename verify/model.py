@@ -168,6 +168,11 @@ class _Functional:
                 for position, output in enumerate(
                         _apply(layer, self.model, arguments, keywords, self.context)):
                     self.tensors[(_name(layer), index, position)] = output
+                if (layer.get("class_name") == "MultiHeadAttention"
+                        and self.context.semantics.mha_input_masks == "cleared"):
+                    # Keras >= 3.8 sets its inputs' masks to None on the tensors themselves.
+                    for ref in _node_refs(node):
+                        self.tensors[ref] = (self.tensors[ref][0], None)
         return [self.tensors[ref] for ref in self._refs(self.config["output_layers"])]
 
     def _ready(self, node: Any) -> bool:
@@ -190,10 +195,11 @@ class _Functional:
             return self.tensors[(str(name), int(index), int(position))]
 
         tensors = [tensor(item) for item in node]
-        extra = node[0][3] if node and len(node[0]) > 3 and isinstance(node[0][3], Mapping) \
-            else {}
-        return tensors, {key: value for key, value in extra.items()
-                         if value is None or isinstance(value, bool | int | float | str)}
+        # Keras 2 writes tensors passed by keyword (MultiHeadAttention's value=) as references.
+        return tensors, {key: tensor(value) if _is_reference(value) else value
+                         for key, value in _legacy_keywords(node).items()
+                         if _is_reference(value) or value is None
+                         or isinstance(value, bool | int | float | str)}
 
     def _resolve(self, value: Any) -> Any:
         if isinstance(value, Mapping) and value.get("class_name") == "__keras_tensor__":
@@ -216,6 +222,18 @@ def _node_offset(layer: Mapping[str, Any], node: Any) -> int:
         layers and (layers[0].get("class_name") == "InputLayer"
                     or "batch_input_shape" in layers[0].get("config", {})))
     return 1 if has_input else 0
+
+
+def _legacy_keywords(node: Any) -> Mapping[str, Any]:
+    """The keyword arguments of a Keras 2 call: they ride on its first reference."""
+    first = node[0] if node else []
+    return first[3] if len(first) > 3 and isinstance(first[3], Mapping) else {}
+
+
+def _is_reference(value: Any) -> bool:
+    """A Keras 2 tensor reference ``[layer, node, tensor]`` (in a call's keywords)."""
+    return (isinstance(value, list) and len(value) >= 3 and isinstance(value[0], str)
+            and all(isinstance(item, int) for item in value[1:3]))
 
 
 def _node_refs(node: Any) -> list[TensorRef]:
@@ -243,6 +261,8 @@ def _node_refs(node: Any) -> list[TensorRef]:
         else:
             name, index, position, *_ = item
             found.append((str(name), int(index), int(position)))
+    found += [(str(value[0]), int(value[1]), int(value[2]))
+              for value in _legacy_keywords(node).values() if _is_reference(value)]
     return found
 
 

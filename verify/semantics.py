@@ -41,6 +41,13 @@ as an explicit :class:`Semantics` value instead of guessing:
   mask and runs over the padded steps (the named divergence
   ``initial-state-drops-mask-keras3``). A mask passed explicitly (``mask=``) is used.
 
+* ``mha_input_masks``: after a ``MultiHeadAttention`` runs, its query, value and key tensors
+  keep their masks for the layers that read them afterwards (``"kept"``: Keras 2, Keras
+  3.0-3.7) or have lost them (``"cleared"``, Keras >= 3.8: its call sets them to ``None`` on
+  the tensors themselves, so a later ``Attention`` on the same encoder sequence runs
+  unmasked). Layers that run in no fixed order relative to the MultiHeadAttention run in the
+  config's layer order here. The named divergence ``mha-clears-input-masks-keras-3.8``.
+
 >>> KERAS2.hard_sigmoid, KERAS3.hard_sigmoid
 ('keras2', 'keras3')
 """
@@ -60,6 +67,7 @@ SEQUENCE_MASKS = ("passed", "dropped")
 POOL_PADDINGS = ("excluded", "replicated")
 UNROLLED_ZEROINGS = ("time_order", "ignored")
 INITIAL_STATE_MASKS = ("kept", "dropped")
+MHA_INPUT_MASKS = ("kept", "cleared")
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,7 @@ class Semantics:
     pool_padding: str = "excluded"
     unrolled_zeroing: str = "time_order"
     initial_state_mask: str = "dropped"
+    mha_input_masks: str = "cleared"
 
     def __post_init__(self) -> None:
         _validate.one_of("hard_sigmoid", self.hard_sigmoid, HARD_SIGMOIDS)
@@ -83,6 +92,7 @@ class Semantics:
         _validate.one_of("pool_padding", self.pool_padding, POOL_PADDINGS)
         _validate.one_of("unrolled_zeroing", self.unrolled_zeroing, UNROLLED_ZEROINGS)
         _validate.one_of("initial_state_mask", self.initial_state_mask, INITIAL_STATE_MASKS)
+        _validate.one_of("mha_input_masks", self.mha_input_masks, MHA_INPUT_MASKS)
 
     def unrolled(self) -> Semantics:
         """These semantics inside Keras's unrolled loop (``unroll=True``): on every backend a
@@ -106,7 +116,7 @@ class Semantics:
 
 #: Keras 2 (TensorFlow <= 2.15, or tf-keras).
 KERAS2 = Semantics("keras2", hard_sigmoid="keras2", masked_output="previous_output",
-                   mask_merge="and", initial_state_mask="kept")
+                   mask_merge="and", initial_state_mask="kept", mha_input_masks="kept")
 #: Keras 3 on the TensorFlow or torch backend.
 KERAS3 = Semantics("keras3", hard_sigmoid="keras3", masked_output="previous_output")
 #: Keras 3 on the jax or numpy backend (the ``unroll=False`` masked-output rule).
@@ -115,10 +125,20 @@ KERAS3_JAX = Semantics("keras3-jax", hard_sigmoid="keras3", masked_output="carri
 
 #: Keras 3.0-3.3 (merge layers drop their inputs' masks), on TensorFlow/torch and on jax.
 KERAS3_EARLY = Semantics("keras3.0-3.3", hard_sigmoid="keras3", masked_output="previous_output",
-                         mask_merge="dropped")
+                         mask_merge="dropped", mha_input_masks="kept")
 KERAS3_EARLY_JAX = Semantics("keras3.0-3.3-jax", hard_sigmoid="keras3",
                              masked_output="carried_state", mask_merge="dropped",
-                             unrolled_zeroing="ignored")
+                             unrolled_zeroing="ignored", mha_input_masks="kept")
+
+#: Keras 3.4-3.7: a MultiHeadAttention leaves its inputs' masks alone.
+KERAS3_MID = Semantics("keras3.4-3.7", hard_sigmoid="keras3", masked_output="previous_output",
+                       mha_input_masks="kept")
+KERAS3_MID_JAX = Semantics("keras3.4-3.7-jax", hard_sigmoid="keras3",
+                           masked_output="carried_state", unrolled_zeroing="ignored",
+                           mha_input_masks="kept")
+KERAS3_MID_TORCH = Semantics("keras3.4-3.7-torch", hard_sigmoid="keras3",
+                             masked_output="previous_output", pool_padding="replicated",
+                             mha_input_masks="kept")
 
 #: keras-nightly 3.16.0.dev: a recurrent layer's sequence output carries no mask.
 KERAS3_16 = Semantics("keras3.16", hard_sigmoid="keras3", masked_output="previous_output",
@@ -131,8 +151,9 @@ KERAS3_TORCH = Semantics("keras3-torch", hard_sigmoid="keras3", masked_output="p
                          pool_padding="replicated")
 
 VARIANTS: dict[str, Semantics] = {s.name: s for s in (KERAS2, KERAS3, KERAS3_JAX, KERAS3_EARLY,
-                                                      KERAS3_EARLY_JAX, KERAS3_16,
-                                                      KERAS3_16_JAX, KERAS3_TORCH)}
+                                                      KERAS3_EARLY_JAX, KERAS3_MID,
+                                                      KERAS3_MID_JAX, KERAS3_MID_TORCH,
+                                                      KERAS3_16, KERAS3_16_JAX, KERAS3_TORCH)}
 
 
 @functools.cache
@@ -155,7 +176,9 @@ def of_keras(keras_version: str, backend: str) -> Semantics:
     if major < 3:
         return KERAS2
     jax = backend in ("jax", "numpy")
-    if backend == "torch" and (3, 4) <= (major, minor) < (3, 16):
+    if (3, 4) <= (major, minor) < (3, 8):
+        return KERAS3_MID_TORCH if backend == "torch" else KERAS3_MID_JAX if jax else KERAS3_MID
+    if backend == "torch" and (3, 8) <= (major, minor) < (3, 16):
         return KERAS3_TORCH
     if (major, minor) < (3, 4):
         return KERAS3_EARLY_JAX if jax else KERAS3_EARLY
@@ -182,5 +205,6 @@ def resolve(semantics: Semantics | str | None) -> Semantics:
 
 
 __all__ = ["KERAS2", "KERAS3", "KERAS3_16", "KERAS3_16_JAX", "KERAS3_EARLY", "KERAS3_EARLY_JAX",
-           "KERAS3_JAX", "KERAS3_TORCH", "VARIANTS",
+           "KERAS3_JAX", "KERAS3_MID", "KERAS3_MID_JAX", "KERAS3_MID_TORCH", "KERAS3_TORCH",
+           "VARIANTS",
            "Semantics", "default", "detect", "of_keras", "resolve"]

@@ -651,6 +651,11 @@ CATALOGUE: tuple[Fault, ...] = (
                "(value_mask if value_mask is None or value_mask.shape[-1] != keep.shape[1] "
                "else None, -2), (value_mask if value_mask is not None and "
                "value_mask.shape[-1] == keep.shape[1] else None, -1), (key_mask, -2)):")),
+    Fault("mha_input_masks_rule_swapped", "model", "a MultiHeadAttention's inputs keep or lose "
+          "their masks by the other Keras line's rule (mha-clears-input-masks-keras-3.8)",
+          ATTENTION_TARGETS, edit("verify.model:_Functional.run",
+                                  'self.context.semantics.mha_input_masks == "cleared"',
+                                  'self.context.semantics.mha_input_masks != "cleared"')),
     Fault("stacked_cells_mask_first_cell_only", "model", "RNN(StackedRNNCells): only the first "
           "cell skips masked steps; the next ones run over them", CELL_FORM_TARGETS,
           edit("verify.model:_rnn", "sequence, mask=mask_array,",

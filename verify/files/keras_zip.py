@@ -170,7 +170,9 @@ def _layers_group(group: Any) -> Any:
 _WRAPPERS: dict[str, tuple[str, ...]] = {
     "Bidirectional": ("forward_layer", "backward_layer"),
     "TimeDistributed": ("layer",),
-    "MultiHeadAttention": ("query_dense", "key_dense", "value_dense", "output_dense"),
+    # Keras 3 names the projections query_dense...; Keras 2's .keras writer _query_dense...
+    "MultiHeadAttention": tuple(f"{underscore}{name}_dense" for name in
+                                ("query", "key", "value", "output") for underscore in ("", "_")),
 }
 
 

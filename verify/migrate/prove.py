@@ -33,6 +33,17 @@ def run(plan_: Plan, target: Path, *, samples: int = 4, seed: int = 0, timesteps
     if keras_adapter.KERAS_MAJOR < 3:
         raise CannotMigrate(f"migrate writes a Keras 3 .keras file and proves it with Keras 3; "
                             f"the installed Keras is {keras.__version__}")
+    running = keras_adapter.running_semantics()
+    if (plan_.source.semantics.mha_input_masks != running.mha_input_masks
+            and shared_attention_inputs(plan_.reference_config)):
+        raise CannotMigrate(
+            f"{plan_.source.path}: a MultiHeadAttention reads a tensor that another layer "
+            f"reads too, in a model that masks: Keras {keras.__version__} clears the masks of "
+            "a MultiHeadAttention's inputs when it runs (divergence "
+            "mha-clears-input-masks-keras-3.8), Keras "
+            f"{plan_.source.keras_version or '?'} does not, so the migrated model would compute "
+            "another function; give the other layer its own copy of the tensor (or the mask "
+            "explicitly) in code and re-save, or migrate with Keras 3.4-3.7")
     tell = step or (lambda index, what: None)
     tell(0, "building")
     _resolve_initializers(plan_, keras)
@@ -86,6 +97,27 @@ def run(plan_: Plan, target: Path, *, samples: int = 4, seed: int = 0, timesteps
             partial.unlink()
 
 
+def shared_attention_inputs(config: Any) -> bool:
+    """Whether a model (config) that masks has a MultiHeadAttention whose input tensor another
+    layer also reads (where Keras >= 3.8's clearing of the inputs' masks can change it)."""
+    from verify.model import _node_refs
+
+    entries = [layer for layer in config.get("layers", []) if isinstance(layer, dict)]
+    masks = any(layer.get("class_name") == "Masking" or (
+        layer.get("class_name") == "Embedding" and layer.get("config", {}).get("mask_zero"))
+        for layer in entries)
+    readers: dict[Any, int] = {}
+    attention_inputs = set()
+    for layer in entries:
+        for node in layer.get("inbound_nodes", []):
+            refs = set(_node_refs(node))
+            for ref in refs:
+                readers[ref] = readers.get(ref, 0) + 1
+            if layer.get("class_name") == "MultiHeadAttention":
+                attention_inputs |= refs
+    return masks and any(readers[ref] > 1 for ref in attention_inputs)
+
+
 def _semantic_reason(plan_: Plan, actual: Any, x: Any, mask_values: list[float],
                      keras_adapter: Any) -> str:
     """Why the proof failed, when the cause is a named rule: the migrated model computes what
@@ -95,7 +127,8 @@ def _semantic_reason(plan_: Plan, actual: Any, x: Any, mask_values: list[float],
 
     running = keras_adapter.running_semantics()
     source = plan_.source.semantics
-    fields = [name for name in ("mask_merge", "sequence_mask", "masked_output", "pool_padding")
+    fields = [name for name in ("mask_merge", "sequence_mask", "masked_output", "pool_padding",
+                                "mha_input_masks")
               if getattr(running, name) != getattr(source, name)]
     if not fields:
         return ""

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from verify import cells, files, keras_config, layers
-from verify.model import _node_offset, _node_refs
+from verify.model import _is_reference, _legacy_keywords, _node_offset, _node_refs
 
 #: hard_sigmoid of Keras 2 at z equals hard_sigmoid of Keras 3 at this times z.
 HARD_SIGMOID_SCALE = 1.2
@@ -183,6 +183,11 @@ class _Rewriter:
         kind = layer["class_name"]
         if kind in files.LEGACY_RECURRENT:
             self.cudnn_layer(layer, path)
+        if layer.get("module") is None:
+            # Without a module Keras 3 reads the layer through its legacy deserializer, which
+            # turns option strings that name functions (Attention's score_mode "dot") into
+            # those functions.
+            layer.update(module="keras.layers", registered_name=None)
         config = layer["config"]
         self.options(config, path)
         if kind == "InputLayer":
@@ -205,8 +210,15 @@ class _Rewriter:
                     inner.update(module="keras.layers", registered_name=None)
                     self.note(where, f"wrapped {inner['class_name']}: module 'keras.layers' "
                               "added (Keras 3 looks nested layers up by module)")
+        if kind == "MultiHeadAttention":  # Keras 2 records its build shapes in the config
+            dropped = [key for key in ("query_shape", "key_shape", "value_shape")
+                       if config.pop(key, None) is not None]
+            if dropped:
+                self.note(path, f"{', '.join(dropped)} dropped (Keras 2's build shapes; Keras "
+                          "3 builds on the call)")
         self.defaults(layer, path)
         self.call_time_states(layer, path)
+        self.keyword_tensors(layer, path)
         self.hard_sigmoid(layer, path)
 
     def masks(self) -> bool:
@@ -226,6 +238,24 @@ class _Rewriter:
             self.note(path, ", ".join(f"{key}={value!r}" for key, value in added.items())
                       + " written out (the Keras that wrote the file had no such option and "
                       "computed this; Keras 3's default differs)")
+
+    def keyword_tensors(self, layer: dict[str, Any], path: str) -> None:
+        """Keras 2 writes a tensor passed by keyword (``MultiHeadAttention(query,
+        value=...)``) as a ``[layer, node, tensor]`` reference, which Keras 3 would hand the
+        layer as a plain list: such a call is written in Keras 3's node format."""
+        nodes = layer.get("inbound_nodes", [])
+        for index, node in enumerate(nodes):
+            if not isinstance(node, list) or not node or not isinstance(node[0], list):
+                continue
+            keywords = _legacy_keywords(node)
+            if not any(_is_reference(value) for value in keywords.values()):
+                continue
+            nodes[index] = {"args": [_tensor(item) for item in node],
+                            "kwargs": {key: _tensor(value) if _is_reference(value) else value
+                                       for key, value in keywords.items()}}
+            self.note(path, f"call {index}: tensors passed by keyword "
+                      f"({', '.join(k for k, v in keywords.items() if _is_reference(v))}) "
+                      "written in Keras 3's node format")
 
     def call_time_states(self, layer: dict[str, Any], path: str) -> None:
         """Keras 2.0-2.2 recorded ``layer(x, initial_state=[h, c])`` as a call on ``[x, h,

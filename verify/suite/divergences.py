@@ -247,6 +247,22 @@ def probe_mha_value_dim() -> str:
     return "runs"
 
 
+def probe_mha_input_masks() -> str:
+    """A masked sequence read by a MultiHeadAttention and then by an Attention (whose query
+    is the MultiHeadAttention's output, so it runs after): does the Attention still mask the
+    padded step?"""
+    keras = _adapter().keras
+    layers = keras.layers
+    sequence = keras.Input((2, 1))
+    masked = layers.Masking(0.0)(sequence)
+    attended = layers.MultiHeadAttention(num_heads=1, key_dim=1)(masked, masked)
+    model = keras.Model(sequence, layers.Attention()([attended, masked]))
+    model.set_weights([np.ones(w.shape, np.float32) for w in model.get_weights()])
+    x = np.array([[[1.0], [0.0]]], np.float32)  # the second step is padding
+    output = _adapter().call_model(model, x)[0]
+    return "kept" if np.allclose(output[0, 0], 1.0) else "cleared"
+
+
 def _compat_v1_layer(name: str) -> Any:
     """``tf.compat.v1.keras.layers.<name>(2)``, or ``None`` without TensorFlow."""
     adapter = _adapter()
@@ -459,6 +475,7 @@ PROBES: dict[str, Callable[[], str]] = {
     "initial_state_mask": probe_initial_state_mask,
     "stacked_single_cell_mask": probe_stacked_single_cell_mask,
     "mha_value_dim": probe_mha_value_dim,
+    "mha_input_masks": probe_mha_input_masks,
     "compat_v1_lstm_default": probe_compat_v1_lstm_default,
     "compat_v1_gru_defaults": probe_compat_v1_gru_defaults,
     "bidirectional_go_backwards": probe_bidirectional_go_backwards,

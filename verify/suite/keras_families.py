@@ -186,14 +186,17 @@ def _attention_decoder(spec: ModelSpec, inputs: list[Any]) -> Any:
     encoded = _recurrent(spec, 0, sequences=True)(_front(spec, inputs[0]))
     width = spec.units[0] * (2 if spec.is_bidirectional(0) and spec.merge_mode == "concat"
                              else 1)
-    multi_head = spec.attention == "multi_head"
+    multi_head = str(spec.attention).startswith("multi_head")
     decoder_input = (layers.Masking(mask_value=spec.mask_value)(inputs[1])
                      if spec.mask and not multi_head else inputs[1])
     decoded = getattr(layers, spec.cells[0])(width, return_sequences=True)(decoder_input)
     if multi_head:
         context = layers.MultiHeadAttention(num_heads=2, key_dim=max(1, width // 2))(
             decoded, encoded, use_causal_mask=spec.causal)
-        return keras.Model(inputs, _head(spec, layers.Add()([decoded, context])))
+        joined = [decoded, context]
+        if spec.attention == "multi_head_then_dot":  # runs after it, on the same encoder
+            joined.append(layers.Attention()([context, encoded]))
+        return keras.Model(inputs, _head(spec, layers.Add()(joined)))
     attention = {"dot": lambda: layers.Attention(),
                  "scaled_dot": lambda: layers.Attention(use_scale=True),
                  "concat": lambda: layers.Attention(use_scale=True, score_mode="concat"),
