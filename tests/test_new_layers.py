@@ -88,7 +88,8 @@ def test_attention_models_read_from_files_predict_what_keras_gave(
     """The reader's weight layout and shape checks for the attention layers (MultiHeadAttention's
     four projections sit in sub-groups of a .keras file), against the model that wrote the
     file. A value_dim other than key_dim raises on Keras 3's jax backend
-    (mha-value-dim-raises-jax): asserted there."""
+    (mha-value-dim-raises-jax), the unmasked query over a masked value on Keras 3.0-3.3
+    (attention-mixed-masks-raise-keras-3.0-3.3): asserted there."""
     import verify
     from verify import environment
 
@@ -97,6 +98,10 @@ def test_attention_models_read_from_files_predict_what_keras_gave(
     encoder_in, decoder_in = keras.Input((6, 3)), keras.Input((4, 3))
     encoded = layers.LSTM(4, return_sequences=True)(layers.Masking(0.0)(encoder_in))
     decoded = layers.GRU(4, return_sequences=True)(decoder_in)
+    if environment.attention_mixed_masks_raise():  # an unmasked query over a masked value
+        with pytest.raises(ValueError, match="mix tensors and non-tensors"):
+            layers.Attention(use_scale=True)([decoded, encoded])
+        return
     context = [layers.Attention(use_scale=True)([decoded, encoded]),
                layers.AdditiveAttention()([decoded, encoded]),
                layers.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=value_dim)(

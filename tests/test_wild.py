@@ -267,13 +267,17 @@ def test_scan_check_and_migrate_and_a_wrong_answer_exits_1(
         adapter: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _folder(tmp_path)
     major = adapter.info().keras_major
+    keras = adapter.keras
+    fresh = keras.Sequential([keras.Input((5, 2)), keras.layers.GRU(3), keras.layers.Dense(2)])
+    fresh.save(folder / ("fresh.keras" if major >= 3 else "fresh.h5"))  # the running Keras's
     arguments = ["scan", str(folder), "--check", "--json", "-"]
     if major >= 3:
         arguments += ["--migrate", str(tmp_path / "new")]
     code, out, err = run(*arguments)
     assert code == 0, out + err
     rows = {row["file"]: row for row in json.loads(out)["rows"]}
-    mine, other = ("gru.keras", "old/text.h5") if major >= 3 else ("old/text.h5", "gru.keras")
+    mine = "fresh.keras" if major >= 3 else "fresh.h5"
+    other = "old/text.h5" if major >= 3 else "gru.keras"
     assert rows[mine]["check"]["status"] == "ok", rows[mine]
     assert rows[other]["check"]["status"] == "refused"
     assert "TF_USE_LEGACY_KERAS" in rows[other]["check"]["detail"]

@@ -85,17 +85,35 @@ def unrolled_backwards_mask_raises() -> bool:
             and keras3_backend() == "torch")
 
 
-def stacked_single_cell_raises(cell: str, *, masked: bool) -> bool:
+def stacked_single_cell_raises(cell: str, *, masked: bool, steps: int = 2) -> bool:
     """Keras 3 raises for ``RNN(StackedRNNCells([<cell>Cell]))`` (one cell): on tensorflow
-    when masked, on torch when masked and an LSTMCell, on jax always (the named divergence
-    ``stacked-single-cell-raises-keras3``); read from package metadata."""
+    when masked, on torch when masked, an LSTMCell and over more than one step, on jax always
+    (the named divergence ``stacked-single-cell-raises-keras3``); read from package
+    metadata."""
     installed = keras_version()
     if installed is None or major_minor(installed) < (3, 0):
         return False
     backend = keras3_backend()
     if backend == "jax":
         return True
-    return masked and (backend == "tensorflow" or (backend == "torch" and cell == "LSTM"))
+    if backend == "torch":
+        return masked and cell == "LSTM" and steps > 1
+    return masked
+
+
+def layer_norm_axis_1_raises() -> bool:
+    """Keras 3 on torch raises for a LayerNormalization(axis=1) over a non-square (steps,
+    features) input (the named divergence ``layer-norm-axis-1-raises-torch``)."""
+    installed = keras_version()
+    return (installed is not None and major_minor(installed) >= (3, 0)
+            and keras3_backend() == "torch")
+
+
+def attention_mixed_masks_raise() -> bool:
+    """Keras 3.0-3.3 cannot build an Attention whose value is masked and whose query is not
+    (the named divergence ``attention-mixed-masks-raise-keras-3.0-3.3``)."""
+    installed = keras_version()
+    return installed is not None and (3, 0) <= major_minor(installed) < (3, 4)
 
 
 def mha_value_dim_raises() -> bool:
@@ -116,7 +134,16 @@ def missing_activations() -> frozenset[str]:
     return frozenset({"mish"}) if major_minor(installed) < (2, 13) else frozenset()
 
 
-__all__ = ["keras3_backend", "keras_version", "legacy_keras_requested", "major_minor",
-           "masked_concatenate_fails",
-           "mha_value_dim_raises", "missing_activations", "stacked_single_cell_raises",
-           "version"]
+__all__ = [
+    "attention_mixed_masks_raise",
+    "keras3_backend",
+    "keras_version",
+    "layer_norm_axis_1_raises",
+    "legacy_keras_requested",
+    "major_minor",
+    "masked_concatenate_fails",
+    "mha_value_dim_raises",
+    "missing_activations",
+    "stacked_single_cell_raises",
+    "version",
+]

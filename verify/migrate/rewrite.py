@@ -116,14 +116,15 @@ class _Rewriter:
                 self.layer(layer, path)
 
     def model_name(self, config: dict[str, Any]) -> None:
-        """TensorFlow names its graph nodes after the model: a name with characters outside
-        ``[A-Za-z0-9_.-]`` (Keras 2 allowed ``>``) makes Keras 3's ``predict`` fail."""
+        """TensorFlow names its graph nodes after the model, torch its parameters: a name with
+        characters outside ``[A-Za-z0-9_-]`` (Keras 2 allowed ``>`` and ``.``) makes Keras 3's
+        ``predict`` fail on TensorFlow (``>``) or the model fail to build on torch (``.``)."""
         name = str(config.get("name", ""))
-        clean = re.sub(r"[^A-Za-z0-9_.\-]", "_", name)
+        clean = re.sub(r"[^A-Za-z0-9_\-]", "_", name)
         if clean != name:
             config["name"] = clean
-            self.note("(model)", f"name {name!r} → {clean!r} (TensorFlow refuses graph node "
-                      "names with other characters)")
+            self.note("(model)", f"name {name!r} → {clean!r} (TensorFlow's graph node names "
+                      "and torch's parameter names refuse other characters)")
 
     def renumber_nested_calls(self, config: dict[str, Any], prefix: str) -> None:
         """Keras 2 numbers a nested model's calls after the node its own Input made (its first
@@ -183,11 +184,13 @@ class _Rewriter:
         kind = layer["class_name"]
         if kind in files.LEGACY_RECURRENT:
             self.cudnn_layer(layer, path)
-        if layer.get("module") is None:
+        if layer.get("module") is None and kind in ("Attention", "AdditiveAttention"):
             # Without a module Keras 3 reads the layer through its legacy deserializer, which
-            # turns option strings that name functions (Attention's score_mode "dot") into
-            # those functions.
+            # turns Attention's score_mode "dot" into the function keras.ops.dot. (Other layers
+            # keep the legacy path: Keras 3.3's own one refuses BatchNormalization(axis=[2]).)
             layer.update(module="keras.layers", registered_name=None)
+            self.note(path, "module 'keras.layers' added (Keras 3's legacy reader turns "
+                      "score_mode 'dot' into a function)")
         config = layer["config"]
         self.options(config, path)
         if kind == "InputLayer":

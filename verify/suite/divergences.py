@@ -263,6 +263,29 @@ def probe_mha_input_masks() -> str:
     return "kept" if np.allclose(output[0, 0], 1.0) else "cleared"
 
 
+def probe_attention_mixed_masks() -> str:
+    """Attention([unmasked query, masked value]) in a functional model: does Keras build it?"""
+    keras = _adapter().keras
+    layers = keras.layers
+    query, value = keras.Input((2, 1)), keras.Input((2, 1))
+    try:
+        keras.Model([query, value], layers.Attention()([query, layers.Masking(0.0)(value)]))
+    except ValueError:
+        return "raises"
+    return "runs"
+
+
+def probe_layer_norm_axis_1() -> str:
+    """LayerNormalization(axis=1) on (1, 2, 3): does Keras run it?"""
+    keras = _adapter().keras
+    layer = keras.layers.LayerNormalization(axis=1)
+    try:
+        _adapter().call_model(layer, np.ones((1, 2, 3), np.float32))
+    except RuntimeError:
+        return "raises"
+    return "runs"
+
+
 def _compat_v1_layer(name: str) -> Any:
     """``tf.compat.v1.keras.layers.<name>(2)``, or ``None`` without TensorFlow."""
     adapter = _adapter()
@@ -476,6 +499,8 @@ PROBES: dict[str, Callable[[], str]] = {
     "stacked_single_cell_mask": probe_stacked_single_cell_mask,
     "mha_value_dim": probe_mha_value_dim,
     "mha_input_masks": probe_mha_input_masks,
+    "attention_mixed_masks": probe_attention_mixed_masks,
+    "layer_norm_axis_1": probe_layer_norm_axis_1,
     "compat_v1_lstm_default": probe_compat_v1_lstm_default,
     "compat_v1_gru_defaults": probe_compat_v1_gru_defaults,
     "bidirectional_go_backwards": probe_bidirectional_go_backwards,

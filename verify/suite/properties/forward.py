@@ -140,7 +140,8 @@ def check_model_forward(config: SequentialConfig | ModelSpec, x: Any,
         family_model.set_weights(drawn)
         if (config.cell_form == "stacked_cells" and len(config.cells) == 1
                 and environment.stacked_single_cell_raises(config.cells[0],
-                                                           masked=config.mask)):
+                                                           masked=config.mask,
+                                                           steps=config.steps)):
             try:
                 adapter().call_model(family_model, x)
             except (ValueError, IndexError, TypeError):
