@@ -45,15 +45,22 @@ def test_detected_semantics_name_the_running_keras(adapter: Any) -> None:
     # What the checks use (the adapter's report) and what the library defaults to (package
     # metadata, without importing Keras) must name the same variant.
     assert adapter.running_semantics() == detected
-    early = info.keras_major == 3 and int(info.keras_version.split(".")[1]) < 4
+    minor = int(info.keras_version.split(".")[1])
     jax = info.backend in ("jax", "numpy")
+    torch = info.backend == "torch"
     if info.keras_major < 3:
         assert detected == semantics.KERAS2
-    elif early:  # Keras 3.0-3.3: merge layers drop masks (merge-mask-and-dropped-or)
+    elif minor < 4:  # Keras 3.0-3.3: merge layers drop masks (merge-mask-and-dropped-or)
         assert detected == (semantics.KERAS3_EARLY_JAX if jax else semantics.KERAS3_EARLY)
-    elif info.backend == "torch" and int(info.keras_version.split(".")[1]) < 16:
+    elif minor < 8:  # MultiHeadAttention keeps its inputs' masks (mha-clears-input-masks-...)
+        assert detected == (semantics.KERAS3_MID_TORCH if torch else
+                            semantics.KERAS3_MID_JAX if jax else semantics.KERAS3_MID)
+    elif minor < 12:  # attention-value-mask-misbroadcast-keras-3.0-3.11
+        assert detected == (semantics.KERAS3_LATE_TORCH if torch else
+                            semantics.KERAS3_LATE_JAX if jax else semantics.KERAS3_LATE)
+    elif torch and minor < 16:
         assert detected == semantics.KERAS3_TORCH  # average-pooling-same-replicates-torch
-    elif int(info.keras_version.split(".")[1]) >= 16:  # sequence-mask-dropped-keras-3.16-dev
+    elif minor >= 16:  # sequence-mask-dropped-keras-3.16-dev
         assert detected == (semantics.KERAS3_16_JAX if jax else semantics.KERAS3_16)
     else:
         assert detected == (semantics.KERAS3_JAX if jax else semantics.KERAS3)

@@ -109,6 +109,13 @@ def layer_norm_axis_1_raises() -> bool:
             and keras3_backend() == "torch")
 
 
+def attention_masked_query_raises() -> bool:
+    """Keras 3.4-3.6 cannot build an Attention whose query is masked (the named divergence
+    ``attention-masked-query-raises-keras-3.4-3.6``)."""
+    installed = keras_version()
+    return installed is not None and (3, 4) <= major_minor(installed) < (3, 7)
+
+
 def attention_mixed_masks_raise() -> bool:
     """Keras 3.0-3.3 cannot build an Attention whose value is masked and whose query is not
     (the named divergence ``attention-mixed-masks-raise-keras-3.0-3.3``)."""

@@ -48,6 +48,14 @@ as an explicit :class:`Semantics` value instead of guessing:
   unmasked). Layers that run in no fixed order relative to the MultiHeadAttention run in the
   config's layer order here. The named divergence ``mha-clears-input-masks-keras-3.8``.
 
+* ``attention_value_mask``: an ``Attention``/``AdditiveAttention`` without
+  ``use_causal_mask`` whose value carries a mask: ``"expanded"`` (Keras 2, Keras >= 3.12) the
+  ``(batch, Tv)`` mask masks every query's scores; ``"misbroadcast"`` (Keras 3.0-3.11) it is
+  subtracted from the ``(batch, Tq, Tv)`` scores as is, so NumPy-style broadcasting lines its
+  batch axis up with the query axis: with as many queries as rows each query row gets another
+  row's mask, otherwise Keras raises. The named divergence
+  ``attention-value-mask-misbroadcast-keras-3.0-3.11``.
+
 >>> KERAS2.hard_sigmoid, KERAS3.hard_sigmoid
 ('keras2', 'keras3')
 """
@@ -68,6 +76,7 @@ POOL_PADDINGS = ("excluded", "replicated")
 UNROLLED_ZEROINGS = ("time_order", "ignored")
 INITIAL_STATE_MASKS = ("kept", "dropped")
 MHA_INPUT_MASKS = ("kept", "cleared")
+ATTENTION_VALUE_MASKS = ("expanded", "misbroadcast")
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,7 @@ class Semantics:
     unrolled_zeroing: str = "time_order"
     initial_state_mask: str = "dropped"
     mha_input_masks: str = "cleared"
+    attention_value_mask: str = "expanded"
 
     def __post_init__(self) -> None:
         _validate.one_of("hard_sigmoid", self.hard_sigmoid, HARD_SIGMOIDS)
@@ -93,6 +103,8 @@ class Semantics:
         _validate.one_of("unrolled_zeroing", self.unrolled_zeroing, UNROLLED_ZEROINGS)
         _validate.one_of("initial_state_mask", self.initial_state_mask, INITIAL_STATE_MASKS)
         _validate.one_of("mha_input_masks", self.mha_input_masks, MHA_INPUT_MASKS)
+        _validate.one_of("attention_value_mask", self.attention_value_mask,
+                         ATTENTION_VALUE_MASKS)
 
     def unrolled(self) -> Semantics:
         """These semantics inside Keras's unrolled loop (``unroll=True``): on every backend a
@@ -125,20 +137,32 @@ KERAS3_JAX = Semantics("keras3-jax", hard_sigmoid="keras3", masked_output="carri
 
 #: Keras 3.0-3.3 (merge layers drop their inputs' masks), on TensorFlow/torch and on jax.
 KERAS3_EARLY = Semantics("keras3.0-3.3", hard_sigmoid="keras3", masked_output="previous_output",
-                         mask_merge="dropped", mha_input_masks="kept")
+                         mask_merge="dropped", mha_input_masks="kept",
+                         attention_value_mask="misbroadcast")
 KERAS3_EARLY_JAX = Semantics("keras3.0-3.3-jax", hard_sigmoid="keras3",
                              masked_output="carried_state", mask_merge="dropped",
-                             unrolled_zeroing="ignored", mha_input_masks="kept")
+                             unrolled_zeroing="ignored", mha_input_masks="kept",
+                             attention_value_mask="misbroadcast")
 
 #: Keras 3.4-3.7: a MultiHeadAttention leaves its inputs' masks alone.
 KERAS3_MID = Semantics("keras3.4-3.7", hard_sigmoid="keras3", masked_output="previous_output",
-                       mha_input_masks="kept")
+                       mha_input_masks="kept", attention_value_mask="misbroadcast")
 KERAS3_MID_JAX = Semantics("keras3.4-3.7-jax", hard_sigmoid="keras3",
                            masked_output="carried_state", unrolled_zeroing="ignored",
-                           mha_input_masks="kept")
+                           mha_input_masks="kept", attention_value_mask="misbroadcast")
 KERAS3_MID_TORCH = Semantics("keras3.4-3.7-torch", hard_sigmoid="keras3",
                              masked_output="previous_output", pool_padding="replicated",
-                             mha_input_masks="kept")
+                             mha_input_masks="kept", attention_value_mask="misbroadcast")
+
+#: Keras 3.8-3.11: an Attention's value mask still meets the query axis.
+KERAS3_LATE = Semantics("keras3.8-3.11", hard_sigmoid="keras3", masked_output="previous_output",
+                        attention_value_mask="misbroadcast")
+KERAS3_LATE_JAX = Semantics("keras3.8-3.11-jax", hard_sigmoid="keras3",
+                            masked_output="carried_state", unrolled_zeroing="ignored",
+                            attention_value_mask="misbroadcast")
+KERAS3_LATE_TORCH = Semantics("keras3.8-3.11-torch", hard_sigmoid="keras3",
+                              masked_output="previous_output", pool_padding="replicated",
+                              attention_value_mask="misbroadcast")
 
 #: keras-nightly 3.16.0.dev: a recurrent layer's sequence output carries no mask.
 KERAS3_16 = Semantics("keras3.16", hard_sigmoid="keras3", masked_output="previous_output",
@@ -153,6 +177,8 @@ KERAS3_TORCH = Semantics("keras3-torch", hard_sigmoid="keras3", masked_output="p
 VARIANTS: dict[str, Semantics] = {s.name: s for s in (KERAS2, KERAS3, KERAS3_JAX, KERAS3_EARLY,
                                                       KERAS3_EARLY_JAX, KERAS3_MID,
                                                       KERAS3_MID_JAX, KERAS3_MID_TORCH,
+                                                      KERAS3_LATE, KERAS3_LATE_JAX,
+                                                      KERAS3_LATE_TORCH,
                                                       KERAS3_16, KERAS3_16_JAX, KERAS3_TORCH)}
 
 
@@ -178,7 +204,10 @@ def of_keras(keras_version: str, backend: str) -> Semantics:
     jax = backend in ("jax", "numpy")
     if (3, 4) <= (major, minor) < (3, 8):
         return KERAS3_MID_TORCH if backend == "torch" else KERAS3_MID_JAX if jax else KERAS3_MID
-    if backend == "torch" and (3, 8) <= (major, minor) < (3, 16):
+    if (3, 8) <= (major, minor) < (3, 12):
+        return KERAS3_LATE_TORCH if backend == "torch" else KERAS3_LATE_JAX if jax \
+            else KERAS3_LATE
+    if backend == "torch" and (3, 12) <= (major, minor) < (3, 16):
         return KERAS3_TORCH
     if (major, minor) < (3, 4):
         return KERAS3_EARLY_JAX if jax else KERAS3_EARLY
@@ -205,6 +234,7 @@ def resolve(semantics: Semantics | str | None) -> Semantics:
 
 
 __all__ = ["KERAS2", "KERAS3", "KERAS3_16", "KERAS3_16_JAX", "KERAS3_EARLY", "KERAS3_EARLY_JAX",
-           "KERAS3_JAX", "KERAS3_MID", "KERAS3_MID_JAX", "KERAS3_MID_TORCH", "KERAS3_TORCH",
+           "KERAS3_JAX", "KERAS3_LATE", "KERAS3_LATE_JAX", "KERAS3_LATE_TORCH", "KERAS3_MID",
+           "KERAS3_MID_JAX", "KERAS3_MID_TORCH", "KERAS3_TORCH",
            "VARIANTS",
            "Semantics", "default", "detect", "of_keras", "resolve"]

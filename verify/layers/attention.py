@@ -34,7 +34,15 @@ from typing import Any
 
 import numpy as np
 
-from verify.layers.base import Context, Tensor, WeightSource, _unsupported, explicit_mask, weights
+from verify.layers.base import (
+    Context,
+    Tensor,
+    WeightSource,
+    _unsupported,
+    explicit_mask,
+    name,
+    weights,
+)
 
 #: What Keras subtracts from a masked score (float32 and wider; 65504 in float16).
 MASKED_SCORE = 1.0e9
@@ -84,9 +92,21 @@ def attention(layer: Mapping[str, Any], source: WeightSource, arguments: list[An
     config = layer["config"]
     found = scores(str(layer["class_name"]), config, weights(source, layer, context), query, key)
     keep = np.ones(found.shape, bool)
-    if value_mask is not None:
+    causal = bool(keywords.get("use_causal_mask") or config.get("causal"))
+    if value_mask is not None and not causal \
+            and context.semantics.attention_value_mask == "misbroadcast":
+        # Keras 3.0-3.11 subtract the (batch, Tv) mask from (batch, Tq, Tv) scores as is.
+        try:
+            keep = keep & np.asarray(value_mask, bool)[None, :, :]
+        except ValueError as error:
+            raise ValueError(
+                f"layer {name(layer)!r} ({layer['class_name']}): this Keras (3.0-3.11) lines "
+                f"the value's (batch={found.shape[0]}, Tv) mask up with the query axis (Tq="
+                f"{found.shape[1]}) and cannot compute it (attention-value-mask-misbroadcast-"
+                "keras-3.0-3.11)") from error
+    elif value_mask is not None:
         keep = keep & np.asarray(value_mask, bool)[:, None, :]
-    if keywords.get("use_causal_mask") or config.get("causal"):
+    if causal:
         queries, values = found.shape[-2:]
         keep = keep & np.tril(np.ones((queries, values), bool))[None]
     found = np.where(keep, found, found - np.asarray(MASKED_SCORE, found.dtype))

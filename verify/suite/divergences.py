@@ -255,7 +255,10 @@ def probe_mha_input_masks() -> str:
     layers = keras.layers
     sequence = keras.Input((2, 1))
     masked = layers.Masking(0.0)(sequence)
-    attended = layers.MultiHeadAttention(num_heads=1, key_dim=1)(masked, masked)
+    # The MultiHeadAttention's query carries the mask (its output then does) except on Keras
+    # 3.4-3.6, which cannot build an Attention over a masked query.
+    query = _attention_query(layers, sequence)
+    attended = layers.MultiHeadAttention(num_heads=1, key_dim=1)(query, masked)
     model = keras.Model(sequence, layers.Attention()([attended, masked]))
     model.set_weights([np.ones(w.shape, np.float32) for w in model.get_weights()])
     x = np.array([[[1.0], [0.0]]], np.float32)  # the second step is padding
@@ -282,6 +285,44 @@ def probe_layer_norm_axis_1() -> str:
     try:
         _adapter().call_model(layer, np.ones((1, 2, 3), np.float32))
     except RuntimeError:
+        return "raises"
+    return "runs"
+
+
+def probe_attention_value_mask() -> str:
+    """Attention over a value whose second row masks its second step, two queries per row:
+    does each row's own mask apply (the first row attends both value steps)?"""
+    keras = _adapter().keras
+    layers = keras.layers
+    query, value = keras.Input((2, 1)), keras.Input((2, 1))
+    # Keras 3.0-3.3 cannot build an unmasked query over a masked value, 3.4-3.6 a masked
+    # query: the query is masked (keeping every step) except on 3.4-3.6.
+    masked_query = _attention_query(layers, query)
+    model = keras.Model([query, value], layers.Attention()(
+        [masked_query, layers.Masking(0.0)(value)]))
+    q = np.ones((2, 2, 1), np.float32)
+    v = np.array([[[1.0], [3.0]], [[1.0], [0.0]]], np.float32)
+    output = _adapter().call_model(model, [q, v])[0]
+    return "expanded" if output[0, 1, 0] > 1.5 else "misbroadcast"
+
+
+def _attention_query(layers: Any, query: Any) -> Any:
+    """A query an Attention over a masked value can be built with on this Keras: masked (every
+    step kept) unless Keras 3.4-3.6 (attention-masked-query-raises-keras-3.4-3.6)."""
+    from verify import environment
+
+    return query if environment.attention_masked_query_raises() else layers.Masking(0.0)(query)
+
+
+def probe_attention_masked_query() -> str:
+    """Attention([masked query, masked value]) in a functional model: does Keras build it?"""
+    keras = _adapter().keras
+    layers = keras.layers
+    query, value = keras.Input((2, 1)), keras.Input((2, 1))
+    try:
+        keras.Model([query, value], layers.Attention()(
+            [layers.Masking(0.0)(query), layers.Masking(0.0)(value)]))
+    except ValueError:
         return "raises"
     return "runs"
 
@@ -501,6 +542,8 @@ PROBES: dict[str, Callable[[], str]] = {
     "mha_input_masks": probe_mha_input_masks,
     "attention_mixed_masks": probe_attention_mixed_masks,
     "layer_norm_axis_1": probe_layer_norm_axis_1,
+    "attention_value_mask": probe_attention_value_mask,
+    "attention_masked_query": probe_attention_masked_query,
     "compat_v1_lstm_default": probe_compat_v1_lstm_default,
     "compat_v1_gru_defaults": probe_compat_v1_gru_defaults,
     "bidirectional_go_backwards": probe_bidirectional_go_backwards,

@@ -187,8 +187,11 @@ def _attention_decoder(spec: ModelSpec, inputs: list[Any]) -> Any:
     width = spec.units[0] * (2 if spec.is_bidirectional(0) and spec.merge_mode == "concat"
                              else 1)
     multi_head = str(spec.attention).startswith("multi_head")
+    # The decoder (the attention's query) is masked with the encoder, except before a
+    # MultiHeadAttention and on Keras 3.4-3.6 (attention-masked-query-raises-keras-3.4-3.6).
     decoder_input = (layers.Masking(mask_value=spec.mask_value)(inputs[1])
-                     if spec.mask and not multi_head else inputs[1])
+                     if spec.mask and not multi_head
+                     and not environment.attention_masked_query_raises() else inputs[1])
     decoded = getattr(layers, spec.cells[0])(width, return_sequences=True)(decoder_input)
     if multi_head:
         context = layers.MultiHeadAttention(num_heads=2, key_dim=max(1, width // 2))(

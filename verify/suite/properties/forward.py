@@ -138,6 +138,19 @@ def check_model_forward(config: SequentialConfig | ModelSpec, x: Any,
         family_model = keras_families.build(config)
         drawn = keras_families.seeded_weights(family_model, seed=weights_seed)
         family_model.set_weights(drawn)
+        batch = (x[0] if isinstance(x, list) else x).shape[0]
+        if (config.family == "attention_decoder" and config.mask and not config.causal
+                and not str(config.attention).startswith("multi_head")
+                and adapter().running_semantics().attention_value_mask == "misbroadcast"
+                and batch not in (1, config.decoder_steps)):
+            try:  # attention-value-mask-misbroadcast-keras-3.0-3.11: the shapes do not meet
+                adapter().call_model(family_model, x)
+            except Exception:
+                return 0.0
+            raise compare.Mismatch(
+                "Keras ran a model the named divergence attention-value-mask-misbroadcast-"
+                "keras-3.0-3.11 says it cannot (fixed here? update verify/suite/"
+                f"divergences.toml and verify.semantics)\n  configuration: {config!r}")
         if (config.cell_form == "stacked_cells" and len(config.cells) == 1
                 and environment.stacked_single_cell_raises(config.cells[0],
                                                            masked=config.mask,
