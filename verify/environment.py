@@ -109,6 +109,14 @@ def layer_norm_axis_1_raises() -> bool:
             and keras3_backend() == "torch")
 
 
+def attention_value_mask_misbroadcast() -> bool:
+    """Keras 3.0-3.11 subtract an Attention's (batch, Tv) value mask from its (batch, Tq, Tv)
+    scores unexpanded (the named divergence
+    ``attention-value-mask-misbroadcast-keras-3.0-3.11``)."""
+    installed = keras_version()
+    return installed is not None and (3, 0) <= major_minor(installed) < (3, 12)
+
+
 def attention_masked_query_raises() -> bool:
     """Keras 3.4-3.6 cannot build an Attention whose query is masked (the named divergence
     ``attention-masked-query-raises-keras-3.4-3.6``)."""
@@ -142,7 +150,9 @@ def missing_activations() -> frozenset[str]:
 
 
 __all__ = [
+    "attention_masked_query_raises",
     "attention_mixed_masks_raise",
+    "attention_value_mask_misbroadcast",
     "keras3_backend",
     "keras_version",
     "layer_norm_axis_1_raises",

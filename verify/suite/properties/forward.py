@@ -139,8 +139,10 @@ def check_model_forward(config: SequentialConfig | ModelSpec, x: Any,
         drawn = keras_families.seeded_weights(family_model, seed=weights_seed)
         family_model.set_weights(drawn)
         batch = (x[0] if isinstance(x, list) else x).shape[0]
-        if (config.family == "attention_decoder" and config.mask and not config.causal
-                and not str(config.attention).startswith("multi_head")
+        if (config.family == "attention_decoder" and config.mask
+                and config.attention != "multi_head"
+                # the Attention after a MultiHeadAttention is never causal
+                and (not config.causal or config.attention == "multi_head_then_dot")
                 and adapter().running_semantics().attention_value_mask == "misbroadcast"
                 and batch not in (1, config.decoder_steps)):
             try:  # attention-value-mask-misbroadcast-keras-3.0-3.11: the shapes do not meet
