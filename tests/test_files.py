@@ -396,10 +396,8 @@ def test_reader_gives_the_weights_and_function_keras_saved(adapter: Any, tmp_pat
     semantics = adapter.running_semantics()
     from_file = verify.model.forward(read.config, read.weights, x, semantics=semantics)
     from_model = verify.predict(model, x, semantics=semantics)
-    # The same float64 computation on the same arrays; BLAS may round the last bit apart for
-    # arrays laid out differently in memory (torch hands ConvLSTM kernels back as views).
     for got, want in zip(listed(from_file), listed(from_model), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+        np.testing.assert_array_equal(got, want)
 
 
 def test_nested_and_shared_layers_read_in_get_weights_order(adapter: Any,

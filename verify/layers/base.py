@@ -39,7 +39,10 @@ Handler = Callable[[Mapping[str, Any], WeightSource, list[Any], dict[str, Any], 
 
 def weights(source: WeightSource, layer: Mapping[str, Any], context: Context
             ) -> list[np.ndarray]:
-    return [np.asarray(w, dtype=context.dtype) for w in source(context.prefix + name(layer))]
+    # C-ordered whatever the source's layout (torch hands some kernels back as transposed
+    # views): the same arrays give the same bits from a model and from its file.
+    return [np.ascontiguousarray(w, dtype=context.dtype)
+            for w in source(context.prefix + name(layer))]
 
 
 def _one(arguments: list[Any]) -> Tensor:
