@@ -48,6 +48,7 @@ from verify.keras_backend import (
     _to_numpy,
     activation,
     call_model,
+    device,
     dropped_mask_warnings_silenced,
     info,
     keras,
@@ -358,7 +359,7 @@ def warm_up() -> None:
 
 __all__ = [
     "BACKEND", "CACHE_SIZE", "KERAS_MAJOR", "LEGACY_KERAS", "BuiltLayer", "KerasInfo",
-    "ModelFileError", "activation", "built", "cache_key", "call_model", "clear",
+    "ModelFileError", "activation", "built", "cache_key", "call_model", "clear", "device",
     "dropped_mask_warnings_silenced", "info", "keras", "layer_records", "load_model",
     "reset_states", "running_semantics", "stateful", "warm_up",
 ]

@@ -132,6 +132,52 @@ def info() -> KerasInfo:
     )
 
 
+def device() -> Any:
+    """The device and float32 precision the running backend computes with
+    (:class:`verify.devices.DeviceInfo`); settings that cannot be read are left out."""
+    from verify import devices
+
+    reader = {"tensorflow": _tensorflow_device, "torch": _torch_device,
+              "jax": _jax_device}.get(BACKEND)
+    accelerator, settings = reader() if reader is not None else (None, {})
+    return devices.summarize(BACKEND, accelerator, settings)
+
+
+def _tensorflow_device() -> tuple[str | None, dict[str, str]]:
+    gpus = tf.config.list_physical_devices("GPU")
+    enabled = tf.config.experimental.tensor_float_32_execution_enabled()
+    return (f"gpu ({gpus[0].name})" if gpus else None), {"tensor_float_32": str(bool(enabled))}
+
+
+def _torch_device() -> tuple[str | None, dict[str, str]]:
+    import torch
+
+    settings: dict[str, str] = {}
+    rnn = getattr(getattr(torch.backends.cudnn, "rnn", None), "fp32_precision", None)
+    if rnn is not None:  # the newer API (torch refuses a mix with the legacy flags)
+        settings["cudnn.rnn.fp32_precision"] = str(rnn)
+        settings["cuda.matmul.fp32_precision"] = str(
+            getattr(torch.backends.cuda.matmul, "fp32_precision", "?"))
+    else:
+        settings["cudnn.allow_tf32"] = str(bool(torch.backends.cudnn.allow_tf32))
+        settings["cuda.matmul.allow_tf32"] = str(bool(torch.backends.cuda.matmul.allow_tf32))
+        settings["float32_matmul_precision"] = str(torch.get_float32_matmul_precision())
+    accelerator = f"gpu ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() \
+        else None
+    return accelerator, settings
+
+
+def _jax_device() -> tuple[str | None, dict[str, str]]:
+    import jax
+
+    platform = jax.default_backend()
+    precision = jax.config.jax_default_matmul_precision
+    settings = {"jax_default_matmul_precision": "default" if precision is None
+                else str(precision)}
+    return (None if platform == "cpu" else f"{platform} ({jax.devices()[0].device_kind})"), \
+        settings
+
+
 def running_semantics() -> semantics.Semantics:
     """The :class:`verify.semantics.Semantics` of the Keras this module imported: what the
     checks compare Keras with (Keras 2; Keras 3 on jax/numpy; Keras 3 on tensorflow/torch)."""
@@ -279,6 +325,7 @@ __all__ = [
     "ModelFileError",
     "activation",
     "call_model",
+    "device",
     "dropped_mask_warnings_silenced",
     "info",
     "keras",

@@ -82,6 +82,9 @@ def check_command(args: argparse.Namespace, out: TextIO) -> int:
             progress.clear()
             print(error, file=out)
             return 1
+    from verify import keras_adapter
+
+    print(f"device: {keras_adapter.device().describe()}", file=out)
     print(f"{args.model}: verify.predict reproduces the model on {found.checked} random "
           f"batches of shape {found.shapes} (seed {args.seed}); worst error {found.worst:.3g} "
           "of the tolerance", file=out)

@@ -134,7 +134,9 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
         overrides["derandomize"] = False
     settings_ = settings(settings.get_profile(args.profile), **overrides)
     names = args.properties or list(PROPERTIES)
+    device = keras_adapter.device()
     print(f"lstm-verify report: {info.describe()}", file=out)
+    print(f"device: {device.describe()}", file=out)
     seed = args.seed if args.seed is not None else (
         "derandomised" if settings_.derandomize else "random")
     print(f"profile {args.profile}, {settings_.max_examples} examples per property, seed {seed}",
@@ -162,6 +164,7 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
         document = {
             "passed": passed,
             "versions": asdict(info),
+            "device": device.as_dict(),
             "profile": args.profile,
             "seed": args.seed,
             "examples_per_property": settings_.max_examples,
