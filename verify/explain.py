@@ -25,7 +25,7 @@ from verify.config import (
     recurrent_config,
 )
 from verify.convert import export_arrays, export_notes  # the export of explained layers
-from verify.keras_config import cell_layers, expected_shapes
+from verify.keras_config import cell_weights
 from verify.records import LayerRecord
 
 #: Recurrent layers this project does not model (named in the error).
@@ -188,19 +188,13 @@ def _rnn_cells(record: LayerRecord) -> list[LayerRecord]:
     """A ``keras.layers.RNN``'s cells as the equivalent layers' records (path
     ``<rnn>/<cell name>``), each with its slice of the layer's arrays."""
     try:
-        equivalents = cell_layers({"class_name": "RNN", "config": record.config,
-                                   "name": record.path.split("/")[-1]})
+        cells = cell_weights({"class_name": "RNN", "config": record.config,
+                              "name": record.path.split("/")[-1]}, record.weights)
     except (NotImplementedError, ValueError) as error:
         raise UnsupportedModel(f"layer {record.path!r}: {error}") from error
-    arrays, found = list(record.weights), []
-    for equivalent in equivalents:
-        kind, config = str(equivalent["class_name"]), equivalent["config"]
-        count = len(expected_shapes(kind, config) or [])
-        cell_name = str(config["name"]).split("/")[-1]
-        found.append(LayerRecord(path=f"{record.path}/{cell_name}", class_name=kind,
-                                 config=config, weights=arrays[:count]))
-        arrays = arrays[count:]
-    return found
+    return [LayerRecord(path=f"{record.path}/{str(layer['config']['name']).split('/')[-1]}",
+                        class_name=str(layer["class_name"]), config=layer["config"],
+                        weights=arrays) for layer, arrays in cells]
 
 
 def _explain_conv(record: LayerRecord) -> Explained:

@@ -90,6 +90,18 @@ def cell_layers(layer: Mapping[str, Any]) -> list[dict[str, Any]]:
     return made
 
 
+def cell_weights(layer: Mapping[str, Any], arrays: Sequence[Any]
+                 ) -> list[tuple[dict[str, Any], list[Any]]]:
+    """Each equivalent layer of a ``keras.layers.RNN`` (:func:`cell_layers`) with its slice of
+    the RNN's ``get_weights()`` (the cells' arrays, cell after cell)."""
+    found, rest = [], list(arrays)
+    for layer_ in cell_layers(layer):
+        count = len(expected_shapes(str(layer_["class_name"]), layer_["config"]) or [])
+        found.append((layer_, rest[:count]))
+        rest = rest[count:]
+    return found
+
+
 def name(layer: Mapping[str, Any]) -> str:
     """A saved layer's name (Keras 3 puts it beside the config, Keras 2 inside it)."""
     return str(layer.get("name") or layer.get("config", {}).get("name", "?"))

@@ -26,7 +26,7 @@ from numpy.typing import DTypeLike
 from verify import _validate, layers, loop, reference
 from verify.cells.base import finite
 from verify.config import RNN_CONFIGS, BidirectionalConfig, recurrent_config
-from verify.keras_config import MODEL_CLASSES, cell_layers, expected_shapes
+from verify.keras_config import MODEL_CLASSES, cell_weights
 from verify.layers import Context as _Context
 from verify.layers import Tensor, WeightSource
 from verify.layers import name as _name
@@ -324,19 +324,16 @@ def _rnn(layer: Mapping[str, Any], model: WeightSource, arguments: list[Any],
     previous one's sequence, all under the RNN's one mask; the outputs are the last cell's,
     then every cell's final states in order (how Keras flattens them)."""
     x, mask_array, initial_state = _recurrent_inputs(arguments, keywords, context)
-    arrays = layers.weights(model, layer, context)
     sequence, states = x, list[np.ndarray]()
-    for equivalent in cell_layers(layer):
-        kind = str(equivalent["class_name"])
-        config = recurrent_config(kind, equivalent["config"], input_dim=sequence.shape[-1])
-        count = len(expected_shapes(kind, equivalent["config"]) or [])
+    for equivalent, arrays in cell_weights(layer, layers.weights(model, layer, context)):
+        config = recurrent_config(str(equivalent["class_name"]), equivalent["config"],
+                                  input_dim=sequence.shape[-1])
         held = len(config.cell.states)
         mine = None if initial_state is None else initial_state[:held]
         initial_state = None if initial_state is None else initial_state[held:]
-        values = reference.outputs(config, arrays[:count], sequence, mask=mask_array,
+        values = reference.outputs(config, arrays, sequence, mask=mask_array,
                                    initial_state=mine, semantics=context.semantics,
                                    dtype=context.dtype)
-        arrays = arrays[count:]
         sequence, states = values[0], states + list(values[1:])
     passes = bool(layer["config"].get("return_sequences")) and \
         context.semantics.sequence_mask == "passed"

@@ -98,7 +98,7 @@ def scan(folder: str | os.PathLike[str], *, check: bool = False,
         row = Row(file=str(relative))
         _read_steps(row, path, timesteps=timesteps, seed=seed)
         if check:
-            row.check = _guarded(_check, path, samples, seed, timesteps)
+            row.check = _guarded(_check, path, row.keras_version, samples, seed, timesteps)
         if migrate_to is not None:
             target = Path(os.fspath(migrate_to)) / relative.with_suffix(".keras")
             row.migrate = _guarded(_migrate, path, target, samples, seed, timesteps,
@@ -175,12 +175,12 @@ def _predict(read: Any, timesteps: int, seed: int) -> Step:
                 + ("" if finite else " (some outputs are not finite)"))
 
 
-def _check(path: Path, samples: int, seed: int, timesteps: int) -> Step:
-    from verify import files
+def _check(path: Path, written: str | None, samples: int, seed: int, timesteps: int
+           ) -> Step:
+    """``check`` of one file (``written``: the Keras that wrote it, as the read found)."""
     from verify.commands.proving import SampleMismatch, _keras_model, check_model
     from verify.terminal import keras_adapter_for
 
-    written = files.read(path).keras_version
     running = keras_adapter_for("check").info()
     if written is not None and int(written.split(".")[0]) != running.keras_major:
         way = ("check it under Keras 2 (tf-keras with TF_USE_LEGACY_KERAS=1, or "

@@ -51,11 +51,10 @@ def _cell(step: Any) -> str:
 
 def _without_path(detail: str) -> str:
     """A reason without the leading ``<path>: `` the library's errors start with."""
+    from verify.scanning import SUFFIXES
+
     head, _, rest = detail.partition(": ")
-    return rest if rest and ("/" in head or head.endswith(_SUFFIXES)) else detail
-
-
-_SUFFIXES = (".h5", ".hdf5", ".keras")
+    return rest if rest and ("/" in head or head.endswith(SUFFIXES)) else detail
 
 
 def format_table(rows: Sequence[Any]) -> str:

@@ -25,6 +25,7 @@ from verify.files.model_file import (
     _model_config,
     _text,
     _version,
+    _weight_names,
 )
 from verify.keras_config import MODEL_CLASSES
 
@@ -75,11 +76,6 @@ def _read_h5(file: Path, *, lenient: bool = False) -> ModelFile:
                      config=config, weights=weights, model_class=model_class, unread=unread)
     _check_against_config(made)
     return made
-
-
-def _weight_names(group: Any) -> list[str]:
-    names = group.attrs.get("weight_names", [])
-    return [_text(name) or "" for name in np.asarray(names).ravel()] if len(names) else []
 
 
 def _h5_weights(file: Path, config: Mapping[str, Any], root: Any,

@@ -179,6 +179,12 @@ def _version(value: Any) -> str | None:
     return text
 
 
+def _weight_names(group: Any) -> list[str]:
+    """The ``weight_names`` attribute of an ``.h5`` layer group: its arrays, in order."""
+    names = group.attrs.get("weight_names", [])
+    return [_text(name) or "" for name in np.asarray(names).ravel()] if len(names) else []
+
+
 def _leaves(config: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Every layer of a model config with its path; nested models are walked into."""
     for layer in config.get("layers", []):

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from verify.errors import ModelFileError
-from verify.files.model_file import ModelFile, _array, _text, _version
+from verify.files.model_file import ModelFile, _array, _text, _version, _weight_names
 
 _KINDS = {4: "LSTM", 3: "GRU", 1: "SimpleRNN"}
 
@@ -37,9 +37,7 @@ def read(file: Path, store: Any) -> ModelFile:
         group = store.get(name)
         if group is None:
             continue
-        names = [_text(item) or "" for item in
-                 np.asarray(group.attrs.get("weight_names", [])).ravel()] \
-            if len(group.attrs.get("weight_names", [])) else []
+        names = _weight_names(group)
         arrays = [_array(file, name, group, weight) for weight in names]
         if not arrays:
             continue
@@ -51,15 +49,11 @@ def read(file: Path, store: Any) -> ModelFile:
         entries.append(layer)
         weights[name] = arrays
     if not entries:
-        raise _no_arrays(file)
+        raise ModelFileError(f"{file}: a weights-only HDF5 file without arrays")
     return ModelFile(path=file, format="h5 weights", keras_version=_version(
         store.attrs.get("keras_version")), backend=_text(store.attrs.get("backend")),
         config={"name": "weights", "layers": entries}, weights=weights,
         model_class="Sequential", unread=unread, architecture=False)
-
-
-def _no_arrays(file: Path) -> ModelFileError:
-    return ModelFileError(f"{file}: a weights-only HDF5 file without arrays")
 
 
 def _infer(name: str, names: list[str], arrays: list[np.ndarray]) -> dict[str, Any] | None:

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from verify.activations import _softmax
 from verify.layers.base import (
     Context,
     Tensor,
@@ -46,11 +47,6 @@ from verify.layers.base import (
 
 #: What Keras subtracts from a masked score (float32 and wider; 65504 in float16).
 MASKED_SCORE = 1.0e9
-
-
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return np.asarray(shifted / shifted.sum(axis=-1, keepdims=True))
 
 
 def scores(kind: str, config: Mapping[str, Any], arrays: list[np.ndarray], query: np.ndarray,
