@@ -33,7 +33,25 @@ def test_environment_is_recorded(adapter: Any, record_property: Any) -> None:
     """The matrix report reads the versions of each environment from here."""
     info = adapter.info()
     record_property("environment", info.describe())
+    record_property("gpu", adapter.device().accelerator is not None)
     assert info.keras_version
+
+
+GPU_ENTRIES = [entry for entry in ENTRIES if entry.needs == "gpu"]
+
+
+@pytest.mark.parametrize("entry", GPU_ENTRIES, ids=[entry.name for entry in GPU_ENTRIES])
+def test_gpu_divergence_applies_on_a_gpu(adapter: Any, entry: divergences.Divergence) -> None:
+    """The side of a GPU entry a CPU cannot show: on a GPU of the entry's backend, the probe
+    observes the divergence (test_divergence_is_exactly_as_named asserts it there too; this
+    test names what a CPU run leaves unseen)."""
+    environment = divergences.environment()
+    if not environment.gpu:
+        pytest.skip(f"{entry.name} needs a GPU; this machine computes on the cpu "
+                    f"({adapter.device().describe()})")
+    if not entry.applies_to(environment):
+        pytest.skip(f"{entry.name} applies to {entry.applies}, not to {environment}")
+    assert divergences.PROBES[entry.probe]() == entry.observed
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -130,3 +130,27 @@ def _masked_concatenate_fails() -> bool:
     from verify import environment
 
     return environment.masked_concatenate_fails()
+
+
+@pytest.mark.parametrize("steps", [2, 3])
+def test_multi_head_attention_projection_bias_as_keras_adds_it(adapter: Any,
+                                                                steps: int) -> None:
+    """key_dim=value_dim=1 and 2 heads: with 2 encoder steps Keras 3.7+ on TensorFlow adds
+    each projection's (heads, 1) bias along the steps axis (the named divergence
+    ops-add-bias-channel-axis-1-tensorflow-keras-3.7), with 3 it broadcasts; verify.predict
+    equals Keras in both, on every backend (found by model_forward with this family)."""
+    import verify
+    from strategies.families import ModelSpec
+    from verify.suite import keras_families
+
+    spec = ModelSpec(family="attention_decoder", cells=("SimpleRNN",), units=(1,),
+                     steps=steps, features=1, bidirectional=(True,), merge_mode="mul",
+                     head="time_distributed", decoder_steps=1, attention="multi_head",
+                     causal=True, output_activation="sigmoid", dropout=True)
+    model = keras_families.build(spec)
+    model.set_weights(keras_families.seeded_weights(model, seed=0))
+    rng = np.random.default_rng(1)
+    x = [rng.uniform(-1, 1, (2, steps, 1)).astype(np.float32),
+         rng.uniform(-1, 1, (2, 1, 1)).astype(np.float32)]
+    keras_output = adapter.call_model(model, x)[0]
+    np.testing.assert_allclose(verify.predict(model, x), keras_output, atol=1e-5)

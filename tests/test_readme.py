@@ -114,7 +114,8 @@ def _condition(condition: dict[str, object]) -> str:
              "legacy": lambda v: "tf-keras" if v else "not tf-keras",
              "tensorflow_below": lambda v: f"TensorFlow < {v}",
              "keras_below": lambda v: f"Keras < {v}",
-             "keras_from": lambda v: f"Keras >= {v}"}
+             "keras_from": lambda v: f"Keras >= {v}",
+             "gpu": lambda v: "a GPU" if v else "no GPU"}
     return ", ".join(words[key](value) for key, value in condition.items()) or "every environment"
 
 
@@ -122,7 +123,8 @@ def divergences() -> str:
     from verify.suite import divergences as named
 
     return _table(("divergence", "applies to", "what"), [
-        (f"`{entry.name}`", _condition(dict(entry.applies)), entry.what)
+        (f"`{entry.name}`", _condition(dict(entry.applies))
+         + (" (unmeasured: from the sources)" if entry.unmeasured else ""), entry.what)
         for entry in named.load()])
 
 

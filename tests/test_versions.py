@@ -53,17 +53,20 @@ def test_detected_semantics_name_the_running_keras(adapter: Any) -> None:
     elif minor < 4:  # Keras 3.0-3.3: merge layers drop masks (merge-mask-and-dropped-or)
         assert detected == (semantics.KERAS3_EARLY_JAX if jax else semantics.KERAS3_EARLY)
     elif minor < 8:  # MultiHeadAttention keeps its inputs' masks (mha-clears-input-masks-...)
+        # ops-add-bias-channel-axis-1-tensorflow-keras-3.7: TensorFlow from 3.7
+        tensorflow = semantics.KERAS3_MID_TF if minor == 7 else semantics.KERAS3_MID
         assert detected == (semantics.KERAS3_MID_TORCH if torch else
-                            semantics.KERAS3_MID_JAX if jax else semantics.KERAS3_MID)
+                            semantics.KERAS3_MID_JAX if jax else tensorflow)
     elif minor < 12:  # attention-value-mask-misbroadcast-keras-3.0-3.11
         assert detected == (semantics.KERAS3_LATE_TORCH if torch else
-                            semantics.KERAS3_LATE_JAX if jax else semantics.KERAS3_LATE)
+                            semantics.KERAS3_LATE_JAX if jax else semantics.KERAS3_LATE_TF)
     elif torch and minor < 16:
         assert detected == semantics.KERAS3_TORCH  # average-pooling-same-replicates-torch
     elif minor >= 16:  # sequence-mask-dropped-keras-3.16-dev
-        assert detected == (semantics.KERAS3_16_JAX if jax else semantics.KERAS3_16)
+        assert detected == (semantics.KERAS3_16_JAX if jax else semantics.KERAS3_16 if torch
+                            else semantics.KERAS3_16_TF)
     else:
-        assert detected == (semantics.KERAS3_JAX if jax else semantics.KERAS3)
+        assert detected == (semantics.KERAS3_JAX if jax else semantics.KERAS3_TF)
 
 
 def test_hard_sigmoid_is_the_detected_variant(adapter: Any) -> None:

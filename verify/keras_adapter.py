@@ -52,10 +52,13 @@ from verify.keras_backend import (
     dropped_mask_warnings_silenced,
     info,
     keras,
+    kernel_run,
     layer_records,
     load_model,
     make,
     running_semantics,
+    strict_precision,
+    watched_kernels,
 )
 
 if BACKEND == "tensorflow":
@@ -360,6 +363,7 @@ def warm_up() -> None:
 __all__ = [
     "BACKEND", "CACHE_SIZE", "KERAS_MAJOR", "LEGACY_KERAS", "BuiltLayer", "KerasInfo",
     "ModelFileError", "activation", "built", "cache_key", "call_model", "clear", "device",
-    "dropped_mask_warnings_silenced", "info", "keras", "layer_records", "load_model",
-    "reset_states", "running_semantics", "stateful", "warm_up",
+    "dropped_mask_warnings_silenced", "info", "keras", "kernel_run", "layer_records",
+    "load_model", "reset_states", "running_semantics", "stateful", "strict_precision",
+    "warm_up", "watched_kernels",
 ]

@@ -11,6 +11,7 @@ says otherwise) so that pytest-xdist workers do not fight over the cores.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import platform
 import warnings
@@ -153,11 +154,9 @@ def _torch_device() -> tuple[str | None, dict[str, str]]:
     import torch
 
     settings: dict[str, str] = {}
-    rnn = getattr(getattr(torch.backends.cudnn, "rnn", None), "fp32_precision", None)
-    if rnn is not None:  # the newer API (torch refuses a mix with the legacy flags)
-        settings["cudnn.rnn.fp32_precision"] = str(rnn)
-        settings["cuda.matmul.fp32_precision"] = str(
-            getattr(torch.backends.cuda.matmul, "fp32_precision", "?"))
+    if _torch_new_precision_api(torch):  # torch refuses a mix with the legacy flags
+        for name, holder in _torch_precision_holders(torch).items():
+            settings[f"{name}.fp32_precision"] = str(holder.fp32_precision)
     else:
         settings["cudnn.allow_tf32"] = str(bool(torch.backends.cudnn.allow_tf32))
         settings["cuda.matmul.allow_tf32"] = str(bool(torch.backends.cuda.matmul.allow_tf32))
@@ -165,6 +164,185 @@ def _torch_device() -> tuple[str | None, dict[str, str]]:
     accelerator = f"gpu ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() \
         else None
     return accelerator, settings
+
+
+def _torch_new_precision_api(torch: Any) -> bool:
+    return getattr(getattr(torch.backends.cudnn, "rnn", None), "fp32_precision", None) \
+        is not None
+
+
+def _torch_precision_holders(torch: Any) -> dict[str, Any]:
+    """torch's ``fp32_precision`` settings that decide a recurrent model's float32 work on a
+    GPU: cuDNN's RNN kernels, cuBLAS matmuls (the generic loop, Dense) and cuDNN
+    convolutions (ConvLSTM)."""
+    return {"cudnn.rnn": torch.backends.cudnn.rnn, "cuda.matmul": torch.backends.cuda.matmul,
+            "cudnn.conv": torch.backends.cudnn.conv}
+
+
+#: What :func:`strict_precision` sets, per backend, as :func:`device` reads it back.
+STRICT_SETTINGS: dict[str, dict[str, str]] = {
+    "tensorflow": {"tensor_float_32": "False"},
+    "torch": {"cudnn.rnn.fp32_precision": "ieee", "cuda.matmul.fp32_precision": "ieee",
+              "cudnn.conv.fp32_precision": "ieee"},
+    "torch (legacy flags)": {"cudnn.allow_tf32": "False", "cuda.matmul.allow_tf32": "False",
+                             "float32_matmul_precision": "highest"},
+    "jax": {"jax_default_matmul_precision": "highest"},
+}
+
+
+@contextlib.contextmanager
+def strict_precision() -> Any:
+    """Inside the block the backend computes float32 matmuls in float32 on any device (no
+    TF32, no reduced-precision passes): TensorFlow's ``tensor_float_32_execution`` off;
+    torch's ``fp32_precision`` settings (or, in older torch, ``allow_tf32`` and the matmul
+    precision) at IEEE float32; jax's default matmul precision ``"highest"``. Every setting
+    is restored on exit, whatever happened inside."""
+    if BACKEND == "tensorflow":
+        previous = bool(tf.config.experimental.tensor_float_32_execution_enabled())
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+        try:
+            yield
+        finally:
+            tf.config.experimental.enable_tensor_float_32_execution(previous)
+    elif BACKEND == "torch":
+        import torch
+
+        if _torch_new_precision_api(torch):
+            holders = _torch_precision_holders(torch)
+            saved = {name: holder.fp32_precision for name, holder in holders.items()}
+            try:
+                for holder in holders.values():
+                    holder.fp32_precision = "ieee"
+                yield
+            finally:
+                for name, holder in holders.items():
+                    holder.fp32_precision = saved[name]
+        else:
+            flags = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32,
+                     torch.get_float32_matmul_precision())
+            try:
+                torch.backends.cudnn.allow_tf32 = False
+                torch.backends.cuda.matmul.allow_tf32 = False
+                torch.set_float32_matmul_precision("highest")
+                yield
+            finally:
+                torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = \
+                    flags[:2]
+                torch.set_float32_matmul_precision(flags[2])
+    elif BACKEND == "jax":
+        import jax
+
+        previous_precision = jax.config.jax_default_matmul_precision
+        jax.config.update("jax_default_matmul_precision", "highest")
+        try:
+            yield
+        finally:
+            jax.config.update("jax_default_matmul_precision", previous_precision)
+    else:  # numpy: float32 is all there is
+        yield
+
+
+@contextlib.contextmanager
+def watched_kernels() -> Any:
+    """For the block, which kernel (:data:`verify.devices.KERNELS`) each LSTM/GRU call ran,
+    by the path of its kernel variable (``"lstm/lstm_cell/kernel"``): Keras 3's layers hand
+    the step to ``keras.src.backend.lstm``/``gru``, which either runs a kernel of the backend
+    or raises ``NotImplementedError`` (then the layer runs the generic loop); on torch,
+    whether that kernel was cuDNN's is whether its ``_cudnn_lstm``/``_cudnn_gru`` returned.
+    The functions are wrapped for the block and put back after; Keras 2 has none of them
+    (nothing is recorded: :func:`kernel_run` reads its ``return_runtime`` instead)."""
+    seen: dict[str, str] = {}
+    if KERAS_MAJOR < 3:
+        yield seen
+        return
+    import importlib
+
+    from keras.src import backend as keras_src_backend
+
+    module = importlib.import_module(f"keras.src.backend.{BACKEND}.rnn") \
+        if BACKEND == "torch" else None
+    cudnn_ran: list[bool] = []
+    saved: list[tuple[Any, str, Any]] = []
+
+    def wrap(owner: Any, name: str, wrapper: Any) -> None:
+        original = getattr(owner, name, None)
+        if original is not None:
+            saved.append((owner, name, original))
+            setattr(owner, name, wrapper(original))
+
+    def kernel_of(original: Any) -> Any:
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            variable = kwargs.get("kernel")
+            key = str(getattr(variable, "path", None) or f"{original.__name__} {len(seen)}")
+            cudnn_ran.clear()
+            try:
+                result = original(*args, **kwargs)
+            except NotImplementedError:
+                seen[key] = "generic loop"
+                raise
+            fused = cudnn_ran if BACKEND == "torch" else (
+                BACKEND == "tensorflow" or original.__name__ == "lstm")  # jax's GRU: a scan
+            seen[key] = "cudnn" if fused else "backend loop"
+            return result
+        return watched
+
+    def cudnn_of(original: Any) -> Any:
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            cudnn_ran.append(True)
+            return result
+        return watched
+
+    try:
+        for name in ("lstm", "gru"):
+            wrap(keras_src_backend, name, kernel_of)
+            if module is not None:
+                wrap(module, f"_cudnn_{name}", cudnn_of)
+        yield seen
+    finally:
+        for owner, name, original in reversed(saved):
+            setattr(owner, name, original)
+
+
+def kernel_run(config: RNNConfig, weights: Any, x: np.ndarray, *, mask: Any = None,
+               initial_state: Any = None, use_cudnn: bool | str = "auto"
+               ) -> tuple[list[np.ndarray], str]:
+    """A fresh Keras layer for ``config`` (with ``use_cudnn`` on Keras 3), called eagerly:
+    its outputs and the kernel it ran (:data:`verify.devices.KERNELS`; SimpleRNN, and a layer
+    whose call never reached a backend kernel, ran the generic loop). ``use_cudnn=True``
+    where Keras has no kernel for the case raises Keras's ``ValueError``."""
+    extra = {} if KERAS_MAJOR < 3 or config.CELL == "SimpleRNN" else {"use_cudnn": use_cudnn}
+    layer = make_rnn(config, **extra)
+    layer.build((None, config.timesteps, config.input_dim))
+    layer.set_weights([np.asarray(weight, np.float32) for weight in weights])
+    convert = keras.ops.convert_to_tensor if KERAS_MAJOR >= 3 else tf.convert_to_tensor
+    arguments: dict[str, Any] = {}
+    if mask is not None:
+        arguments["mask"] = convert(np.asarray(mask, bool))
+    if initial_state is not None:
+        arguments["initial_state"] = [convert(np.asarray(state, np.float32))
+                                      for state in initial_state]
+    inputs = convert(np.asarray(x, np.float32))
+    with watched_kernels() as seen:
+        outputs = [_to_numpy(output) for output in _flatten(layer(inputs, **arguments))]
+    if KERAS_MAJOR < 3:
+        return outputs, _keras2_runtime(config, layer, inputs, arguments)
+    return outputs, next(iter(seen.values()), "generic loop")
+
+
+def _keras2_runtime(config: RNNConfig, layer: Any, inputs: Any, arguments: dict[str, Any]
+                    ) -> str:
+    """Keras 2's own answer (its ``return_runtime`` testing flag: 2 cuDNN, 1 the standard
+    loop, 0 a layer that never considered cuDNN and runs the standard RNN loop), from a twin
+    layer without ``return_state``."""
+    if config.CELL == "SimpleRNN":
+        return "generic loop"
+    twin = make_rnn(dataclasses.replace(config, return_state=False), return_runtime=True)
+    twin.build((None, config.timesteps, config.input_dim))
+    twin.set_weights(layer.get_weights())
+    runtime = int(_to_numpy(twin(inputs, **arguments)[1]))
+    return {0: "generic loop", 1: "generic loop", 2: "cudnn"}.get(runtime,
+                                                                  f"unknown runtime {runtime}")
 
 
 def _jax_device() -> tuple[str | None, dict[str, str]]:

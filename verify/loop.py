@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from verify import _validate, cells
+from verify import _validate, cells, precision
 from verify.cells.base import CellWeights, finite
 from verify.semantics import Semantics, resolve
 
@@ -84,6 +84,7 @@ def run(x: np.ndarray, stepper: cells.Stepper, *, semantics: Semantics, go_backw
     directions of a Bidirectional layer at once (a paired stepper, states ``(2, batch, u)``,
     mask ``(2, batch, steps)``): the time axis is the second to last.
     """
+    stepper = precision.emulating(stepper)  # itself, unless a TF32 emulation is asked for
     order = slice(None, None, -1) if go_backwards else slice(None)
     ordered_mask = None if mask is None else mask[..., order]
     rows = None if ordered_mask is None or ordered_mask.ndim != 2 \

@@ -35,11 +35,13 @@ class SavedModel(Protocol):
     def input_readers(self) -> list[list[Mapping[str, Any]]]: ...
 
 
-def nudged(arrays: Sequence[np.ndarray] | None, seed: int) -> list[np.ndarray] | None:
-    """Every array moved by one float32 step (``None`` stays ``None``)."""
+def nudged(arrays: Sequence[np.ndarray] | None, seed: int, *, precision: str = "float32"
+           ) -> list[np.ndarray] | None:
+    """Every array moved by one float32 (or ``precision``) step (``None`` stays ``None``)."""
     if arrays is None:
         return None
-    return [compare.nudge(array, seed=seed + index) for index, array in enumerate(arrays)]
+    return [compare.nudge(array, seed=seed + index, precision=precision)
+            for index, array in enumerate(arrays)]
 
 
 def listed(result: Any) -> list[np.ndarray]:
@@ -49,18 +51,21 @@ def listed(result: Any) -> list[np.ndarray]:
 
 def compare_outputs(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray],
                     perturbed: Sequence[Sequence[np.ndarray]], *, what: str, config: Any,
-                    snippet: compare.Snippet) -> float:
+                    snippet: compare.Snippet, precision: str = "float32") -> float:
     """Compare every output under the data-scaled tolerance (``perturbed``: the reference's
-    nudged and float32 runs, see :func:`compare.forward_tolerance`); the worst error divided
-    by the tolerance. Raises :class:`compare.IllConditioned` for a case with no float32
-    answer, :class:`compare.Mismatch` on a difference."""
+    nudged and float32 runs, see :func:`compare.forward_tolerance`; at ``precision="tf32"``
+    its TF32-nudged run); the worst error divided by the tolerance. Raises
+    :class:`compare.IllConditioned` for a case with no answer at that precision,
+    :class:`compare.Mismatch` on a difference."""
     __tracebackhide__ = True
     from verify import keras_adapter
 
-    atol, sensitivity = compare.forward_tolerance(expected, perturbed)
-    if sensitivity > compare.ILL_CONDITIONED:
+    atol, sensitivity = compare.forward_tolerance(expected, perturbed, precision=precision)
+    if sensitivity > compare.ILL_CONDITIONED_AT[precision]:
         raise compare.IllConditioned(f"{what}: outputs move by {sensitivity:.3g} of their size "
-                                     "under one float32 step of the data")
+                                     f"under one {precision} step of the data")
+    if precision != "float32":
+        what = f"{what} (bound for {precision} matmuls)"
     versions = keras_adapter.info().describe()
     compare.assert_equal(len(actual), len(expected), what=f"{what}: number of outputs",
                          config=config, versions=versions, snippet=snippet)

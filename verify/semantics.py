@@ -56,6 +56,15 @@ as an explicit :class:`Semantics` value instead of guessing:
   row's mask, otherwise Keras raises. The named divergence
   ``attention-value-mask-misbroadcast-keras-3.0-3.11``.
 
+* ``bias_add``: how an ``EinsumDense`` bias (a ``MultiHeadAttention`` projection's, shape
+  ``(heads, key_dim)``) is added: ``"broadcast"`` (NumPy broadcasting) or ``"channel_axis_1"``
+  (Keras 3.7 and later on TensorFlow: ``keras.ops.add`` sends a bias that squeezes to one
+  axis of ``n`` to ``tf.nn.bias_add``, channels last when the input's last axis is ``n``,
+  else channels first, along axis 1 when that axis is ``n``: with ``key_dim=1`` and as many
+  steps as heads, each step gets another head's bias). Keras decides from the static shape;
+  here the array's shape decides, which is the same for a model whose inputs fix the steps.
+  The named divergence ``ops-add-bias-channel-axis-1-tensorflow-keras-3.7``.
+
 >>> KERAS2.hard_sigmoid, KERAS3.hard_sigmoid
 ('keras2', 'keras3')
 """
@@ -77,6 +86,7 @@ UNROLLED_ZEROINGS = ("time_order", "ignored")
 INITIAL_STATE_MASKS = ("kept", "dropped")
 MHA_INPUT_MASKS = ("kept", "cleared")
 ATTENTION_VALUE_MASKS = ("expanded", "misbroadcast")
+BIAS_ADDS = ("broadcast", "channel_axis_1")
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,7 @@ class Semantics:
     initial_state_mask: str = "dropped"
     mha_input_masks: str = "cleared"
     attention_value_mask: str = "expanded"
+    bias_add: str = "broadcast"
 
     def __post_init__(self) -> None:
         _validate.one_of("hard_sigmoid", self.hard_sigmoid, HARD_SIGMOIDS)
@@ -105,6 +116,7 @@ class Semantics:
         _validate.one_of("mha_input_masks", self.mha_input_masks, MHA_INPUT_MASKS)
         _validate.one_of("attention_value_mask", self.attention_value_mask,
                          ATTENTION_VALUE_MASKS)
+        _validate.one_of("bias_add", self.bias_add, BIAS_ADDS)
 
     def unrolled(self) -> Semantics:
         """These semantics inside Keras's unrolled loop (``unroll=True``): on every backend a
@@ -174,12 +186,26 @@ KERAS3_16_JAX = Semantics("keras3.16-jax", hard_sigmoid="keras3", masked_output=
 KERAS3_TORCH = Semantics("keras3-torch", hard_sigmoid="keras3", masked_output="previous_output",
                          pool_padding="replicated")
 
+
+def _tensorflow_bias_add(base: Semantics) -> Semantics:
+    """``base`` on Keras 3.7+'s TensorFlow backend (its ``ops.add`` bias shortcut)."""
+    return dataclasses.replace(base, name=f"{base.name}-tf-bias-add", bias_add="channel_axis_1")
+
+
+#: Keras 3.7 and later on TensorFlow: the base variant of those versions plus ``bias_add``.
+KERAS3_MID_TF = _tensorflow_bias_add(KERAS3_MID)
+KERAS3_LATE_TF = _tensorflow_bias_add(KERAS3_LATE)
+KERAS3_TF = _tensorflow_bias_add(KERAS3)
+KERAS3_16_TF = _tensorflow_bias_add(KERAS3_16)
+
 VARIANTS: dict[str, Semantics] = {s.name: s for s in (KERAS2, KERAS3, KERAS3_JAX, KERAS3_EARLY,
                                                       KERAS3_EARLY_JAX, KERAS3_MID,
                                                       KERAS3_MID_JAX, KERAS3_MID_TORCH,
                                                       KERAS3_LATE, KERAS3_LATE_JAX,
                                                       KERAS3_LATE_TORCH,
-                                                      KERAS3_16, KERAS3_16_JAX, KERAS3_TORCH)}
+                                                      KERAS3_16, KERAS3_16_JAX, KERAS3_TORCH,
+                                                      KERAS3_MID_TF, KERAS3_LATE_TF,
+                                                      KERAS3_TF, KERAS3_16_TF)}
 
 
 @functools.cache
@@ -201,6 +227,13 @@ def of_keras(keras_version: str, backend: str) -> Semantics:
     major, minor = environment.major_minor(keras_version)
     if major < 3:
         return KERAS2
+    base = _of_keras3(major, minor, backend)
+    if backend == "tensorflow" and (major, minor) >= (3, 7):
+        return VARIANTS[f"{base.name}-tf-bias-add"]
+    return base
+
+
+def _of_keras3(major: int, minor: int, backend: str) -> Semantics:
     jax = backend in ("jax", "numpy")
     if (3, 4) <= (major, minor) < (3, 8):
         return KERAS3_MID_TORCH if backend == "torch" else KERAS3_MID_JAX if jax else KERAS3_MID
@@ -233,8 +266,8 @@ def resolve(semantics: Semantics | str | None) -> Semantics:
                      f"got {semantics!r}")
 
 
-__all__ = ["KERAS2", "KERAS3", "KERAS3_16", "KERAS3_16_JAX", "KERAS3_EARLY", "KERAS3_EARLY_JAX",
-           "KERAS3_JAX", "KERAS3_LATE", "KERAS3_LATE_JAX", "KERAS3_LATE_TORCH", "KERAS3_MID",
-           "KERAS3_MID_JAX", "KERAS3_MID_TORCH", "KERAS3_TORCH",
-           "VARIANTS",
+__all__ = ["KERAS2", "KERAS3", "KERAS3_16", "KERAS3_16_JAX", "KERAS3_16_TF", "KERAS3_EARLY",
+           "KERAS3_EARLY_JAX", "KERAS3_JAX", "KERAS3_LATE", "KERAS3_LATE_JAX",
+           "KERAS3_LATE_TF", "KERAS3_LATE_TORCH", "KERAS3_MID", "KERAS3_MID_JAX",
+           "KERAS3_MID_TF", "KERAS3_MID_TORCH", "KERAS3_TF", "KERAS3_TORCH", "VARIANTS",
            "Semantics", "default", "detect", "of_keras", "resolve"]

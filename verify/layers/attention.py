@@ -118,6 +118,19 @@ def attention(layer: Mapping[str, Any], source: WeightSource, arguments: list[An
     return results
 
 
+def add_bias(x: np.ndarray, bias: np.ndarray, rule: str) -> np.ndarray:
+    """``x + bias`` as Keras's ``ops.add`` computes it under ``rule``
+    (:attr:`verify.semantics.Semantics.bias_add`): NumPy broadcasting, or Keras 3.7+ on
+    TensorFlow, where a bias that squeezes to one axis of ``n`` goes to ``tf.nn.bias_add``
+    along ``x``'s last axis when that is ``n``, else along axis 1 when that is ``n``."""
+    bias = np.asarray(bias)
+    squeezed = [size for size in bias.shape if size > 1]
+    if rule == "channel_axis_1" and len(squeezed) == 1 and x.ndim > 1 \
+            and x.shape[-1] != squeezed[0] and x.shape[1] == squeezed[0]:
+        return np.asarray(x + bias.reshape((1, -1) + (1,) * (x.ndim - 2)))
+    return np.asarray(x + bias)
+
+
 def multi_head_attention(layer: Mapping[str, Any], source: WeightSource, arguments: list[Any],
                          keywords: dict[str, Any], context: Context) -> list[Tensor]:
     """``MultiHeadAttention`` with the default attention axes (module docstring)."""
@@ -146,7 +159,7 @@ def multi_head_attention(layer: Mapping[str, Any], source: WeightSource, argumen
 
     def dense(x: np.ndarray, pair: list[np.ndarray], spec: str) -> np.ndarray:
         out = np.einsum(spec, np.asarray(x, context.dtype), pair[0])
-        return np.asarray(out + pair[1] if use_bias else out)
+        return add_bias(out, pair[1], context.semantics.bias_add) if use_bias else out
 
     q = dense(query, projections[0], "btd,dhk->bthk")
     k = dense(key, projections[1], "bsd,dhk->bshk")

@@ -19,8 +19,13 @@ from verify.environment import major_minor
 
 DATA = Path(__file__).with_name("divergences.toml")
 _CONDITIONS = frozenset({"keras", "backend", "legacy", "tensorflow_below", "keras_below",
-                         "keras_from"})
+                         "keras_from", "gpu"})
 _FIELDS = ("name", "what", "applies", "probe", "observed", "otherwise", "reason", "source")
+#: Optional fields: ``needs = "gpu"`` (the entry can apply only on a GPU: elsewhere its probe
+#: still runs and must observe ``otherwise``, and the matrix of CPU environments does not call
+#: it stale); ``unmeasured`` (why no environment of ours has seen it apply: written from the
+#: sources it cites).
+_OPTIONAL = ("needs", "unmeasured")
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class Environment:
     legacy_keras: bool
     tensorflow_version: str | None
     keras_version: str = ""
+    #: Whether the backend computes on a GPU (:func:`verify.keras_adapter.device`).
+    gpu: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class Divergence:
     otherwise: str | tuple[tuple[Mapping[str, Any], str], ...]
     reason: str
     source: str
+    needs: str | None = None
+    unmeasured: str | None = None
 
     def applies_to(self, environment: Environment) -> bool:
         return matches(self.applies, environment)
@@ -72,6 +81,8 @@ def matches(condition: Mapping[str, Any], environment: Environment) -> bool:
         return False
     if "legacy" in condition and environment.legacy_keras != condition["legacy"]:
         return False
+    if "gpu" in condition and environment.gpu != condition["gpu"]:
+        return False
     if "keras_below" in condition and (not environment.keras_version or major_minor(
             environment.keras_version) >= major_minor(condition["keras_below"])):
         return False
@@ -96,9 +107,12 @@ def load(path: Path = DATA) -> list[Divergence]:
     for index, raw in enumerate(document.get("divergence", [])):
         label = raw.get("name", f"#{index}")
         missing = [name for name in _FIELDS if name not in raw]
-        if missing or set(raw) - set(_FIELDS):
-            raise ValueError(f"divergence {label!r}: missing {missing}, unknown "
-                             f"{sorted(set(raw) - set(_FIELDS))}; fields are {list(_FIELDS)}")
+        unknown = sorted(set(raw) - set(_FIELDS) - set(_OPTIONAL))
+        if missing or unknown:
+            raise ValueError(f"divergence {label!r}: missing {missing}, unknown {unknown}; "
+                             f"fields are {list(_FIELDS)}, optionally {list(_OPTIONAL)}")
+        if raw.get("needs", "gpu") != "gpu":
+            raise ValueError(f"divergence {label!r}: needs must be 'gpu', got {raw['needs']!r}")
         if raw["probe"] not in PROBES:
             raise ValueError(f"divergence {label!r}: unknown probe {raw['probe']!r}; "
                              f"expected one of {sorted(PROBES)}")
@@ -118,7 +132,8 @@ def environment() -> Environment:
 
     info = keras_adapter.info()
     return Environment(info.keras_major, info.backend, info.legacy_keras,
-                       info.tensorflow_version, info.keras_version)
+                       info.tensorflow_version, info.keras_version,
+                       gpu=keras_adapter.device().accelerator is not None)
 
 
 # --- probes: each observes one behaviour on the running Keras and names it ----------------------
@@ -522,7 +537,51 @@ def probe_legacy_h5_masked_round_trip() -> str:
     return "loads"
 
 
+def _default_precision(cell: str, **options: Any) -> str:
+    """``"float32"``, ``"tf32"`` or ``"beyond tf32 (...)"``: where the error of one real-size
+    layer (batch 32 x 50 steps x 16 features, 64 units, weights uniform in +-1/sqrt(fan-in))
+    at the device's default precision falls: within float32's bound, within TF32's, or
+    beyond both."""
+    from verify.suite.properties.kernels import error_at_default, real_size_case
+
+    config, weights, x = real_size_case(cell, **options)
+    kernel, error, float32_bound, tf32_bound = error_at_default(config, weights, x)
+    if error <= float32_bound:
+        return "float32"
+    return "tf32" if error <= tf32_bound else f"beyond tf32 ({kernel}: {error:.3g})"
+
+
+def probe_default_precision_lstm() -> str:
+    """An LSTM at the default precision: cuDNN's kernel where Keras takes it."""
+    return _default_precision("LSTM")
+
+
+def probe_default_precision_gru_reset_before() -> str:
+    """A GRU with reset_after=False: the generic loop on every backend (cuBLAS/XLA matmuls)."""
+    return _default_precision("GRU", reset_after=False)
+
+
+def probe_ops_add_bias() -> str:
+    """``keras.ops.add`` of a (1, 2, 2, 1) tensor of zeros and a (2, 1) bias [[10], [20]]:
+    NumPy broadcasting adds 10 to head 0 and 20 to head 1 at every step; along axis 1 each
+    step gets one value. A MultiHeadAttention projection with key_dim=1 is this addition."""
+    adapter = _adapter()
+    if adapter.KERAS_MAJOR < 3:
+        return "broadcast"  # Keras 2's EinsumDense adds with TensorFlow's own broadcasting
+    added = np.asarray(adapter.keras.ops.convert_to_numpy(adapter.keras.ops.add(
+        np.zeros((1, 2, 2, 1), np.float32), np.array([[10.0], [20.0]], np.float32))))
+    found = added[0, :, :, 0]
+    if np.array_equal(found, [[10, 20], [10, 20]]):
+        return "broadcast"
+    if np.array_equal(found, [[10, 10], [20, 20]]):
+        return "channel_axis_1"
+    return f"other: {found.tolist()}"
+
+
 PROBES: dict[str, Callable[[], str]] = {
+    "ops_add_bias": probe_ops_add_bias,
+    "default_precision_lstm": probe_default_precision_lstm,
+    "default_precision_gru_reset_before": probe_default_precision_gru_reset_before,
     "legacy_h5_masked_round_trip": probe_legacy_h5_masked_round_trip,
     "average_pool_same": probe_average_pool_same,
     "masked_concatenate": probe_masked_concatenate,

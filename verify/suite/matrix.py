@@ -35,6 +35,8 @@ class EnvironmentResult:
     properties: dict[str, PropertyResult] = field(default_factory=dict)
     applied: list[str] = field(default_factory=list)
     skip_reasons: list[str] = field(default_factory=list)
+    #: Whether the environment ran on a GPU (recorded by tests/test_divergences.py).
+    gpu: bool = False
 
     @property
     def passed(self) -> bool:
@@ -69,6 +71,8 @@ def read(path: Path) -> EnvironmentResult:
                       for item in case.iter("property")}
             if "environment" in values:
                 result.environment = values["environment"]
+            if values.get("gpu") == "True":
+                result.gpu = True
             if values.get("divergence_applies") == "True":
                 result.applied.append(values["divergence"])
             if "property" in values:
@@ -128,9 +132,12 @@ def _property_order(name: str) -> int:
 
 
 def stale(results: Sequence[EnvironmentResult]) -> list[str]:
-    """Divergence entries that applied in none of ``results``."""
+    """Divergence entries that applied in none of ``results`` (an entry that needs a GPU
+    counts only where some environment ran on one)."""
     applied = {name for result in results for name in result.applied}
-    return [entry.name for entry in divergences.load() if entry.name not in applied]
+    gpu = any(result.gpu for result in results)
+    return [entry.name for entry in divergences.load()
+            if entry.name not in applied and (entry.needs != "gpu" or gpu)]
 
 
 def summary(results: Sequence[EnvironmentResult]) -> str:

@@ -137,6 +137,13 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
     device = keras_adapter.device()
     print(f"lstm-verify report: {info.describe()}", file=out)
     print(f"device: {device.describe()}", file=out)
+    with keras_adapter.strict_precision():
+        strict = keras_adapter.device()
+    changed = {key: value for key, value in strict.settings.items()
+               if device.settings.get(key) != value}
+    print("precision: properties run at strict float32 ("
+          + (", ".join(f"{key}={value}" for key, value in changed.items()) or "as the defaults")
+          + "); default_precision and the device table at the defaults", file=out)
     seed = args.seed if args.seed is not None else (
         "derandomised" if settings_.derandomize else "random")
     print(f"profile {args.profile}, {settings_.max_examples} examples per property, seed {seed}",
@@ -147,6 +154,18 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
                 for name in names]
     elapsed = time.perf_counter() - started
     print("\n" + format_table(outcomes), file=out)
+    from verify.suite import divergences
+    from verify.suite.properties import kernels
+
+    rows = kernels.device_table()
+    print(f"\ndevice table ({kernels.DEVICE_SETUP}; error and bounds relative to the largest "
+          "output):\n" + kernels.format_device_table(rows), file=out)
+    environment = divergences.environment()
+    applied = [entry for entry in divergences.load()
+               if entry.needs == "gpu" and entry.applies_to(environment)]
+    print("default-precision divergences here: " + ("; ".join(
+        f"{entry.name} ({entry.what})" for entry in applied) if applied else
+        "none (float32 matmuls in float32 at the defaults)"), file=out)
     for outcome in outcomes:
         if outcome.missed and outcome.passed:
             print(f"\n{outcome.name} missed (no checked case had): {', '.join(outcome.missed)}",
@@ -165,6 +184,9 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
             "passed": passed,
             "versions": asdict(info),
             "device": device.as_dict(),
+            "strict_settings": dict(strict.settings),
+            "device_table": rows,
+            "default_precision_divergences": [entry.name for entry in applied],
             "profile": args.profile,
             "seed": args.seed,
             "examples_per_property": settings_.max_examples,

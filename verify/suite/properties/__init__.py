@@ -13,6 +13,7 @@ collecting tests need no TensorFlow.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from collections.abc import Callable, Mapping
@@ -39,6 +40,7 @@ from verify.suite.properties.forward import (
     reference_outputs,
 )
 from verify.suite.properties.gate_semantics import SATURATION, check_gate_block
+from verify.suite.properties.kernels import check_default_precision, check_kernel
 from verify.suite.properties.structure import check_shapes
 
 
@@ -68,12 +70,18 @@ class Property:
     #: Examples per row of the covering run under the ``ci`` budget (scaled with the
     #: profile's ``max_examples``; at least one).
     row_examples: int = 1
+    #: ``"strict"``: every example runs with the backend's float32 matmuls at IEEE float32
+    #: (:func:`verify.keras_adapter.strict_precision`; what a CPU always does); ``"default"``:
+    #: at whatever the device's settings give (the default-precision property).
+    precision: str = "strict"
 
     def run(self, case: Case) -> float:
-        """Check one drawn case; the worst error / tolerance (0.0 for exact checks). Keys
-        starting with ``_`` (what the strategy recorded of its choices) are not arguments."""
-        return self.check(**{key: value for key, value in case.items()
-                             if not key.startswith("_")})
+        """Check one drawn case at this property's :attr:`precision`; the worst error /
+        tolerance (0.0 for exact checks). Keys starting with ``_`` (what the strategy
+        recorded of its choices) are not arguments."""
+        with _precision(self.precision):
+            return self.check(**{key: value for key, value in case.items()
+                                 if not key.startswith("_")})
 
     def strategy(self, stratum: str | None = None) -> st.SearchStrategy[Case]:
         """The cases of one stratum (``None``: every case)."""
@@ -177,6 +185,15 @@ class Property:
 
 #: The ``ci`` profile's examples per property, which :attr:`Property.row_examples` is for.
 CI_EXAMPLES = 60
+
+
+def _precision(precision: str) -> contextlib.AbstractContextManager[Any]:
+    """Strict float32 for the block (``"strict"``), or the device's defaults (``"default"``)."""
+    if precision == "default":
+        return contextlib.nullcontext()
+    from verify import keras_adapter
+
+    return keras_adapter.strict_precision()
 
 
 def _tally(stats: dict[str, float] | None) -> dict[str, float]:
@@ -289,6 +306,17 @@ PROPERTIES: dict[str, Property] = {
                  "weights (equal to verify.reference / verify.predict for them)",
                  lambda: st.one_of(*map(spaces.harness_row, spaces.harness_plan().rows)),
                  check_harness, plan=spaces.harness_plan, row_cases=spaces.harness_row),
+        Property("kernels", "LSTM/GRU/SimpleRNN with use_cudnn auto/True/False (Keras 3): the "
+                 "kernel Keras runs (cuDNN, a backend's fused loop, the generic loop, or a "
+                 "ValueError) is the one its rules name for this backend, version, device, "
+                 "options and mask; its outputs equal verify.reference", cases.kernel_cases,
+                 check_kernel),
+        Property("default_precision", "LSTM/GRU/SimpleRNN at the device's default float32 "
+                 "precision (not set strict): outputs within the bound of the precision the "
+                 "kernel computes at there (float32 on a CPU; TF32 where a GPU's defaults "
+                 "allow it, a named divergence)",
+                 lambda: cases.kernel_cases(use_cudnn=False), check_default_precision,
+                 precision="default"),
         Property("stateful_forward", "LSTM/GRU/SimpleRNN with stateful=True over consecutive "
                  "batches and a reset equal verify.reference.Stateful", cases.stateful_cases,
                  check_stateful, cases.cell_strata(cases.stateful_cases),

@@ -201,3 +201,25 @@ def gate_cases(cell: str = "LSTM", *, state: bool | None = None,
     )
     return with_arrays(configs, states=True, state=state)
 
+
+
+def kernel_cases(cells: Sequence[str] = strategies.CELL_KINDS, *,
+                 use_cudnn: bool = True) -> st.SearchStrategy[Case]:
+    """One LSTM/GRU/SimpleRNN layer as :func:`cell_forward_cases` draws it (every activation,
+    ``use_bias``, ``unroll``, GRU's ``reset_after``, masks of every kind, initial states) and,
+    with ``use_cudnn``, Keras 3's ``use_cudnn`` option (``"auto"``, ``True``, ``False``). An
+    unrolled layer gets no mask: unrolled masked calls are the forward properties' (their
+    named divergences), and no kernel but the generic loop unrolls."""
+
+    @st.composite
+    def draw_case(draw: st.DrawFn) -> Case:
+        cell = draw(st.sampled_from(tuple(cells)), label="cell")
+        case = draw(cell_forward_cases(cell), label="case")
+        if case["config"].unroll and case.get("mask") is not None:
+            case["mask"] = None
+            case.pop("_drawn", None)
+        if use_cudnn and cell != "SimpleRNN":
+            case["use_cudnn"] = draw(st.sampled_from(("auto", True, False)), label="use_cudnn")
+        return case
+
+    return draw_case()

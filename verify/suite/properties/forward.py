@@ -38,13 +38,13 @@ def reference_outputs(config: RNNConfig | BidirectionalConfig, weights: Sequence
 
 def compare_outputs(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray],
                     perturbed: Sequence[Sequence[np.ndarray]], *, what: str, config: Any,
-                    snippet: compare.Snippet) -> float:
+                    snippet: compare.Snippet, precision: str = "float32") -> float:
     """:func:`verify.proof.compare_outputs`, with an ill-conditioned case rejected inside a
     Hypothesis test (Hypothesis counts it) rather than raised."""
     __tracebackhide__ = True
     with rejecting():
         return proof.compare_outputs(actual, expected, perturbed, what=what, config=config,
-                                     snippet=snippet)
+                                     snippet=snippet, precision=precision)
 
 
 @contextlib.contextmanager
@@ -104,21 +104,28 @@ def compare_to_reference(actual: Sequence[np.ndarray], config: RNNConfig | Bidir
                          weights: Sequence[np.ndarray], x: np.ndarray, *,
                          mask: np.ndarray | None = None,
                          initial_state: Sequence[np.ndarray] | None = None,
-                         what: str) -> float:
+                         what: str, precision: str = "float32",
+                         semantics: Any = None) -> float:
     """``actual`` (float32 outputs of some implementation, in Keras's output order) equal the
-    reference's for ``config`` under the data-scaled tolerance."""
+    reference's for ``config`` under the data-scaled tolerance for matmuls at ``precision``
+    (:func:`verify.compare.forward_tolerance`)."""
     __tracebackhide__ = True
-    expected = reference_outputs(config, weights, x, mask=mask, initial_state=initial_state)
+    expected = reference_outputs(config, weights, x, mask=mask, initial_state=initial_state,
+                                 semantics=semantics)
     perturbed = [
-        reference_outputs(config, nudged(weights, 1) or [], compare.nudge(x, seed=0),
-                          mask=mask, initial_state=nudged(initial_state, 100)),
-        reference_outputs(config, weights, x, mask=mask, initial_state=initial_state,
-                          dtype=np.float32),
+        reference_outputs(config, nudged(weights, 1, precision=precision) or [],
+                          compare.nudge(x, seed=0, precision=precision), mask=mask,
+                          initial_state=nudged(initial_state, 100, precision=precision),
+                          semantics=semantics),
     ]
+    if precision == "float32":
+        perturbed.append(reference_outputs(config, weights, x, mask=mask,
+                                           initial_state=initial_state, dtype=np.float32,
+                                           semantics=semantics))
     snippet = functools.partial(compare.reproducer, config, weights=weights,
                                 call={"x": x, "mask": mask, "initial_state": initial_state})
     return compare_outputs(actual, expected, perturbed, what=what, config=config,
-                           snippet=snippet)
+                           snippet=snippet, precision=precision)
 
 
 def check_model_forward(config: SequentialConfig | ModelSpec, x: Any,
