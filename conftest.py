@@ -80,6 +80,7 @@ def adapter() -> Any:
     """The Keras adapter, imported and warmed up once per process (the first LSTM call is slow)."""
     from verify import keras_adapter
 
+    keras_adapter.reuse_compilations()  # jax: compiled programs kept between runs
     keras_adapter.warm_up()
     return keras_adapter
 

@@ -15,6 +15,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from strategies.sizes import size_in
 from verify import environment
 from verify.config import (
     ACTIVATIONS,
@@ -115,9 +116,9 @@ def _rnn_configs(
         kind = draw(st.sampled_from(kinds), label="cell") if len(kinds) > 1 else kinds[0]
         config_class = RNN_CONFIGS[kind]
         values: dict[str, Any] = {
-            "units": draw(st.integers(min_units, max_units), label="units"),
-            "input_dim": draw(st.integers(min_input_dim, max_input_dim), label="input_dim"),
-            "timesteps": draw(st.integers(min_timesteps, max_timesteps), label="timesteps"),
+            "units": draw(size_in(min_units, max_units), label="units"),
+            "input_dim": draw(size_in(min_input_dim, max_input_dim), label="input_dim"),
+            "timesteps": draw(size_in(min_timesteps, max_timesteps), label="timesteps"),
             # Shrinks to True (Keras's default), the simpler layer to read.
             "use_bias": draw(st.sampled_from([True, False]) if use_bias is None
                              else st.just(use_bias), label="use_bias"),
@@ -250,8 +251,8 @@ def sequential_configs(
         recurrent = draw(st.integers(min_recurrent_layers, max_recurrent_layers),
                          label="recurrent_layers")
         dense = draw(st.integers(min_dense_layers, max_dense_layers), label="dense_layers")
-        timesteps = draw(st.integers(min_timesteps, max_timesteps), label="timesteps")
-        features = draw(st.integers(min_input_dim, max_input_dim), label="input_dim")
+        timesteps = draw(size_in(min_timesteps, max_timesteps), label="timesteps")
+        features = draw(size_in(min_input_dim, max_input_dim), label="input_dim")
         layers: list[Any] = []
         for index in range(recurrent):
             wrap = draw(_flag(bidirectional), label=f"layers[{index}] bidirectional")
@@ -269,7 +270,7 @@ def sequential_configs(
             layers.append(layer)
             features = layer.output_features
         for index in range(recurrent, recurrent + dense):
-            head = DenseConfig(units=draw(st.integers(min_units, max_units),
+            head = DenseConfig(units=draw(size_in(min_units, max_units),
                                           label=f"layers[{index}] units"),
                                input_dim=features,
                                activation=draw(st.sampled_from(DEFAULT_ACTIVATIONS),

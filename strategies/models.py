@@ -35,6 +35,7 @@ from strategies.families import (
     ModelSpec,
 )
 from strategies.layers import CELL_KINDS, _check_choices
+from strategies.sizes import size_in
 from verify import environment
 
 _BOUNDS = {  # size -> (units, features, steps, vocab)
@@ -92,7 +93,7 @@ def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("
         cells = tuple(choose("first_cell", CELL_KINDS) if index == 0 else
                       draw(st.sampled_from(CELL_KINDS), label=f"cells[{index}]")
                       for index in range(depth))
-        units = tuple(draw(st.integers(units_low, units_high), label=f"units[{index}]")
+        units = tuple(draw(size_in(units_low, units_high), label=f"units[{index}]")
                       for index in range(depth))
         wrap = family not in ("encoder_decoder", "conv_lstm")
         merge_mode = choose("bidirectional", ("no", *MERGE_MODES)) \
@@ -103,15 +104,15 @@ def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("
         options: dict[str, Any] = {
             "cell_form": cell_form,
             "merge_mode": "concat" if merge_mode == "no" else merge_mode,
-            "steps": draw(st.integers(*steps), label="steps"),
-            "features": draw(st.integers(*features), label="features"),
-            "outputs": draw(st.integers(1, 4), label="outputs"),
+            "steps": draw(size_in(*steps), label="steps"),
+            "features": draw(size_in(*features), label="features"),
+            "outputs": draw(size_in(1, 4), label="outputs"),
             "output_activation": choose("output_activation", OUTPUT_ACTIVATIONS),
             "dropout": bool(choose("dropout", (False, True))),
         }
         if family in ("text_classifier",) or (
                 family == "siamese_merge" and choose("tokens", (False, True))):
-            options["vocab"] = draw(st.integers(*vocab), label="vocab")
+            options["vocab"] = draw(size_in(*vocab), label="vocab")
         if family in ("masked_sequence", "normalized_stack") or (
                 family == "siamese_merge" and "vocab" not in options):
             options["mask"] = True  # a Masking layer on the float inputs
@@ -134,13 +135,13 @@ def model_specs(*, families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("
             # (attention-value-mask-misbroadcast-keras-3.0-3.11): two queries at least there.
             low = 2 if family == "attention_decoder" and \
                 environment.attention_value_mask_misbroadcast() else steps[0]
-            options["decoder_steps"] = draw(st.integers(max(low, steps[0]), max(low, steps[1])),
+            options["decoder_steps"] = draw(size_in(max(low, steps[0]), max(low, steps[1])),
                                             label="decoder steps")
         if family == "attention_decoder":
             options["attention"] = choose("attention", attention_kinds())
             options["causal"] = bool(choose("causal", (False, True)))
         if family == "nested_sequence":
-            options["outer_steps"] = draw(st.integers(1, 4 if size == "small" else 8),
+            options["outer_steps"] = draw(size_in(1, 4 if size == "small" else 8),
                                           label="outer steps")
         if family == "siamese_merge":
             options["merge"] = choose("merge", merge_kinds())
@@ -203,11 +204,11 @@ def _conv(draw: st.DrawFn, choose: Any, options: dict[str, Any], size: str) -> d
     elif groups > 1:
         options["features"] += options["features"] % groups
     length = options["features"] if permute else options["steps"]
-    kernel = draw(st.integers(1, 5), label="conv kernel")
+    kernel = draw(size_in(1, 5), label="conv kernel")
     dilation = 2 if step == "dilated" else 1
     if padding == "valid":  # the window must fit: dilation * (kernel - 1) + 1 <= length
         kernel = min(kernel, (length - 1) // dilation + 1)
-    filters = groups * draw(st.integers(1, 4) if size == "small" else st.integers(4, 32),
+    filters = groups * draw(size_in(1, 4) if size == "small" else size_in(4, 32),
                             label="conv filters")
     conv = Conv(filters=filters, kernel=kernel, dilation=dilation, padding=padding,
                 strides=2 if step == "strided" else 1, groups=groups,
@@ -233,11 +234,11 @@ def _conv_lstm(draw: st.DrawFn, choose: Any, options: dict[str, Any], size: str
         options["steps"] = min(options["steps"], 24)
     dilation = 2 if step == "dilated" else 1
     # A dilated kernel has at least two taps, and the frame room for them to matter.
-    kernel = draw(st.integers(dilation, 3), label="conv_lstm kernel")
+    kernel = draw(size_in(dilation, 3), label="conv_lstm kernel")
     span = dilation * (kernel - 1) + 1
     if padding == "valid" or dilation > 1:
         options["features"] = max(options["features"], span + dilation - 1)
-    filters = draw(st.integers(1, 4) if size == "small" else st.integers(4, 16),
+    filters = draw(size_in(1, 4) if size == "small" else size_in(4, 16),
                    label="conv_lstm filters")
     conv = Conv(filters=filters, kernel=kernel, dilation=dilation, padding=padding,
                 strides=2 if step == "strided" else 1)

@@ -252,6 +252,32 @@ def test_check_reproduces_the_model(saved: dict[str, Path]) -> None:
     assert "verify.predict reproduces the model on 3 random batches" in result.stdout
 
 
+@pytest.mark.parametrize("precision", ["strict", "default"])
+def test_check_says_device_precision_and_kernels(saved: dict[str, Path], adapter: Any,
+                                                 precision: str) -> None:
+    """The device, the precision Keras ran at (strict: the settings set for the run), the
+    kernel each recurrent layer ran, and the bound the outputs were held to (float32 here:
+    no accelerator; TF32 only where a GPU's defaults allow it)."""
+    result = run("check", str(saved["lstm"]), "--samples", "2", "--precision", precision)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"device: {adapter.device().describe()}"
+    assert lines[1].startswith("precision: strict float32 (" if precision == "strict"
+                               else "precision: the device's defaults")
+    assert lines[2].startswith("kernels: ")
+    if adapter.KERAS_MAJOR >= 3 and adapter.device().accelerator is None:
+        assert "lstm" in lines[2] and "cudnn" not in lines[2]
+    bound = "float32" if adapter.device().float32 == "float32" or precision == "strict" \
+        else "tf32"
+    assert f"of the {bound} bound" in lines[3]
+
+
+def test_check_refuses_an_unknown_precision(saved: dict[str, Path]) -> None:
+    result = run("check", str(saved["lstm"]), "--precision", "fast")
+    assert result.returncode == 2
+    assert "invalid choice: 'fast'" in result.stderr
+
+
 def test_check_reproduces_gru_and_simple_rnn_models(saved: dict[str, Path]) -> None:
     result = run("check", str(saved["family"]), "--samples", "2")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -14,3 +14,23 @@ from verify.suite.properties import run_id, runs
 def test_kernel_property(check_property: Any, run: tuple[str, str | None]) -> None:
     name, stratum = run
     check_property(name, stratum)
+
+
+def test_device_table_names_where_each_error_falls(adapter: Any) -> None:
+    """The report's device table on this machine: Keras at the defaults and at strict
+    precision within float32's bound where the device computes float32 (a CPU), and the
+    reference's TF32 emulation outside float32's bound and inside TF32's (the size of what a
+    GPU's TF32 default gives)."""
+    from verify.suite.properties import kernels
+
+    rows = kernels.device_table()
+    assert [row["layer"] for row in rows[::3]] == [label for label, *_ in kernels.DEVICE_LAYERS]
+    for row in rows:
+        if row["precision"] == "tf32 (emulated)":
+            assert row["within"] == "tf32" and row["kernel"] == "numpy tf32 emulation", row
+            assert 1e-4 < row["relative_error"] < 2e-3, row
+        elif adapter.device().accelerator is None or row["precision"] == "strict":
+            assert row["within"] == "float32", row
+    text = kernels.format_device_table(rows)
+    assert text.splitlines()[0].split() == ["layer", "precision", "kernel", "error", "float32",
+                                            "bound", "tf32", "bound", "within"]

@@ -158,3 +158,34 @@ def test_model_inputs_fit_their_spec(data: st.DataObject) -> None:
             assert array.dtype == np.float32 and np.isfinite(array).all()
     if not (spec.mask or spec.tokens):  # padding is drawn only where something reads it
         assert spec.padding == "none"
+
+
+def test_bucket_values_keep_the_ends_and_the_powers_of_four_between() -> None:
+    from strategies.sizes import bucket_values
+
+    assert bucket_values(1, 8) == (1, 4, 8)
+    assert bucket_values(1, 3) == (1, 3)
+    assert bucket_values(2, 2) == (2,)
+    assert bucket_values(4, 300) == (4, 16, 64, 256, 300)
+
+
+def test_bucketed_sizes_draw_only_bucket_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bucketed (the jax backend's default), every drawn size is a bucket value; not
+    bucketed, ``size_in`` is plain ``st.integers`` (derandomized runs draw as before)."""
+    from hypothesis.errors import NoSuchExample
+
+    from strategies.sizes import bucketed, size_in
+
+    monkeypatch.setenv("LSTM_VERIFY_SHAPE_BUCKETS", "1")
+    assert bucketed()
+    drawn = {find(size_in(1, 64), lambda value, wanted=wanted: value == wanted)
+             for wanted in (1, 4, 16, 64)}
+    assert drawn == {1, 4, 16, 64}
+    with pytest.raises(NoSuchExample):
+        find(size_in(1, 64), lambda value: value == 5)
+    monkeypatch.setenv("LSTM_VERIFY_SHAPE_BUCKETS", "0")
+    assert not bucketed()
+    assert repr(size_in(1, 64)) == repr(st.integers(1, 64))
+    monkeypatch.setenv("LSTM_VERIFY_SHAPE_BUCKETS", "yes")
+    with pytest.raises(ValueError, match="LSTM_VERIFY_SHAPE_BUCKETS must be 0 or 1"):
+        bucketed()

@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "report the worst error against the tolerance. Exit 1 on a mismatch.")
     check.add_argument("model", type=Path, metavar="MODEL")
     _sampling_options(check, samples=8)
+    check.add_argument("--precision", choices=("strict", "default"), default="strict",
+                       help="strict (default): Keras's float32 matmuls in float32, held to "
+                            "float32's bound; default: the device's own settings, held to the "
+                            "bound of the precision they allow (TF32 on a GPU by default)")
 
     export = commands.add_parser(
         "export", parents=[common],

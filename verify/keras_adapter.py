@@ -56,6 +56,7 @@ from verify.keras_backend import (
     layer_records,
     load_model,
     make,
+    reuse_compilations,
     running_semantics,
     strict_precision,
     watched_kernels,
@@ -364,6 +365,6 @@ __all__ = [
     "BACKEND", "CACHE_SIZE", "KERAS_MAJOR", "LEGACY_KERAS", "BuiltLayer", "KerasInfo",
     "ModelFileError", "activation", "built", "cache_key", "call_model", "clear", "device",
     "dropped_mask_warnings_silenced", "info", "keras", "kernel_run", "layer_records",
-    "load_model", "reset_states", "running_semantics", "stateful", "strict_precision",
-    "warm_up", "watched_kernels",
+    "load_model", "reset_states", "reuse_compilations", "running_semantics", "stateful",
+    "strict_precision", "warm_up", "watched_kernels",
 ]

@@ -345,6 +345,37 @@ def _keras2_runtime(config: RNNConfig, layer: Any, inputs: Any, arguments: dict[
                                                                   f"unknown runtime {runtime}")
 
 
+def reuse_compilations() -> str | None:
+    """On the jax backend, keep XLA's compiled programs in jax's persistent compilation cache
+    so that a later run reuses them: every new shape and every eager recurrent loop compiles
+    (~35 ms each on a CPU), and a derandomized report draws the same cases each run. The
+    directory is ``$LSTM_VERIFY_JAX_CACHE``, else ``$XDG_CACHE_HOME/lstm-verify/jax`` (default
+    ``~/.cache``); ``LSTM_VERIFY_JAX_CACHE=0`` turns it off, and a cache the user configured
+    for jax is left as it is. Returns the directory in use (``None``: none set here). Called
+    by ``python -m verify report`` and the test suite, not on import: jax's configuration is
+    the user's in their own programs."""
+    if BACKEND != "jax":
+        return None
+    import jax
+
+    setting = os.environ.get("LSTM_VERIFY_JAX_CACHE", "")
+    if setting == "0":
+        return None
+    configured = jax.config.jax_compilation_cache_dir
+    if configured:
+        return str(configured)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    directory = Path(setting) if setting else base / "lstm-verify" / "jax"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # an unwritable cache is no reason to fail: compile every time
+    jax.config.update("jax_compilation_cache_dir", str(directory))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return str(directory)
+
+
 def _jax_device() -> tuple[str | None, dict[str, str]]:
     import jax
 

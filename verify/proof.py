@@ -76,13 +76,13 @@ def compare_outputs(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray]
     )
 
 
-def _nudge_input(array: np.ndarray, seed: int, keep: Sequence[float], *, tokens: bool
-                 ) -> np.ndarray:
+def _nudge_input(array: np.ndarray, seed: int, keep: Sequence[float], *, tokens: bool,
+                 precision: str = "float32") -> np.ndarray:
     """Float inputs move by a float32 step (except the ``Masking`` values in ``keep``); token
     ids (an input an ``Embedding`` reads, whatever its dtype, or integers) stay as they are."""
     if tokens or np.asarray(array).dtype.kind in "iu":
         return array
-    return compare.nudge(array, seed=seed, keep=keep)
+    return compare.nudge(array, seed=seed, keep=keep, precision=precision)
 
 
 def _token_inputs(config: Mapping[str, Any], count: int) -> list[bool]:
@@ -102,39 +102,44 @@ def check_against_forward(actual: Sequence[np.ndarray], config: Mapping[str, Any
                           x: np.ndarray | list[np.ndarray], *, semantics: Semantics,
                           mask_values: Sequence[float], label: Any, what: str,
                           snippet: compare.Snippet | None = None,
-                          recorded_masks: bool = True) -> float:
+                          recorded_masks: bool = True, precision: str = "float32") -> float:
     """Keras's outputs ``actual`` equal :func:`verify.model.forward` of a model ``config`` and
     its ``weights`` (by layer path) under ``semantics``, within the tolerance that a float32
-    step of every weight and input moves the result by (``mask_values``, a Masking layer's
-    values, are not moved)."""
+    (or ``precision``) step of every weight and input moves the result by (``mask_values``, a
+    Masking layer's values, are not moved)."""
     __tracebackhide__ = True
     expected = listed(forward(config, weights, x, semantics=semantics,
                               recorded_masks=recorded_masks))
-    moved = {path: nudged(list(arrays), 1 + 10 * index) or []
+    moved = {path: nudged(list(arrays), 1 + 10 * index, precision=precision) or []
              for index, (path, arrays) in enumerate(weights.items())}
     tokens = _token_inputs(config, len(x) if isinstance(x, list) else 1)
-    moved_x = ([_nudge_input(item, index, mask_values, tokens=tokens[index])
-                for index, item in enumerate(x)]
-               if isinstance(x, list) else _nudge_input(x, 0, mask_values, tokens=tokens[0]))
+    moved_x = ([_nudge_input(item, index, mask_values, tokens=tokens[index],
+                             precision=precision) for index, item in enumerate(x)]
+               if isinstance(x, list) else _nudge_input(x, 0, mask_values, tokens=tokens[0],
+                                                        precision=precision))
     perturbed = [listed(forward(config, moved, moved_x, semantics=semantics,
-                                recorded_masks=recorded_masks)),
-                 listed(forward(config, weights, x, semantics=semantics, dtype=np.float32,
                                 recorded_masks=recorded_masks))]
+    if precision == "float32":
+        perturbed.append(listed(forward(config, weights, x, semantics=semantics,
+                                        dtype=np.float32, recorded_masks=recorded_masks)))
     shown = ("[" + ", ".join(map(compare.format_array, x)) + "]" if isinstance(x, list)
              else compare.format_array(x))
     snippet = snippet or ("# model: the Keras model under test\nimport verify\n"
                           f"outputs = verify.predict(model, {shown})")
     return compare_outputs(actual, expected, perturbed, what=what, config=label,
-                           snippet=snippet)
+                           snippet=snippet, precision=precision)
 
 
 def check_predict(model: Any, x: np.ndarray | list[np.ndarray], *,
                   actual: Sequence[np.ndarray] | None = None, label: Any = None,
-                  snippet: compare.Snippet | None = None, recorded_masks: bool = True) -> float:
+                  snippet: compare.Snippet | None = None, recorded_masks: bool = True,
+                  precision: str = "float32") -> float:
     """:func:`verify.predict` equals the Keras ``model``'s own outputs for ``x`` (with the
     weights the model holds). ``actual`` are those outputs if already computed.
     ``recorded_masks=False``: masks propagated by :mod:`verify.layers`' rules rather than read
-    from a Keras 3 config (how the properties check those rules)."""
+    from a Keras 3 config (how the properties check those rules). ``precision``: the bound
+    for Keras's matmuls at that precision (``"tf32"``: a GPU's default, see
+    :func:`verify.compare.forward_tolerance`)."""
     __tracebackhide__ = True
     from verify import keras_adapter
 
@@ -146,7 +151,7 @@ def check_predict(model: Any, x: np.ndarray | list[np.ndarray], *,
         semantics=keras_adapter.running_semantics(),
         mask_values=_masked_values((record.class_name, record.config) for record in records),
         label=label if label is not None else model.name, recorded_masks=recorded_masks,
-        snippet=snippet, what="Keras model vs verify.predict")
+        snippet=snippet, what="Keras model vs verify.predict", precision=precision)
 
 
 def mask_values(read: SavedModel) -> list[float]:

@@ -33,6 +33,10 @@ class Checked:
     worst: float = 0.0
     ill_conditioned: int = 0
     shapes: list[tuple[int, ...]] = field(default_factory=list)
+    #: The bound the outputs were held to (``"float32"``, or ``"tf32"`` for a GPU's default).
+    bound: str = "float32"
+    #: The kernel each LSTM/GRU ran, by the path of its kernel variable (Keras 3).
+    kernels: dict[str, str] = field(default_factory=dict)
 
     @property
     def checked(self) -> int:
@@ -44,50 +48,94 @@ class SampleMismatch(Exception):
 
 
 def check_model(read: Any, model: Any, *, samples: int, seed: int, timesteps: int,
-                label: str, step: Callable[[int], None] = lambda index: None) -> Checked:
+                label: str, step: Callable[[int], None] = lambda index: None,
+                precision: str = "strict") -> Checked:
     """``verify.predict`` against the loaded Keras ``model`` of the file ``read`` on
     ``samples`` random batches (:func:`verify.proof.sample_inputs`); raises
-    :class:`SampleMismatch` on the first difference."""
+    :class:`SampleMismatch` on the first difference. ``precision="strict"``: Keras runs with
+    float32 matmuls in float32 (:func:`verify.keras_adapter.strict_precision`) and is held to
+    float32's bound; ``"default"``: at the device's settings, held to the bound of the
+    precision they allow (TF32 on a GPU by default, float32 on a CPU)."""
+    import contextlib
+
     import numpy as np
 
-    from verify import compare, proof
+    from verify import compare, keras_adapter, proof
 
+    if precision not in PRECISIONS:
+        raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, got "
+                         f"{precision!r}")
+    reduced = keras_adapter.device().float32 != "float32"
     rng = np.random.default_rng(seed)
-    found = Checked(samples)
-    for sample in range(samples):
-        step(sample)
-        inputs = proof.sample_inputs(read, rng, timesteps=timesteps)
-        found.shapes = [item.shape for item in inputs]
-        batch: Any = inputs[0] if len(inputs) == 1 else inputs
-        try:
-            found.worst = max(found.worst, proof.check_predict(model, batch, label=label))
-        except compare.IllConditioned:
-            found.ill_conditioned += 1
-        except compare.Mismatch as error:
-            raise SampleMismatch(f"MISMATCH on sample {sample} (seed {seed}):\n{error}") \
-                from error
+    found = Checked(samples, bound="tf32" if precision == "default" and reduced else "float32")
+    block = keras_adapter.strict_precision() if precision == "strict" \
+        else contextlib.nullcontext()
+    with block, keras_adapter.watched_kernels() as found.kernels:
+        for sample in range(samples):
+            step(sample)
+            inputs = proof.sample_inputs(read, rng, timesteps=timesteps)
+            found.shapes = [item.shape for item in inputs]
+            batch: Any = inputs[0] if len(inputs) == 1 else inputs
+            try:
+                found.worst = max(found.worst, proof.check_predict(
+                    model, batch, label=label, precision=found.bound))
+            except compare.IllConditioned:
+                found.ill_conditioned += 1
+            except compare.Mismatch as error:
+                raise SampleMismatch(f"MISMATCH on sample {sample} (seed {seed}, precision "
+                                     f"{precision}, {found.bound} bound):\n{error}") from error
     return found
+
+
+#: ``check --precision``: strict float32, or the device's default settings.
+PRECISIONS = ("strict", "default")
+
+
+def describe_kernels(model: Any, kernels: dict[str, str]) -> str:
+    """Which kernel each recurrent layer ran: the watched LSTM/GRU calls by layer name; the
+    other recurrent layers (SimpleRNN, use_cudnn=False, Keras 2's layers) are named by what
+    their rules say when nothing was watched."""
+    from verify import keras_adapter
+
+    if keras_adapter.KERAS_MAJOR < 3:
+        return ("Keras 2 picks cuDNN or its standard loop at run time (cuDNN on a GPU for "
+                "eligible LSTM/GRU layers, see verify.devices.expected_kernel)")
+    by_layer: dict[str, str] = {}
+    for path, kernel in kernels.items():
+        by_layer.setdefault(path.split("/")[0], kernel)
+    return ", ".join(f"{name}: {kernel}" for name, kernel in by_layer.items()) or \
+        "no LSTM/GRU reached a fused kernel (generic loop)"
 
 
 def check_command(args: argparse.Namespace, out: TextIO) -> int:
     from verify import compare
 
     read, model = _keras_model(args.model)
+    from verify import keras_adapter
+
+    device = keras_adapter.device()
+    print(f"device: {device.describe()}", file=out)
+    if args.precision == "strict":
+        with keras_adapter.strict_precision():
+            settings = keras_adapter.device().settings
+        print("precision: strict float32 (" + ", ".join(
+            f"{key}={value}" for key, value in settings.items()) + ")", file=out)
+    else:
+        print(f"precision: the device's defaults (float32 matmuls in {device.float32})",
+              file=out)
     with Progress(out, "check", args.samples) as progress:
         try:
             found = check_model(read, model, samples=args.samples, seed=args.seed,
                                 timesteps=args.timesteps, label=str(args.model),
-                                step=progress.step)
+                                step=progress.step, precision=args.precision)
         except SampleMismatch as error:
             progress.clear()
             print(error, file=out)
             return 1
-    from verify import keras_adapter
-
-    print(f"device: {keras_adapter.device().describe()}", file=out)
+    print(f"kernels: {describe_kernels(model, found.kernels)}", file=out)
     print(f"{args.model}: verify.predict reproduces the model on {found.checked} random "
           f"batches of shape {found.shapes} (seed {args.seed}); worst error {found.worst:.3g} "
-          "of the tolerance", file=out)
+          f"of the {found.bound} bound", file=out)
     if found.ill_conditioned:
         print(f"  {found.ill_conditioned} batches skipped as ill-conditioned (outputs move by "
               f"more than {compare.ILL_CONDITIONED:g} of their size under one float32 step)",

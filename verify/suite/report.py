@@ -148,6 +148,9 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
         "derandomised" if settings_.derandomize else "random")
     print(f"profile {args.profile}, {settings_.max_examples} examples per property, seed {seed}",
           file=out, flush=True)
+    cache = keras_adapter.reuse_compilations()
+    if cache is not None:
+        print(f"jax compilation cache: {cache} (LSTM_VERIFY_JAX_CACHE=0: off)", file=out)
     keras_adapter.warm_up()
     started = time.perf_counter()
     outcomes = [_run_property(name, settings_=settings_, seed=args.seed, out=out)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import strategies
 from strategies.families import FAMILIES
+from strategies.sizes import size_in
 from verify import cells
 from verify.config import MERGE_MODES
 from verify.suite.plans import Row
@@ -41,7 +42,7 @@ def with_arrays(configs: st.SearchStrategy[Any], *, states: bool = False,
     @st.composite
     def draw_case(draw: st.DrawFn) -> Case:
         config = draw(configs, label="config")
-        batch = draw(st.integers(1, 3), label="batch")
+        batch = draw(size_in(1, 3), label="batch")
         case = {
             "config": config,
             "weights": draw(strategies.weights(config), label="weights"),
@@ -89,7 +90,7 @@ def family_cases(families: Sequence[str] = FAMILIES, sizes: Sequence[str] = ("sm
     def draw_case(draw: st.DrawFn) -> Case:
         spec = draw(strategies.model_specs(families=families, sizes=sizes, fixed=fixed),
                     label="config")
-        batch = draw(st.integers(1, 3), label="batch")
+        batch = draw(size_in(1, 3), label="batch")
         return {"config": spec,
                 "weights_seed": draw(st.integers(0, 2**32 - 1), label="weights_seed"),
                 "x": draw(strategies.model_inputs(spec, batch_size=batch), label="x")}
@@ -169,7 +170,7 @@ def stateful_cases(cells: Sequence[str] = strategies.CELL_KINDS, *, masked: bool
     @st.composite
     def draw_case(draw: st.DrawFn) -> Case:
         config = draw(strategies.rnn_configs(cells=cells, **options), label="config")
-        batch = draw(st.integers(1, 3), label="batch")
+        batch = draw(size_in(1, 3), label="batch")
         count = draw(st.integers(2, 3), label="batches")
         return {
             "config": config,

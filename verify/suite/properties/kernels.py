@@ -110,15 +110,23 @@ def real_size_case(cell: str, **options: Any) -> tuple[RNNConfig, list[np.ndarra
 
 
 def error_at_default(config: RNNConfig, weights: Sequence[np.ndarray], x: np.ndarray, *,
-                     mask: np.ndarray | None = None) -> tuple[str, float, float, float]:
+                     mask: np.ndarray | None = None, emulate: str | None = None
+                     ) -> tuple[str, float, float, float]:
     """``(kernel, relative error, float32 bound, TF32 bound)`` of one call at the precision in
     effect (errors and bounds relative to the largest output): what the default-precision
-    probes and the device table read."""
+    probes and the device table read. ``emulate="tf32"``: not Keras but the reference's TF32
+    emulation (:mod:`verify.precision`), kernel ``"numpy tf32 emulation"``."""
+    from verify import precision as precisions
     from verify.proof import nudged
     from verify.suite.properties.forward import reference_outputs
 
-    actual, ran = adapter().kernel_run(config, weights, x, mask=mask)
     expected_ = reference_outputs(config, weights, x, mask=mask)
+    if emulate is None:
+        actual, ran = adapter().kernel_run(config, weights, x, mask=mask)
+    else:
+        with precisions.emulated(emulate):
+            actual = reference_outputs(config, weights, x, mask=mask, dtype=np.float32)
+        ran = f"numpy {emulate} emulation"
     scale = max(float(np.abs(array).max(initial=0.0)) for array in expected_) or 1.0
     error = max(float(np.abs(np.asarray(a, np.float64) - b).max(initial=0.0))
                 for a, b in zip(actual, expected_, strict=True))
@@ -146,9 +154,10 @@ DEVICE_LAYERS: tuple[tuple[str, str, dict[str, Any], bool], ...] = (
 
 def device_table() -> list[dict[str, Any]]:
     """Per layer of :data:`DEVICE_LAYERS` (:func:`real_size_case`), at the device's default
-    precision and at strict precision: the kernel Keras ran, the error relative to the
-    largest output, both bounds, and where the error falls (``float32``: within float32's
-    bound; ``tf32``: within TF32's only; ``beyond tf32``)."""
+    precision and at strict precision (and, for comparison, the reference's TF32 emulation:
+    what a GPU's TF32 default gives, computed here): the kernel that ran, the error relative
+    to the largest output, both bounds, and where the error falls (``float32``: within
+    float32's bound; ``tf32``: within TF32's only; ``beyond tf32``)."""
     keras_adapter = adapter()
     rows = []
     for label, cell, options, masked in DEVICE_LAYERS:
@@ -158,12 +167,13 @@ def device_table() -> list[dict[str, Any]]:
             lengths = np.where(np.arange(x.shape[0]) % 2 == 0, x.shape[1],
                                x.shape[1] - 10 - np.arange(x.shape[0]) % 31)
             mask = np.arange(x.shape[1]) < lengths[:, None]
-        for setting in ("default", "strict"):
+        for setting in ("default", "strict", "tf32 (emulated)"):
             block = keras_adapter.strict_precision() if setting == "strict" \
                 else contextlib.nullcontext()
             with block:
-                ran, error, float32_bound, tf32_bound = error_at_default(config, weights, x,
-                                                                         mask=mask)
+                ran, error, float32_bound, tf32_bound = error_at_default(
+                    config, weights, x, mask=mask,
+                    emulate="tf32" if setting.startswith("tf32") else None)
             verdict = "float32" if error <= float32_bound else \
                 "tf32" if error <= tf32_bound else "beyond tf32"
             rows.append({"layer": label, "precision": setting, "kernel": ran,
