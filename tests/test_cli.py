@@ -63,6 +63,18 @@ def test_report_passes_and_writes_json(tmp_path: Path) -> None:
     assert all(0 <= p["rejected"] <= p["examples"] for p in document["properties"])
     assert "ill-cond." in result.stdout and "rejected as ill-conditioned" in result.stdout
     assert document["versions"]["keras_version"]
+    # The device, the strict settings the properties ran under, the device table and the
+    # default-precision divergences that applied (none without an accelerator).
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("device: ") and lines[2].startswith("precision: properties run")
+    assert document["device"]["accelerator"] and document["strict_settings"]
+    table = document["device_table"]
+    assert {row["precision"] for row in table} >= {"default", "tf32 (emulated)"}
+    assert all(row["within"] in ("float32", "tf32") for row in table)
+    assert "device table (batch 32 x 50 steps" in result.stdout
+    if document["device"]["accelerator"] == "cpu":
+        assert document["default_precision_divergences"] == []
+        assert "default-precision divergences here: none" in result.stdout
 
 
 @pytest.mark.keras

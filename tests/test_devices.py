@@ -88,6 +88,7 @@ def test_strict_precision_is_set_for_the_block_and_restored(adapter: Any) -> Non
     ("tensorflow", "3.15.1", True, {"cell": "LSTM", "recurrent_activation": "hard_sigmoid"},
      "generic loop"),
     ("tensorflow", "2.15.0", True, {"cell": "LSTM", "use_cudnn": False}, "cudnn"),  # Keras 2
+    ("tensorflow", "2.15.0", False, {"cell": "LSTM", "use_cudnn": True}, "generic loop"),
     ("tensorflow", "3.15.1", False, {"cell": "LSTM"}, "generic loop"),
     # torch: no kernel before 3.10; 3.10-3.13 cuDNN LSTM with right-padded masks; from 3.14
     # no masks, and its fused loop where cuDNN cannot run.

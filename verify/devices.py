@@ -143,7 +143,9 @@ def expected_kernel(*, backend: str, keras_version: str, gpu: bool, cell: str,
         return Kernel("generic loop", "SimpleRNN has no fused kernel")
     if cell not in ("LSTM", "GRU"):
         raise ValueError(f"cell must be LSTM, GRU or SimpleRNN, got {cell!r}")
-    if version[0] >= 3 and use_cudnn is False:
+    if version[0] < 3:
+        use_cudnn = "auto"  # Keras 2 has no such option: it decides alone
+    elif use_cudnn is False:
         return Kernel("generic loop", "use_cudnn=False")
     eligible = [reason for reason, ok in (
         (f"activation={activation}", activation == "tanh"),

@@ -47,6 +47,31 @@ def _merged_masks(*rules: str) -> None:
                     "changes nothing observable (merge-mask-and-dropped-or)")
 
 
+def _excluded_padding() -> None:
+    """Skip, saying why, where AveragePooling1D 'same' repeats the last step instead of
+    padding on the right (torch, verify.semantics.Semantics.pool_padding): there only a
+    window of 3 at the left edge counts padding, which the report's one draw per plan row
+    reaches by chance (pool sizes 2-3 are drawn, not declared), so the catch is not
+    reproducible there."""
+    from verify import keras_adapter
+
+    if keras_adapter.running_semantics().pool_padding != "excluded":
+        pytest.skip("this Keras pads AveragePooling1D 'same' by repeating the last step; the "
+                    "fault shows only in windows of 3 the covering plan does not declare")
+
+
+def _layer_norm_axes() -> None:
+    """Skip, saying why, where LayerNormalization(axis=1) raises (layer-norm-axis-1-raises-
+    torch): the last axis is then the only one a model can normalize, where the fault changes
+    nothing."""
+    from verify import environment
+
+    if environment.layer_norm_axis_1_raises():
+        pytest.skip("LayerNormalization(axis=1) raises on this Keras "
+                    "(layer-norm-axis-1-raises-torch): only the last axis runs, which the "
+                    "fault leaves as it is")
+
+
 def _families(*names: str) -> tuple[str, ...]:
     """The model_forward strata of the real-model families whose models use the faulty layer
     (strategies.families), where the hunt looks first."""
@@ -454,7 +479,7 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("average_pool_counts_padding", "model", "AveragePooling1D 'same' divides by the "
           "window size, padding included", CONV_TARGETS,
           edit(LAYERS("pooling1d"), "windows.sum(axis=2) / real.sum(axis=1)[None, :, None]",
-               "windows.sum(axis=2) / size")),
+               "windows.sum(axis=2) / size"), requires=_excluded_padding),
     Fault("pool_stride_one", "model", "pooling strides default to 1 (Keras: the pool size)",
           CONV_TARGETS, edit(LAYERS("pooling1d"), 'config.get("strides") or size', "1")),
     Fault("merge_mask_rule_swapped", "model", "merge layers combine masks by the other Keras "
@@ -490,7 +515,7 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("layer_norm_last_axis", "model", "LayerNormalization normalizes the last axis "
           "whatever axis says", NORM_TARGETS,
           edit(LAYERS("layer_normalization"), "axes = _axes(layer, x.ndim)",
-               "axes = [x.ndim - 1]")),
+               "axes = [x.ndim - 1]"), requires=_layer_norm_axes),
     Fault("batch_norm_last_axis", "model", "BatchNormalization broadcasts its statistics over "
           "the last axis whatever axis says", NORM_TARGETS,
           edit(LAYERS("batch_normalization"), "axes = _axes(layer, x.ndim)",
