@@ -179,7 +179,7 @@ def _check(path: Path, written: str | None, samples: int, seed: int, timesteps: 
            ) -> Step:
     """``check`` of one file (``written``: the Keras that wrote it, as the read found)."""
     from verify.commands.proving import SampleMismatch, _keras_model, check_model
-    from verify.terminal import keras_adapter_for
+    from verify.terminal import UsageError, keras_adapter_for
 
     running = keras_adapter_for("check").info()
     if written is not None and int(written.split(".")[0]) != running.keras_major:
@@ -195,6 +195,8 @@ def _check(path: Path, written: str | None, samples: int, seed: int, timesteps: 
                             label=str(path))
     except SampleMismatch as error:
         return Step(WRONG, _one_line(error)[:400])
+    except UsageError as error:  # Keras itself cannot run the model on a sampled batch
+        return Step(REFUSED, _one_line(error)[:400])
     if found.checked == 0:
         return Step(REFUSED, "every sampled batch was ill-conditioned: nothing to compare")
     return Step(OK, f"worst {found.worst:.3g} of the tolerance on {found.checked} batches "

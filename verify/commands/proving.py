@@ -76,15 +76,41 @@ def check_model(read: Any, model: Any, *, samples: int, seed: int, timesteps: in
             inputs = proof.sample_inputs(read, rng, timesteps=timesteps)
             found.shapes = [item.shape for item in inputs]
             batch: Any = inputs[0] if len(inputs) == 1 else inputs
+            actual = _keras_outputs(model, batch, sample=sample, shapes=found.shapes)
             try:
                 found.worst = max(found.worst, proof.check_predict(
-                    model, batch, label=label, precision=found.bound))
+                    model, batch, actual=actual, label=label, precision=found.bound))
             except compare.IllConditioned:
                 found.ill_conditioned += 1
             except compare.Mismatch as error:
                 raise SampleMismatch(f"MISMATCH on sample {sample} (seed {seed}, precision "
                                      f"{precision}, {found.bound} bound):\n{error}") from error
     return found
+
+
+def _keras_outputs(model: Any, batch: Any, *, sample: int, shapes: list[tuple[int, ...]]
+                   ) -> list[Any]:
+    """The Keras model's outputs for one sampled batch; where Keras itself cannot run the
+    model on it, :class:`UsageError` (exit 2) with Keras's first line and, where
+    ``verify.predict`` refuses the batch too, its reason (which names the Keras behaviour,
+    e.g. a divergence that makes a layer raise for some shapes)."""
+    from verify import keras_adapter
+    from verify.model import predict
+
+    try:
+        return list(keras_adapter.call_model(model, batch))
+    except Exception as error:  # Keras's own failure, whatever its backend's error type
+        keras_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        reason = ""
+        try:
+            predict(model, batch)
+        except ValueError as refusal:
+            reason = f"; verify.predict refuses it too: {refusal}"
+        except Exception:
+            pass
+        raise UsageError(f"Keras cannot run the model on sampled batch {sample} (input "
+                         f"shapes {shapes}): {type(error).__name__}: {keras_line[:300]}"
+                         f"{reason}") from error
 
 
 #: ``check --precision``: strict float32, or the device's default settings.
