@@ -204,7 +204,7 @@ def _conv(draw: st.DrawFn, choose: Any, options: dict[str, Any], size: str) -> d
     elif groups > 1:
         options["features"] += options["features"] % groups
     length = options["features"] if permute else options["steps"]
-    kernel = draw(size_in(1, 5), label="conv kernel")
+    kernel = draw(st.integers(1, 5), label="conv kernel")
     dilation = 2 if step == "dilated" else 1
     if padding == "valid":  # the window must fit: dilation * (kernel - 1) + 1 <= length
         kernel = min(kernel, (length - 1) // dilation + 1)
@@ -234,7 +234,7 @@ def _conv_lstm(draw: st.DrawFn, choose: Any, options: dict[str, Any], size: str
         options["steps"] = min(options["steps"], 24)
     dilation = 2 if step == "dilated" else 1
     # A dilated kernel has at least two taps, and the frame room for them to matter.
-    kernel = draw(size_in(dilation, 3), label="conv_lstm kernel")
+    kernel = draw(st.integers(dilation, 3), label="conv_lstm kernel")
     span = dilation * (kernel - 1) + 1
     if padding == "valid" or dilation > 1:
         options["features"] = max(options["features"], span + dilation - 1)
