@@ -112,20 +112,31 @@ def compare_to_reference(actual: Sequence[np.ndarray], config: RNNConfig | Bidir
     __tracebackhide__ = True
     expected = reference_outputs(config, weights, x, mask=mask, initial_state=initial_state,
                                  semantics=semantics)
-    perturbed = [
-        reference_outputs(config, nudged(weights, 1, precision=precision) or [],
-                          compare.nudge(x, seed=0, precision=precision), mask=mask,
-                          initial_state=nudged(initial_state, 100, precision=precision),
-                          semantics=semantics),
-    ]
-    if precision == "float32":
-        perturbed.append(reference_outputs(config, weights, x, mask=mask,
-                                           initial_state=initial_state, dtype=np.float32,
-                                           semantics=semantics))
+    perturbed = perturbed_outputs(config, weights, x, mask=mask, initial_state=initial_state,
+                                  precision=precision, semantics=semantics)
     snippet = functools.partial(compare.reproducer, config, weights=weights,
                                 call={"x": x, "mask": mask, "initial_state": initial_state})
     return compare_outputs(actual, expected, perturbed, what=what, config=config,
                            snippet=snippet, precision=precision)
+
+
+def perturbed_outputs(config: RNNConfig | BidirectionalConfig, weights: Sequence[np.ndarray],
+                      x: np.ndarray, *, mask: np.ndarray | None = None,
+                      initial_state: Sequence[np.ndarray] | None = None,
+                      precision: str = "float32", semantics: Any = None
+                      ) -> list[list[np.ndarray]]:
+    """The reference runs :func:`verify.compare.forward_tolerance` measures the bound at
+    ``precision`` with: every input, weight and state moved by one step of that precision,
+    and (float32) the whole reference in float32."""
+    runs = [reference_outputs(config, nudged(weights, 1, precision=precision) or [],
+                              compare.nudge(x, seed=0, precision=precision), mask=mask,
+                              initial_state=nudged(initial_state, 100, precision=precision),
+                              semantics=semantics)]
+    if precision == "float32":
+        runs.append(reference_outputs(config, weights, x, mask=mask,
+                                      initial_state=initial_state, dtype=np.float32,
+                                      semantics=semantics))
+    return runs
 
 
 def check_model_forward(config: SequentialConfig | ModelSpec, x: Any,

@@ -117,8 +117,7 @@ def error_at_default(config: RNNConfig, weights: Sequence[np.ndarray], x: np.nda
     probes and the device table read. ``emulate="tf32"``: not Keras but the reference's TF32
     emulation (:mod:`verify.precision`), kernel ``"numpy tf32 emulation"``."""
     from verify import precision as precisions
-    from verify.proof import nudged
-    from verify.suite.properties.forward import reference_outputs
+    from verify.suite.properties.forward import perturbed_outputs, reference_outputs
 
     expected_ = reference_outputs(config, weights, x, mask=mask)
     if emulate is None:
@@ -130,15 +129,9 @@ def error_at_default(config: RNNConfig, weights: Sequence[np.ndarray], x: np.nda
     scale = max(float(np.abs(array).max(initial=0.0)) for array in expected_) or 1.0
     error = max(float(np.abs(np.asarray(a, np.float64) - b).max(initial=0.0))
                 for a, b in zip(actual, expected_, strict=True))
-    bounds = []
-    for precision in ("float32", "tf32"):
-        perturbed = [reference_outputs(config, nudged(weights, 1, precision=precision) or [],
-                                       compare.nudge(x, seed=0, precision=precision),
-                                       mask=mask)]
-        if precision == "float32":
-            perturbed.append(reference_outputs(config, weights, x, mask=mask,
-                                               dtype=np.float32))
-        bounds.append(compare.forward_tolerance(expected_, perturbed, precision=precision)[0])
+    bounds = [compare.forward_tolerance(expected_, perturbed_outputs(
+        config, weights, x, mask=mask, precision=precision), precision=precision)[0]
+        for precision in ("float32", "tf32")]
     return ran, error / scale, bounds[0] / scale, bounds[1] / scale
 
 
