@@ -36,3 +36,28 @@ def test_device_table_names_where_each_error_falls(adapter: Any) -> None:
     text = kernels.format_device_table(rows)
     assert text.splitlines()[0].split() == ["layer", "precision", "kernel", "error", "float32",
                                             "bound", "tf32", "bound", "within"]
+
+
+def test_a_kernel_mismatch_explains_itself(adapter: Any, monkeypatch: Any) -> None:
+    """Rules that name another kernel than Keras ran: the message has the configuration, the
+    versions and device, both kernels and a snippet that reruns the call."""
+    import numpy as np
+
+    from verify import compare, devices
+    from verify.config import LSTMConfig
+    from verify.suite.properties import kernels
+
+    monkeypatch.setattr(kernels.devices, "expected_kernel",
+                        lambda **options: devices.Kernel("cudnn", "a rule that is wrong"))
+    config = LSTMConfig(units=2, input_dim=1, timesteps=3)
+    weights = [np.full(shape, 0.1, np.float32) for shape in config.cell.weight_shapes(1, 2)]
+    x = np.ones((1, 3, 1), np.float32)
+    with pytest.raises(compare.Mismatch) as caught:
+        kernels.check_kernel(config, weights, x)
+    message = str(caught.value)
+    assert "the kernel that ran (a rule that is wrong)" in message
+    assert "formula gives 'cudnn'" in message and adapter.info().keras_version in message
+    snippet = message.split("reproduce:\n", 1)[1]
+    namespace: dict[str, Any] = {}
+    exec("\n".join(line[4:] for line in snippet.splitlines()), namespace)  # noqa: S102
+    assert namespace["kernel"] != "cudnn" and len(namespace["outputs"]) == 1

@@ -54,17 +54,30 @@ def check_kernel(config: RNNConfig, weights: Sequence[np.ndarray], x: np.ndarray
     want = expected(config, mask, use_cudnn)
     versions = f"{keras_adapter.info().describe()}; {keras_adapter.device().describe()}"
     what = f"kernel of {config.CELL} with use_cudnn={use_cudnn!r}"
-    snippet = (f"keras_adapter.kernel_run({config!r}, weights, x, mask=mask, "
-               f"initial_state=initial_state, use_cudnn={use_cudnn!r})")
+
+    def snippet() -> str:
+        states = None if initial_state is None else \
+            "[" + ", ".join(map(compare.format_array, initial_state)) + "]"
+        return "\n".join([
+            "import numpy as np", "from verify import keras_adapter",
+            "from verify.config import *",
+            "weights = [" + ", ".join(map(compare.format_array, weights)) + "]",
+            f"x = {compare.format_array(x)}",
+            f"mask = {None if mask is None else compare.format_array(mask)}",
+            f"initial_state = {states}",
+            f"outputs, kernel = keras_adapter.kernel_run({config!r}, weights, x, mask=mask, "
+            f"initial_state=initial_state, use_cudnn={use_cudnn!r})"])
+
     try:
         actual, ran = keras_adapter.kernel_run(config, weights, x, mask=mask,
                                                initial_state=initial_state, use_cudnn=use_cudnn)
     except ValueError as error:
         if want.path == "refused" and "use_cudnn" in str(error):
             return 0.0
+        reproduce = "\n".join("    " + line for line in snippet().splitlines())
         raise compare.Mismatch(f"{what}: Keras raised {error!s:.200} where the rules name "
                                f"{want.describe()}\n  configuration: {config!r}\n  running: "
-                               f"{versions}\n  reproduce: {snippet}") from error
+                               f"{versions}\n  reproduce:\n{reproduce}") from error
     compare.assert_equal(ran, want.path, what=f"{what}: the kernel that ran ({want.reason})",
                          config=config, versions=versions, snippet=snippet)
     return compare_to_reference(actual, config, weights, x, mask=mask,
