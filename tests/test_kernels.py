@@ -59,5 +59,5 @@ def test_a_kernel_mismatch_explains_itself(adapter: Any, monkeypatch: Any) -> No
     assert "formula gives 'cudnn'" in message and adapter.info().keras_version in message
     snippet = message.split("reproduce:\n", 1)[1]
     namespace: dict[str, Any] = {}
-    exec("\n".join(line[4:] for line in snippet.splitlines()), namespace)  # noqa: S102
+    exec("\n".join(line[4:] for line in snippet.splitlines()), namespace)
     assert namespace["kernel"] != "cudnn" and len(namespace["outputs"]) == 1
