@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from verify.precision import MANTISSA_BITS
+from verify.precision import MANTISSA_BITS, eps
 
 #: float32 machine epsilon, 2**-23: the unit of every tolerance below.
 EPS32 = float(np.finfo(np.float32).eps)
@@ -75,7 +75,7 @@ BOUNDS: dict[str, tuple[float, float]] = {"float32": (100.0, 8.0), "tf32": (16.0
 #: Per precision, the relative sensitivity above which a case has no answer at that
 #: precision (:data:`ILL_CONDITIONED` for float32; at TF32, outputs that move by 1% of their
 #: size under one TF32 step of the data).
-ILL_CONDITIONED_AT: dict[str, float] = {"float32": 1e-4, "tf32": 1e-2}
+ILL_CONDITIONED_AT: dict[str, float] = {"float32": ILL_CONDITIONED, "tf32": 1e-2}
 
 
 def forward_tolerance(expected: Sequence[np.ndarray],
@@ -112,8 +112,7 @@ def forward_tolerance(expected: Sequence[np.ndarray],
         float(np.abs(np.asarray(a, np.float64) - b).max(initial=0.0))
         for run in perturbed for a, b in zip(run, expected, strict=True)
     )
-    unit = 2.0 ** -MANTISSA_BITS[precision]
-    return factor * sensitivity + floor * unit * scale, sensitivity / scale
+    return factor * sensitivity + floor * eps(precision) * scale, sensitivity / scale
 
 
 class IllConditioned(ValueError):

@@ -644,8 +644,8 @@ CATALOGUE: tuple[Fault, ...] = (
     # --- the suite's own measures -----------------------------------------------------------
     Fault("tolerance_1000x_looser", "suite", "the data-scaled tolerance is 1000 times looser",
           (), edit("verify.compare:forward_tolerance",
-                   "return factor * sensitivity + floor * unit * scale",
-                   "return 1000 * (factor * sensitivity + floor * unit * scale)"),
+                   "return factor * sensitivity + floor * eps(precision) * scale",
+                   "return 1000 * (factor * sensitivity + floor * eps(precision) * scale)"),
           test=_sharpness_holds),
     Fault("coverage_counts_rejected_cases", "suite", "coverage counts a case before it is "
           "checked (an ill-conditioned, rejected case counts as covered)", (),
